@@ -1,0 +1,22 @@
+/*
+ * Clocks and time formatting. Decisions take the clock as an argument; only
+ * adapters call these. Thread-safe.
+ */
+#ifndef RAYGATE_TIMEUTIL_H
+#define RAYGATE_TIMEUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Wall clock in nanoseconds since the Unix epoch. */
+int64_t rg_time_now_ns(void);
+/* Monotonic clock in nanoseconds, for durations. */
+int64_t rg_time_mono_ns(void);
+
+/*
+ * Writes RFC 3339 UTC with microseconds ("2026-11-30T02:10:40.123456Z")
+ * into out (at least 32 bytes); returns the length written.
+ */
+size_t rg_time_format_rfc3339(int64_t unix_ns, char *out, size_t out_size);
+
+#endif
