@@ -1,0 +1,23 @@
+# Turns the seed's example manifests into a C array so that `raygate serve`
+# runs standalone from any directory. Invoked as a build step:
+#   cmake -DSEED_DIR=... -DOUT=... -P embed_seed.cmake
+file(GLOB seed_files ${SEED_DIR}/*.yaml)
+list(SORT seed_files)
+set(text "")
+foreach(f ${seed_files})
+  file(READ ${f} content)
+  get_filename_component(name ${f} NAME)
+  string(APPEND text "# source: ${name}\n---\n${content}\n")
+endforeach()
+string(LENGTH "${text}" len)
+file(WRITE ${OUT}.tmp "/* Generated from manifests/examples/seed by cmake/embed_seed.cmake. */\n")
+file(APPEND ${OUT}.tmp "#include <stddef.h>\n")
+file(APPEND ${OUT}.tmp "extern const size_t view__seed_len;\n")
+file(APPEND ${OUT}.tmp "extern const unsigned char view__seed[];\n")
+file(APPEND ${OUT}.tmp "const size_t view__seed_len = ${len};\n")
+file(APPEND ${OUT}.tmp "const unsigned char view__seed[] = {\n")
+string(HEX "${text}" hex)
+string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+string(REGEX REPLACE "((0x[0-9a-f][0-9a-f],){32})" "\\1\n" hex "${hex}")
+file(APPEND ${OUT}.tmp "${hex}0x00};\n")
+file(RENAME ${OUT}.tmp ${OUT})

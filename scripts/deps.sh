@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs what raygate needs to build, run and test on Debian bookworm,
+# skipping the package index refresh when everything is already there.
+set -eu
+PKGS="build-essential cmake pkg-config git ca-certificates openssl python3
+libmicrohttpd-dev libgnutls28-dev libssl-dev libcjson-dev libyaml-dev libjemalloc-dev
+libcurl4-openssl-dev check libsubunit-dev"
+[ "${1:-}" = "--bench" ] && PKGS="$PKGS wrk nginx-light"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "installing:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi

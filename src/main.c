@@ -1,0 +1,43 @@
+/*
+ * raygate's entry point: picks the subcommand; all logic lives in the
+ * library (src/cmd/ parses each subcommand's flags).
+ */
+#include "raygate/cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fputs("usage: raygate <command> [options]\n"
+          "\n"
+          "commands:\n"
+          "  serve     run the admission webhooks and scheduler extender (HTTPS)\n"
+          "  certs     make a CA and a serving certificate for the webhooks\n"
+          "  version   print raygate's and its libraries' versions\n"
+          "\n"
+          "`raygate <command> --help` describes each command.\n",
+          out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "certs") == 0)
+        return cmd_certs_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
+        return cmd_version_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "raygate: unknown command \"%s\"\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,220 @@
+"""Shared harness for raygate's end-to-end tests.
+
+Starts the real binary on 127.0.0.1 with a private state directory, talks to
+it over HTTPS (verifying against the CA it generated), and stops it. Each
+test script is a plain unittest module that CTest runs; nothing here mocks
+raygate itself.
+"""
+import base64
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import unittest
+
+BIN = os.environ.get("RAYGATE_BIN", os.path.join(os.path.dirname(__file__), "../../build/raygate"))
+SRC = os.environ.get("RG_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
+FIXTURES = os.environ.get("RG_FIXTURES", os.path.join(SRC, "tests/fixtures"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Raygate:
+    """One raygate process; use as a context manager."""
+
+    def __init__(self, *args, state_dir=None, env=None):
+        self.tmp = tempfile.mkdtemp(prefix="rg-e2e-")
+        self.state_dir = state_dir or os.path.join(self.tmp, "state")
+        self.port = free_port()
+        self.audit_path = os.path.join(self.tmp, "audit.log")
+        self.args = [BIN, "serve", "--listen", f"127.0.0.1:{self.port}",
+                     "--state-dir", self.state_dir, "--audit-log", self.audit_path,
+                     "--log-level", "debug", *args]
+        self.env = dict(os.environ, **(env or {}))
+        self.proc = None
+        self.log_path = os.path.join(self.tmp, "stderr.log")
+        self.ca_file = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self, wait=True):
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=self.env)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def logs(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def wait_ready(self, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"raygate exited {self.proc.returncode}:\n{self.logs()}")
+            if re.search(r"serving https://", self.logs()):
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError(f"raygate did not start:\n{self.logs()}")
+        if self.ca_file is None:
+            ca = os.path.join(self.state_dir, "ca.crt")
+            self.ca_file = ca if os.path.exists(ca) else None
+
+    def ssl_context(self):
+        ctx = ssl.create_default_context()
+        if self.ca_file:
+            ctx.load_verify_locations(self.ca_file)
+        else:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+
+    def conn(self, timeout=10):
+        return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,
+                                           context=self.ssl_context())
+
+    def request(self, method, path, body=None, headers=None, conn=None):
+        """Returns (status, headers dict, body bytes)."""
+        own = conn is None
+        c = conn or self.conn()
+        hdrs = {"Content-Type": "application/json"} if body is not None else {}
+        hdrs.update(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+        c.request(method, path, body=body, headers=hdrs)
+        r = c.getresponse()
+        data = r.read()
+        result = (r.status, {k.lower(): v for k, v in r.getheaders()}, data)
+        if own:
+            c.close()
+        return result
+
+    def review(self, path, review, conn=None):
+        status, headers, data = self.request("POST", path, review, conn=conn)
+        return status, json.loads(data) if data else None
+
+    def stop(self, sig=signal.SIGTERM, timeout=40):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+        rc = self.proc.returncode if self.proc else None
+        if self.proc:
+            log = self.logs()
+            for marker in ("ERROR: LeakSanitizer", "ERROR: AddressSanitizer", "runtime error:"):
+                if marker in log:
+                    raise AssertionError(f"sanitizer report from raygate:\n{log[-6000:]}")
+        return rc
+
+    def cleanup(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def audit_records(self):
+        if not os.path.exists(self.audit_path):
+            return []
+        with open(self.audit_path) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+
+def load_fixture(*parts):
+    with open(os.path.join(FIXTURES, *parts), "rb") as f:
+        return json.loads(f.read())
+
+
+def admission_review(obj, *, operation="CREATE", uid="e2e-0001", version="v1", old=None,
+                     dry_run=False, group=None, kind=None, resource=None, namespace="default"):
+    """An AdmissionReview as kube-apiserver sends it, for obj."""
+    api = obj.get("apiVersion", "v1")
+    g, _, v = api.rpartition("/")
+    kind = kind or obj.get("kind")
+    resource = resource or (kind.lower() + "s")
+    req = {
+        "uid": uid,
+        "kind": {"group": group if group is not None else g, "version": v, "kind": kind},
+        "resource": {"group": group if group is not None else g, "version": v,
+                     "resource": resource},
+        "requestKind": {"group": g, "version": v, "kind": kind},
+        "requestResource": {"group": g, "version": v, "resource": resource},
+        "name": obj.get("metadata", {}).get("name", ""),
+        "namespace": namespace,
+        "operation": operation,
+        "userInfo": {"username": "alice", "uid": "u-1", "groups": ["system:authenticated"]},
+        "object": obj if operation != "DELETE" else None,
+        "oldObject": old,
+        "dryRun": dry_run,
+        "options": None,
+    }
+    return {"apiVersion": f"admission.k8s.io/{version}", "kind": "AdmissionReview",
+            "request": req}
+
+
+def decode_patch(review_response):
+    resp = review_response["response"]
+    if "patch" not in resp:
+        return []
+    assert resp.get("patchType") == "JSONPatch", resp
+    return json.loads(base64.b64decode(resp["patch"]))
+
+
+def _unescape(tok):
+    return tok.replace("~1", "/").replace("~0", "~")
+
+
+def apply_patch(doc, patch):
+    """A strict RFC 6902 applier for add/replace/remove/test, as the apiserver applies it."""
+    doc = json.loads(json.dumps(doc))
+    for op in patch:
+        toks = [_unescape(t) for t in op["path"].split("/")[1:]]
+        parent = doc
+        for t in toks[:-1]:
+            parent = parent[int(t)] if isinstance(parent, list) else parent[t]
+        last = toks[-1]
+        if op["op"] == "add":
+            if isinstance(parent, list):
+                parent.insert(len(parent) if last == "-" else int(last), op["value"])
+            else:
+                parent[last] = op["value"]
+        elif op["op"] == "replace":
+            if isinstance(parent, list):
+                parent[int(last)] = op["value"]
+            else:
+                if last not in parent:
+                    raise KeyError(f"replace of missing member {op['path']}")
+                parent[last] = op["value"]
+        elif op["op"] == "remove":
+            del parent[int(last) if isinstance(parent, list) else last]
+        elif op["op"] == "test":
+            cur = parent[int(last)] if isinstance(parent, list) else parent[last]
+            if cur != op["value"]:
+                raise AssertionError(f"test failed at {op['path']}")
+        else:
+            raise ValueError(op)
+    return doc
+
+
+def seed_raycluster():
+    """The seed article's RayCluster `ai-training-cluster` (queue ray-queue)."""
+    return load_fixture("admission", "raycluster-create-v1.json")["request"]["object"]
