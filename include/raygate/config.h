@@ -67,24 +67,24 @@
  * field is owned by it (rg_malloc'd) and freed by cfg_config_release.
  */
 typedef struct cfg_config {
-    char *listen_addr;            /* "127.0.0.1"; "" = all addresses (IPv4 and IPv6) */
-    uint16_t port;                /* 9443 */
-    char *cert_file;              /* NULL = self-signed under state_dir */
-    char *key_file;               /* NULL = self-signed under state_dir */
-    char *state_dir;              /* ".raygate", never NULL or empty */
-    size_t max_body_bytes;        /* 3 MiB, admission routes */
+    char *listen_addr;              /* "127.0.0.1"; "" = all addresses (IPv4 and IPv6) */
+    uint16_t port;                  /* 9443 */
+    char *cert_file;                /* NULL = self-signed under state_dir */
+    char *key_file;                 /* NULL = self-signed under state_dir */
+    char *state_dir;                /* ".raygate", never NULL or empty */
+    size_t max_body_bytes;          /* 3 MiB, admission routes */
     size_t max_extender_body_bytes; /* 128 MiB */
-    unsigned threads;             /* 0 = number of online CPUs */
-    unsigned max_connections;     /* 1024 */
-    unsigned connection_timeout_s; /* idle timeout, 30 */
-    unsigned request_timeout_s;   /* 10: a whole request (headers+body) must arrive within this */
+    unsigned threads;               /* 0 = number of online CPUs */
+    unsigned max_connections;       /* 1024 */
+    unsigned connection_timeout_s;  /* idle timeout, 30 */
+    unsigned request_timeout_s;     /* 10: a whole request (headers+body) must arrive within this */
     unsigned cert_poll_interval_ms; /* 1000; 0 = do not poll */
-    char *audit_path;             /* NULL = <state_dir>/audit.log; "-" = stdout */
-    size_t audit_max_bytes;       /* 100 MiB */
-    unsigned audit_max_files;     /* 5 */
-    rg_log_level_t log_level;     /* info */
-    char *standalone_dir;         /* NULL */
-    char *kubeconfig;             /* NULL = in-cluster credentials */
+    char *audit_path;               /* NULL = <state_dir>/audit.log; "-" = stdout */
+    size_t audit_max_bytes;         /* 100 MiB */
+    unsigned audit_max_files;       /* 5 */
+    rg_log_level_t log_level;       /* info */
+    char *standalone_dir;           /* NULL */
+    char *kubeconfig;               /* NULL = in-cluster credentials */
 } cfg_config_t;
 
 /* Fills c with the defaults above (allocating its default strings); c's
@@ -158,9 +158,9 @@ typedef struct cfg_yaml_mark {
 
 /* One YAML document as JSON. */
 typedef struct cfg_yaml_doc {
-    cJSON *root;             /* owned by the containing cfg_yaml_docs_t */
-    int start_line;          /* 1-based line where the document starts */
-    cfg_yaml_mark_t *marks;  /* owned; private */
+    cJSON *root;            /* owned by the containing cfg_yaml_docs_t */
+    int start_line;         /* 1-based line where the document starts */
+    cfg_yaml_mark_t *marks; /* owned; private */
     size_t n_marks;
 } cfg_yaml_doc_t;
 
@@ -168,7 +168,7 @@ typedef struct cfg_yaml_doc {
 typedef struct cfg_yaml_docs {
     cfg_yaml_doc_t *items; /* owned array of count documents */
     size_t count;
-    char *name;            /* owned copy of the name given to parse */
+    char *name; /* owned copy of the name given to parse */
 } cfg_yaml_docs_t;
 
 /*

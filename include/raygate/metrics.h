@@ -6,10 +6,10 @@
  * valid until then.
  *
  * Threads: metrics are created at start-up by one thread, but creation,
- * rendering and every update may run concurrently. Updates are lock-free
- * atomics on a found series; finding one takes a read lock on the metric's
- * table (a write lock only the first time a label set is seen). A handle
- * from metrics_*_with skips the look-up: one atomic add per update.
+ * rendering and every update may run concurrently. Updates are relaxed
+ * atomics on a found series; finding one is a lock-free hash probe (a
+ * per-metric mutex is taken only the first time a label set is seen). A
+ * handle from metrics_*_with skips the look-up: one atomic add per update.
  * The module depends on core only.
  */
 #ifndef RAYGATE_METRICS_H
@@ -92,16 +92,15 @@ metrics_gauge_t *metrics_gauge_new(metrics_registry_t *reg, const char *name, co
  */
 metrics_histogram_t *metrics_histogram_new(metrics_registry_t *reg, const char *name,
                                            const char *help, const char *const *label_names,
-                                           size_t n_labels, const double *buckets,
-                                           size_t n_buckets, rg_error_t *err);
+                                           size_t n_labels, const double *buckets, size_t n_buckets,
+                                           rg_error_t *err);
 /*
  * Unlabelled series whose value fn(arg) returns at render time (audit
  * failures, leadership, cache sizes). fn must be thread-safe and must not
  * call into this registry; arg is borrowed and must outlive the registry.
  */
-metrics_gauge_t *metrics_gauge_func_new(metrics_registry_t *reg, const char *name,
-                                        const char *help, double (*fn)(void *), void *arg,
-                                        rg_error_t *err);
+metrics_gauge_t *metrics_gauge_func_new(metrics_registry_t *reg, const char *name, const char *help,
+                                        double (*fn)(void *), void *arg, rg_error_t *err);
 metrics_counter_t *metrics_counter_func_new(metrics_registry_t *reg, const char *name,
                                             const char *help, double (*fn)(void *), void *arg,
                                             rg_error_t *err);

@@ -37,8 +37,8 @@ struct audit_log {
     char *path;
     _Atomic uint64_t records;
     _Atomic uint64_t failures;
-    _Atomic uint64_t suppressed;     /* failures not logged by the rate limit */
-    _Atomic int64_t last_report_ns;  /* monotonic; 0 = never reported */
+    _Atomic uint64_t suppressed;    /* failures not logged by the rate limit */
+    _Atomic int64_t last_report_ns; /* monotonic; 0 = never reported */
 };
 
 /* ---- per-thread line buffers ------------------------------------------- */
@@ -232,7 +232,8 @@ audit_log_t *audit_log_open(const audit_opts_t *opts, rg_error_t *err)
         return NULL;
     }
     if (strlen(opts->path) + SUFFIX_ROOM >= PATH_MAX) {
-        rg_error_set(err, RG_ERR_INVAL, "audit: path is longer than %d bytes", PATH_MAX - SUFFIX_ROOM);
+        rg_error_set(err, RG_ERR_INVAL, "audit: path is longer than %d bytes",
+                     PATH_MAX - SUFFIX_ROOM);
         return NULL;
     }
     if (opts->max_files > AUDIT_MAX_FILES_LIMIT) {

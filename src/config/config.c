@@ -26,13 +26,13 @@
 #define TI (GI * 1024)
 
 typedef enum field_kind {
-    F_LISTEN,   /* host:port into listen_addr + port */
-    F_PORT,     /* uint16_t */
-    F_UINT,     /* unsigned */
-    F_SIZE,     /* size_t with Ki/Mi/Gi/k/M/G */
-    F_LEVEL,    /* rg_log_level_t */
-    F_STR,      /* char *, required and non-empty */
-    F_STR_OPT,  /* char *, NULL when unset */
+    F_LISTEN,  /* host:port into listen_addr + port */
+    F_PORT,    /* uint16_t */
+    F_UINT,    /* unsigned */
+    F_SIZE,    /* size_t with Ki/Mi/Gi/k/M/G */
+    F_LEVEL,   /* rg_log_level_t */
+    F_STR,     /* char *, required and non-empty */
+    F_STR_OPT, /* char *, NULL when unset */
 } field_kind_t;
 
 typedef struct field {
@@ -177,8 +177,8 @@ static int parse_number(const char *s, bool allow_suffix, uint64_t *out)
         static const struct {
             const char *suf;
             uint64_t mul;
-        } sufs[] = {{"Ki", KI}, {"Mi", MI}, {"Gi", GI}, {"k", 1000},
-                    {"M", 1000000}, {"G", 1000000000}};
+        } sufs[] = {{"Ki", KI},  {"Mi", MI},     {"Gi", GI},
+                    {"k", 1000}, {"M", 1000000}, {"G", 1000000000}};
         bool found = false;
         for (size_t i = 0; i < sizeof(sufs) / sizeof(sufs[0]); i++) {
             if (strcmp(p, sufs[i].suf) == 0) {
@@ -239,8 +239,8 @@ static int parse_listen(const char *key, const char *v, char **host_out, uint16_
     uint64_t port;
     if (parse_number(colon + 1, false, &port) != 1 || colon[1] == '+' || colon[1] == '-' ||
         port < 1 || port > 65535)
-        return rg_error_set(err, RG_ERR_CONFIG,
-                            "%s: invalid value \"%s\": port must be 1..65535", key, v);
+        return rg_error_set(err, RG_ERR_CONFIG, "%s: invalid value \"%s\": port must be 1..65535",
+                            key, v);
     *host_out = rg_strdup(host);
     *port_out = (uint16_t)port;
     return RG_OK;
@@ -271,8 +271,8 @@ static int field_apply(cfg_config_t *c, const field_t *f, const char *value, siz
         return rg_error_set(err, RG_ERR_CONFIG, "%s: invalid value: contains a NUL character",
                             f->key);
     if (value != NULL && len > CFG_STR_MAX)
-        return rg_error_set(err, RG_ERR_CONFIG, "%s: invalid value: longer than %d bytes",
-                            f->key, CFG_STR_MAX);
+        return rg_error_set(err, RG_ERR_CONFIG, "%s: invalid value: longer than %d bytes", f->key,
+                            CFG_STR_MAX);
     bool empty = value == NULL || value[0] == '\0';
     if (f->kind == F_STR_OPT) {
         char **slot = str_slot(c, f->off);
@@ -330,8 +330,8 @@ static int field_apply(cfg_config_t *c, const field_t *f, const char *value, siz
                                 "with an optional suffix Ki, Mi, Gi, k, M or G)",
                                 f->key, value);
         if (pr == 0)
-            return rg_error_set(err, RG_ERR_CONFIG,
-                                "%s: invalid value \"%s\": must be an integer", f->key, value);
+            return rg_error_set(err, RG_ERR_CONFIG, "%s: invalid value \"%s\": must be an integer",
+                                f->key, value);
         if (pr < 0 || v < f->min || v > f->max || (f->kind == F_SIZE && v > SIZE_MAX))
             return rg_error_set(err, RG_ERR_CONFIG, "%s: invalid value \"%s\": must be %s..%s",
                                 f->key, value, lo, hi);
@@ -344,8 +344,7 @@ static int field_apply(cfg_config_t *c, const field_t *f, const char *value, siz
             *(size_t *)(void *)base = (size_t)v;
         return RG_OK;
     }
-    default:
-        break;
+    default: break;
     }
     return rg_error_set(err, RG_ERR_CONFIG, "%s: unsupported key", f->key);
 }
@@ -377,10 +376,8 @@ static int node_line(const yaml_node_t *n)
 static const char *node_kind(const yaml_node_t *n, char *buf, size_t cap)
 {
     switch (n->type) {
-    case YAML_MAPPING_NODE:
-        return "a mapping";
-    case YAML_SEQUENCE_NODE:
-        return "a sequence";
+    case YAML_MAPPING_NODE: return "a mapping";
+    case YAML_SEQUENCE_NODE: return "a sequence";
     default:
         snprintf(buf, cap, "a scalar \"%.64s\"", (const char *)n->data.scalar.value);
         return buf;
@@ -494,8 +491,8 @@ static int apply_mapping(loader_t *L, cfg_config_t *c, yaml_node_t *m, const cha
     return RG_OK;
 }
 
-static int yaml_syntax_error(const yaml_parser_t *p, const char *name, const char *data,
-                             size_t len, rg_error_t *err)
+static int yaml_syntax_error(const yaml_parser_t *p, const char *name, const char *data, size_t len,
+                             rg_error_t *err)
 {
     if (p->error == YAML_MEMORY_ERROR)
         return rg_error_set(err, RG_ERR_NOMEM, "%s: out of memory parsing YAML", name);
@@ -525,10 +522,10 @@ static int yaml_syntax_error(const yaml_parser_t *p, const char *name, const cha
 }
 
 /* Shared with yaml_docs.c through this non-static name. */
-int cfg__yaml_syntax_error(const yaml_parser_t *p, const char *name, const char *data,
-                           size_t len, rg_error_t *err);
-int cfg__yaml_syntax_error(const yaml_parser_t *p, const char *name, const char *data,
-                           size_t len, rg_error_t *err)
+int cfg__yaml_syntax_error(const yaml_parser_t *p, const char *name, const char *data, size_t len,
+                           rg_error_t *err);
+int cfg__yaml_syntax_error(const yaml_parser_t *p, const char *name, const char *data, size_t len,
+                           rg_error_t *err)
 {
     return yaml_syntax_error(p, name, data, len, err);
 }

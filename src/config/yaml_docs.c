@@ -15,8 +15,8 @@
 #include <yaml.h>
 
 /* Defined in config.c: formats a libyaml parser error with file:line:column. */
-int cfg__yaml_syntax_error(const yaml_parser_t *p, const char *name, const char *data,
-                           size_t len, rg_error_t *err);
+int cfg__yaml_syntax_error(const yaml_parser_t *p, const char *name, const char *data, size_t len,
+                           rg_error_t *err);
 
 const char *cfg_yaml_version(void)
 {
@@ -41,9 +41,9 @@ static const char *const true_words[] = {"y",    "Y",    "yes", "Yes", "YES", "t
                                          "True", "TRUE", "on",  "On",  "ON",  NULL};
 static const char *const false_words[] = {"n",     "N",     "no",  "No",  "NO",  "false",
                                           "False", "FALSE", "off", "Off", "OFF", NULL};
-static const char *const nan_inf_words[] = {".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF",
-                                            "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf",
-                                            "-.INF", NULL};
+static const char *const nan_inf_words[] = {".nan",  ".NaN",  ".NAN",  ".inf",  ".Inf",
+                                            ".INF",  "+.inf", "+.Inf", "+.INF", "-.inf",
+                                            "-.Inf", "-.INF", NULL};
 
 /*
  * Integer as Go's strconv.ParseInt(s, 0, 64) / ParseUint read it once
@@ -166,11 +166,11 @@ static bool parse_yaml_number(const char *s, size_t len, double *out)
 /* ------------------------------------------------------------------ */
 
 typedef struct frame {
-    cJSON *node;    /* the object or array being filled */
-    size_t mark;    /* its index in marks */
-    char *anchor;   /* owned; registered when the node ends */
+    cJSON *node;  /* the object or array being filled */
+    size_t mark;  /* its index in marks */
+    char *anchor; /* owned; registered when the node ends */
     bool is_map;
-    char *key;      /* owned pending key of a mapping */
+    char *key; /* owned pending key of a mapping */
     int key_line;
 } frame_t;
 
@@ -337,8 +337,8 @@ static int scalar_value(builder_t *b, const yaml_event_t *ev, cJSON **out)
         else if (in_list(v, false_words))
             *out = cJSON_CreateFalse();
         else if (in_list(v, nan_inf_words))
-            return rg_error_set(b->err, RG_ERR_PARSE,
-                                "%s:%d: %s cannot be represented in JSON", b->name, line, v);
+            return rg_error_set(b->err, RG_ERR_PARSE, "%s:%d: %s cannot be represented in JSON",
+                                b->name, line, v);
         else if (parse_yaml_number(v, len, &d))
             *out = cJSON_CreateNumber(d);
         else
@@ -359,8 +359,8 @@ static int scalar_value(builder_t *b, const yaml_event_t *ev, cJSON **out)
         *out = cJSON_CreateNumber(d);
     } else if (strcmp(st, "float") == 0) {
         if (!parse_yaml_number(v, len, &d))
-            return rg_error_set(b->err, RG_ERR_PARSE,
-                                "%s:%d: cannot decode \"%.64s\" as !!float", b->name, line, v);
+            return rg_error_set(b->err, RG_ERR_PARSE, "%s:%d: cannot decode \"%.64s\" as !!float",
+                                b->name, line, v);
         *out = cJSON_CreateNumber(d);
     } else if (strcmp(st, "bool") == 0) {
         if (in_list(v, true_words))
@@ -368,13 +368,13 @@ static int scalar_value(builder_t *b, const yaml_event_t *ev, cJSON **out)
         else if (in_list(v, false_words))
             *out = cJSON_CreateFalse();
         else
-            return rg_error_set(b->err, RG_ERR_PARSE,
-                                "%s:%d: cannot decode \"%.64s\" as !!bool", b->name, line, v);
+            return rg_error_set(b->err, RG_ERR_PARSE, "%s:%d: cannot decode \"%.64s\" as !!bool",
+                                b->name, line, v);
     } else if (strcmp(st, "null") == 0) {
         *out = cJSON_CreateNull();
     } else if (strcmp(st, "binary") == 0 || strcmp(st, "map") == 0 || strcmp(st, "seq") == 0) {
-        return rg_error_set(b->err, RG_ERR_PARSE, "%s:%d: tag !!%s is not supported here",
-                            b->name, line, st);
+        return rg_error_set(b->err, RG_ERR_PARSE, "%s:%d: tag !!%s is not supported here", b->name,
+                            line, st);
     } else {
         /* !!str, !!timestamp, the non-specific "!" and unknown tags: a string,
          * as go-yaml v2 gives when decoding into an untyped value. */
@@ -422,11 +422,11 @@ static int on_start(builder_t *b, const yaml_event_t *ev, bool is_map)
 {
     int line = ev_line(ev);
     if (open_map_wants_key(b))
-        return rg_error_set(b->err, RG_ERR_PARSE, "%s:%d: mapping keys must be scalars",
-                            b->name, line);
+        return rg_error_set(b->err, RG_ERR_PARSE, "%s:%d: mapping keys must be scalars", b->name,
+                            line);
     if (b->depth >= CFG_YAML_MAX_DEPTH)
-        return rg_error_set(b->err, RG_ERR_TOO_BIG, "%s:%d: nesting deeper than %d levels",
-                            b->name, line, CFG_YAML_MAX_DEPTH);
+        return rg_error_set(b->err, RG_ERR_TOO_BIG, "%s:%d: nesting deeper than %d levels", b->name,
+                            line, CFG_YAML_MAX_DEPTH);
     int rc = count_nodes(b, 1, line);
     if (rc != RG_OK)
         return rc;
@@ -509,7 +509,8 @@ static int on_alias(builder_t *b, const yaml_event_t *ev)
     int line = ev_line(ev);
     const char *name = (const char *)ev->data.alias.anchor;
     if (open_map_wants_key(b))
-        return rg_error_set(b->err, RG_ERR_PARSE, "%s:%d: aliases as mapping keys are not "
+        return rg_error_set(b->err, RG_ERR_PARSE,
+                            "%s:%d: aliases as mapping keys are not "
                             "supported",
                             b->name, line);
     const anchor_t *a = NULL;
@@ -520,13 +521,12 @@ static int on_alias(builder_t *b, const yaml_event_t *ev)
         }
     }
     if (a == NULL)
-        return rg_error_set(b->err, RG_ERR_PARSE, "%s:%d: unknown anchor \"%.128s\"", b->name,
-                            line, name);
+        return rg_error_set(b->err, RG_ERR_PARSE, "%s:%d: unknown anchor \"%.128s\"", b->name, line,
+                            name);
     size_t size = b->marks[a->mark].size;
     if (size > CFG_YAML_MAX_ALIAS_NODES - b->alias_nodes)
-        return rg_error_set(b->err, RG_ERR_TOO_BIG,
-                            "%s:%d: aliases expand to more than %d nodes", b->name, line,
-                            CFG_YAML_MAX_ALIAS_NODES);
+        return rg_error_set(b->err, RG_ERR_TOO_BIG, "%s:%d: aliases expand to more than %d nodes",
+                            b->name, line, CFG_YAML_MAX_ALIAS_NODES);
     b->alias_nodes += size;
     int rc = count_nodes(b, size, line);
     if (rc != RG_OK)
@@ -595,34 +595,19 @@ int cfg_yaml_docs_parse(const char *data, size_t len, const char *name, cfg_yaml
             break;
         }
         switch (ev.type) {
-        case YAML_STREAM_END_EVENT:
-            done = true;
-            break;
+        case YAML_STREAM_END_EVENT: done = true; break;
         case YAML_DOCUMENT_START_EVENT:
             doc_reset(&b);
             b.start_line = ev_line(&ev);
             break;
-        case YAML_DOCUMENT_END_EVENT:
-            doc_commit(&b, out);
-            break;
-        case YAML_SCALAR_EVENT:
-            rc = on_scalar(&b, &ev);
-            break;
-        case YAML_SEQUENCE_START_EVENT:
-            rc = on_start(&b, &ev, false);
-            break;
-        case YAML_MAPPING_START_EVENT:
-            rc = on_start(&b, &ev, true);
-            break;
+        case YAML_DOCUMENT_END_EVENT: doc_commit(&b, out); break;
+        case YAML_SCALAR_EVENT: rc = on_scalar(&b, &ev); break;
+        case YAML_SEQUENCE_START_EVENT: rc = on_start(&b, &ev, false); break;
+        case YAML_MAPPING_START_EVENT: rc = on_start(&b, &ev, true); break;
         case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-            rc = on_end(&b);
-            break;
-        case YAML_ALIAS_EVENT:
-            rc = on_alias(&b, &ev);
-            break;
-        default:
-            break;
+        case YAML_MAPPING_END_EVENT: rc = on_end(&b); break;
+        case YAML_ALIAS_EVENT: rc = on_alias(&b, &ev); break;
+        default: break;
         }
         yaml_event_delete(&ev);
     }
@@ -666,8 +651,8 @@ void cfg_yaml_docs_release(cfg_yaml_docs_t *docs)
 
 /* Finds the child of node (mark index mi) named by seg; returns its mark
  * index and sets *child, or returns SIZE_MAX. */
-static size_t child_find(const cfg_yaml_doc_t *doc, const cJSON *node, size_t mi,
-                         const char *seg, size_t seglen, bool bracket, const cJSON **child)
+static size_t child_find(const cfg_yaml_doc_t *doc, const cJSON *node, size_t mi, const char *seg,
+                         size_t seglen, bool bracket, const cJSON **child)
 {
     bool all_digits = seglen > 0 && seglen <= 9;
     for (size_t i = 0; i < seglen && all_digits; i++)

@@ -25,7 +25,7 @@
 
 /* Headers and the read buffer share this per-connection budget; it also
  * bounds how much a client can make us hold before its headers end. */
-#define HTTP_CONNECTION_MEMORY (64 * 1024)
+#define HTTP_CONNECTION_MEMORY (16 * 1024)
 
 typedef struct req_ctx {
     const http_route_t *route;

@@ -1,6 +1,6 @@
 /*
- * The metrics registry: per-metric hash tables of child series behind a
- * read-mostly rwlock, values as relaxed atomics, and the Prometheus text
+ * The metrics registry: per-metric open-addressed tables of child series
+ * read without locks, values as relaxed atomics, and the Prometheus text
  * renderer. Series are never removed, so handles to them stay valid.
  */
 #include "raygate/metrics.h"
@@ -25,10 +25,17 @@ const size_t metrics_default_buckets_len =
 enum metric_kind { KIND_COUNTER, KIND_GAUGE, KIND_HISTOGRAM };
 
 struct metric;
+struct series;
+
+/* An open-addressed table of series; at most half full, so probes end. */
+struct table {
+    struct table *retired_next;
+    size_t size; /* a power of two */
+    _Atomic(struct series *) slots[];
+};
 
 /* One child series: a label set and its values. */
 struct series {
-    struct series *next; /* hash chain */
     const struct metric *metric;
     uint64_t hash;
     char **values;          /* n_labels strings, one allocation with the strings */
@@ -49,10 +56,17 @@ struct metric {
     size_t n_bounds;
     double (*fn)(void *); /* callback metrics: value read at render */
     void *arg;
-    pthread_rwlock_t lock; /* guards table, table_size, n_series */
-    struct series **table;
-    size_t table_size; /* a power of two */
+    /*
+     * Readers load the table and probe it with no lock. Writers (creating a
+     * series) hold mu; a full table is copied into one twice its size and
+     * published, and the old one is retired, not freed, so a reader still
+     * probing it stays safe: it holds a subset of the series, and a miss
+     * there falls through to the locked path, which looks again.
+     */
+    _Atomic(struct table *) table;
+    pthread_mutex_t mu; /* guards inserts, n_series, retired */
     size_t n_series;
+    struct table *retired;
     size_t max_series;
     _Atomic uint64_t dropped;
 };
@@ -124,8 +138,8 @@ static bool valid_name(const char *s, bool colon_ok)
         return false;
     for (const char *p = s; *p; p++) {
         char c = *p;
-        bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-                     (colon_ok && c == ':');
+        bool alpha =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (colon_ok && c == ':');
         if (!alpha && !(p != s && c >= '0' && c <= '9'))
             return false;
     }
@@ -179,19 +193,45 @@ static bool values_equal(const struct metric *m, const struct series *s, const c
     return true;
 }
 
-static struct series *find_locked(const struct metric *m, uint64_t h, const char *const *vals)
+/* Probes t for vals; safe without the lock (acquire pairs with insert's release). */
+static struct series *table_find(const struct metric *m, const struct table *t, uint64_t h,
+                                 const char *const *vals)
 {
-    for (struct series *s = m->table[h & (m->table_size - 1)]; s; s = s->next)
+    size_t mask = t->size - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        struct series *s =
+            atomic_load_explicit(&((struct table *)t)->slots[i], memory_order_acquire);
+        if (s == NULL)
+            return NULL;
         if (s->hash == h && values_equal(m, s, vals))
             return s;
-    return NULL;
+    }
+}
+
+static struct table *table_new(size_t size)
+{
+    struct table *t = rg_malloc(sizeof(*t) + size * sizeof(t->slots[0]));
+    t->retired_next = NULL;
+    t->size = size;
+    for (size_t i = 0; i < size; i++)
+        atomic_init(&t->slots[i], NULL);
+    return t;
+}
+
+/* Puts s in the first free slot of its probe sequence; with mu held. */
+static void table_put(struct table *t, struct series *s)
+{
+    size_t mask = t->size - 1;
+    size_t i = s->hash & mask;
+    while (atomic_load_explicit(&t->slots[i], memory_order_relaxed) != NULL)
+        i = (i + 1) & mask;
+    atomic_store_explicit(&t->slots[i], s, memory_order_release);
 }
 
 static struct series *series_alloc(const struct metric *m, uint64_t h, const char *const *vals)
 {
     size_t nb = m->kind == KIND_HISTOGRAM ? m->n_bounds + 1 : 0;
     struct series *s = rg_malloc(sizeof(*s) + nb * sizeof(s->buckets[0]));
-    s->next = NULL;
     s->metric = m;
     s->hash = h;
     atomic_init(&s->value, m->kind == KIND_GAUGE ? dbits(0.0) : 0);
@@ -224,28 +264,25 @@ static void series_free(struct series *s)
     rg_free(s);
 }
 
-/* Doubles the table; with the write lock held. */
-static void table_grow(struct metric *m)
+/* Publishes a copy of the table twice the size; with mu held. */
+static struct table *table_grow(struct metric *m, struct table *old)
 {
-    size_t size = m->table_size * 2;
-    struct series **t = rg_calloc(size, sizeof(*t));
-    for (size_t i = 0; i < m->table_size; i++) {
-        struct series *s = m->table[i];
-        while (s) {
-            struct series *next = s->next;
-            s->next = t[s->hash & (size - 1)];
-            t[s->hash & (size - 1)] = s;
-            s = next;
-        }
+    struct table *t = table_new(old->size * 2);
+    for (size_t i = 0; i < old->size; i++) {
+        struct series *s = atomic_load_explicit(&old->slots[i], memory_order_relaxed);
+        if (s)
+            table_put(t, s);
     }
-    rg_free(m->table);
-    m->table = t;
-    m->table_size = size;
+    atomic_store_explicit(&m->table, t, memory_order_release);
+    old->retired_next = m->retired;
+    m->retired = old;
+    return t;
 }
 
 /*
  * Finds the child for vals, creating it if new and the cap allows. The
- * common case (the child exists) takes only the read lock.
+ * common case (the child exists) takes no lock: an atomic load of the
+ * table and a probe.
  */
 static struct series *series_get(struct metric *m, const char *const *vals)
 {
@@ -256,23 +293,22 @@ static struct series *series_get(struct metric *m, const char *const *vals)
         return NULL;
     }
     uint64_t h = hash_values(m, vals);
-    pthread_rwlock_rdlock(&m->lock);
-    struct series *s = find_locked(m, h, vals);
-    pthread_rwlock_unlock(&m->lock);
+    struct series *s =
+        table_find(m, atomic_load_explicit(&m->table, memory_order_acquire), h, vals);
     if (s)
         return s;
 
-    pthread_rwlock_wrlock(&m->lock);
-    s = find_locked(m, h, vals); /* another thread may have made it meanwhile */
+    pthread_mutex_lock(&m->mu);
+    struct table *t = atomic_load_explicit(&m->table, memory_order_relaxed);
+    s = table_find(m, t, h, vals); /* another thread may have made it meanwhile */
     if (s == NULL && m->n_series < m->max_series) {
         s = series_alloc(m, h, vals);
-        size_t slot = h & (m->table_size - 1);
-        s->next = m->table[slot];
-        m->table[slot] = s;
-        if (++m->n_series > m->table_size)
-            table_grow(m);
+        if (2 * (m->n_series + 1) > t->size)
+            t = table_grow(m, t);
+        table_put(t, s);
+        m->n_series++;
     }
-    pthread_rwlock_unlock(&m->lock);
+    pthread_mutex_unlock(&m->mu);
     if (s == NULL)
         atomic_fetch_add_explicit(&m->dropped, 1, memory_order_relaxed);
     return s;
@@ -292,18 +328,21 @@ metrics_registry_t *metrics_registry_new(void)
 
 static void metric_free(struct metric *m)
 {
-    if (m->table) {
-        for (size_t i = 0; i < m->table_size; i++) {
-            struct series *s = m->table[i];
-            while (s) {
-                struct series *next = s->next;
+    struct table *t = atomic_load(&m->table);
+    if (t) {
+        for (size_t i = 0; i < t->size; i++) {
+            struct series *s = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
+            if (s)
                 series_free(s);
-                s = next;
-            }
         }
-        rg_free(m->table);
+        rg_free(t);
     }
-    pthread_rwlock_destroy(&m->lock);
+    while (m->retired) {
+        struct table *next = m->retired->retired_next;
+        rg_free(m->retired);
+        m->retired = next;
+    }
+    pthread_mutex_destroy(&m->mu);
     for (size_t i = 0; i < m->n_labels; i++)
         rg_free(m->label_names[i]);
     rg_free(m->label_names);
@@ -348,11 +387,11 @@ static int check_labels(const char *name, enum metric_kind kind, const char *con
                         size_t n, rg_error_t *err)
 {
     if (n > METRICS_MAX_LABELS)
-        return rg_error_set(err, RG_ERR_INVAL, "metrics: \"%s\" has %zu labels, more than %d",
-                            name, n, METRICS_MAX_LABELS);
+        return rg_error_set(err, RG_ERR_INVAL, "metrics: \"%s\" has %zu labels, more than %d", name,
+                            n, METRICS_MAX_LABELS);
     if (n > 0 && labels == NULL)
-        return rg_error_set(err, RG_ERR_INVAL, "metrics: \"%s\" has %zu labels but no names",
-                            name, n);
+        return rg_error_set(err, RG_ERR_INVAL, "metrics: \"%s\" has %zu labels but no names", name,
+                            n);
     for (size_t i = 0; i < n; i++) {
         const char *l = labels[i];
         if (!valid_name(l, false) || strncmp(l, "__", 2) == 0)
@@ -378,8 +417,8 @@ static int check_buckets(const char *name, const double *b, size_t n, rg_error_t
                             name, n, METRICS_MAX_BUCKETS);
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(b[i]))
-            return rg_error_set(err, RG_ERR_INVAL, "metrics: \"%s\" bucket %zu is not finite",
-                                name, i);
+            return rg_error_set(err, RG_ERR_INVAL, "metrics: \"%s\" bucket %zu is not finite", name,
+                                i);
         if (i > 0 && !(b[i] > b[i - 1]))
             return rg_error_set(err, RG_ERR_INVAL,
                                 "metrics: \"%s\" bucket %zu (%g) does not exceed bucket %zu (%g)",
@@ -393,9 +432,8 @@ static int check_buckets(const char *name, const double *b, size_t n, rg_error_t
  * Validation happens before anything is allocated, so failure frees nothing.
  */
 static struct metric *metric_add(metrics_registry_t *reg, size_t size, enum metric_kind kind,
-                                 const char *name, const char *help,
-                                 const char *const *labels, size_t n_labels,
-                                 const double *buckets, size_t n_buckets,
+                                 const char *name, const char *help, const char *const *labels,
+                                 size_t n_labels, const double *buckets, size_t n_buckets,
                                  double (*fn)(void *), void *arg, rg_error_t *err)
 {
     if (reg == NULL) {
@@ -437,9 +475,8 @@ static struct metric *metric_add(metrics_registry_t *reg, size_t size, enum metr
     m->n_bounds = kind == KIND_HISTOGRAM ? n_buckets : 0;
     m->fn = fn;
     m->arg = arg;
-    pthread_rwlock_init(&m->lock, NULL);
-    m->table_size = n_labels ? 16 : 1;
-    m->table = rg_calloc(m->table_size, sizeof(*m->table));
+    pthread_mutex_init(&m->mu, NULL);
+    atomic_init(&m->table, table_new(n_labels ? 32 : 2));
     atomic_init(&m->dropped, 0);
 
     pthread_mutex_lock(&reg->mu);
@@ -466,13 +503,12 @@ metrics_counter_t *metrics_counter_new(metrics_registry_t *reg, const char *name
                                        const char *const *label_names, size_t n_labels,
                                        rg_error_t *err)
 {
-    return (metrics_counter_t *)metric_add(reg, sizeof(metrics_counter_t), KIND_COUNTER, name,
-                                           help, label_names, n_labels, NULL, 0, NULL, NULL, err);
+    return (metrics_counter_t *)metric_add(reg, sizeof(metrics_counter_t), KIND_COUNTER, name, help,
+                                           label_names, n_labels, NULL, 0, NULL, NULL, err);
 }
 
 metrics_gauge_t *metrics_gauge_new(metrics_registry_t *reg, const char *name, const char *help,
-                                   const char *const *label_names, size_t n_labels,
-                                   rg_error_t *err)
+                                   const char *const *label_names, size_t n_labels, rg_error_t *err)
 {
     return (metrics_gauge_t *)metric_add(reg, sizeof(metrics_gauge_t), KIND_GAUGE, name, help,
                                          label_names, n_labels, NULL, 0, NULL, NULL, err);
@@ -480,24 +516,23 @@ metrics_gauge_t *metrics_gauge_new(metrics_registry_t *reg, const char *name, co
 
 metrics_histogram_t *metrics_histogram_new(metrics_registry_t *reg, const char *name,
                                            const char *help, const char *const *label_names,
-                                           size_t n_labels, const double *buckets,
-                                           size_t n_buckets, rg_error_t *err)
+                                           size_t n_labels, const double *buckets, size_t n_buckets,
+                                           rg_error_t *err)
 {
-    return (metrics_histogram_t *)metric_add(reg, sizeof(metrics_histogram_t), KIND_HISTOGRAM,
-                                             name, help, label_names, n_labels, buckets,
-                                             n_buckets, NULL, NULL, err);
+    return (metrics_histogram_t *)metric_add(reg, sizeof(metrics_histogram_t), KIND_HISTOGRAM, name,
+                                             help, label_names, n_labels, buckets, n_buckets, NULL,
+                                             NULL, err);
 }
 
-metrics_gauge_t *metrics_gauge_func_new(metrics_registry_t *reg, const char *name,
-                                        const char *help, double (*fn)(void *), void *arg,
-                                        rg_error_t *err)
+metrics_gauge_t *metrics_gauge_func_new(metrics_registry_t *reg, const char *name, const char *help,
+                                        double (*fn)(void *), void *arg, rg_error_t *err)
 {
     if (fn == NULL) {
         rg_error_set(err, RG_ERR_INVAL, "metrics: \"%s\" has no callback", name ? name : "(null)");
         return NULL;
     }
-    return (metrics_gauge_t *)metric_add(reg, sizeof(metrics_gauge_t), KIND_GAUGE, name, help,
-                                         NULL, 0, NULL, 0, fn, arg, err);
+    return (metrics_gauge_t *)metric_add(reg, sizeof(metrics_gauge_t), KIND_GAUGE, name, help, NULL,
+                                         0, NULL, 0, fn, arg, err);
 }
 
 metrics_counter_t *metrics_counter_func_new(metrics_registry_t *reg, const char *name,
@@ -508,8 +543,8 @@ metrics_counter_t *metrics_counter_func_new(metrics_registry_t *reg, const char 
         rg_error_set(err, RG_ERR_INVAL, "metrics: \"%s\" has no callback", name ? name : "(null)");
         return NULL;
     }
-    return (metrics_counter_t *)metric_add(reg, sizeof(metrics_counter_t), KIND_COUNTER, name,
-                                           help, NULL, 0, NULL, 0, fn, arg, err);
+    return (metrics_counter_t *)metric_add(reg, sizeof(metrics_counter_t), KIND_COUNTER, name, help,
+                                           NULL, 0, NULL, 0, fn, arg, err);
 }
 
 /* ---- updates ----------------------------------------------------------------- */
@@ -551,8 +586,7 @@ void metrics_histogram_child_observe(metrics_histogram_child_t *child, double va
     atomic_add_double(&s->sum, value);
 }
 
-metrics_counter_child_t *metrics_counter_with(metrics_counter_t *c,
-                                              const char *const *label_values)
+metrics_counter_child_t *metrics_counter_with(metrics_counter_t *c, const char *const *label_values)
 {
     return c ? (metrics_counter_child_t *)series_get(&c->m, label_values) : NULL;
 }
@@ -614,9 +648,9 @@ uint64_t metrics_histogram_child_count(const metrics_histogram_child_t *child)
 
 static size_t metric_children(struct metric *m)
 {
-    pthread_rwlock_rdlock(&m->lock);
+    pthread_mutex_lock(&m->mu);
     size_t n = m->n_series;
-    pthread_rwlock_unlock(&m->lock);
+    pthread_mutex_unlock(&m->mu);
     return n;
 }
 
@@ -770,16 +804,18 @@ static void render_metric(rg_buf_t *out, struct metric *m)
         return;
     }
 
-    /* Snapshot the series list under the read lock, then render without it:
-     * series are never freed while the registry lives. */
-    pthread_rwlock_rdlock(&m->lock);
-    size_t n = m->n_series;
-    struct series **all = rg_malloc((n ? n : 1) * sizeof(*all));
+    /* Snapshot the series list under the insert lock, then render without
+     * it: series are never freed while the registry lives. */
+    pthread_mutex_lock(&m->mu);
+    struct table *t = atomic_load_explicit(&m->table, memory_order_relaxed);
+    struct series **all = rg_malloc((m->n_series ? m->n_series : 1) * sizeof(*all));
     size_t k = 0;
-    for (size_t i = 0; i < m->table_size; i++)
-        for (struct series *s = m->table[i]; s; s = s->next)
+    for (size_t i = 0; i < t->size; i++) {
+        struct series *s = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
+        if (s)
             all[k++] = s;
-    pthread_rwlock_unlock(&m->lock);
+    }
+    pthread_mutex_unlock(&m->mu);
     qsort(all, k, sizeof(*all), cmp_series);
 
     for (size_t i = 0; i < k; i++) {
@@ -795,9 +831,7 @@ static void render_metric(rg_buf_t *out, struct metric *m)
             put_double(out, bitsd(atomic_load_explicit(&s->value, memory_order_relaxed)));
             rg_buf_append_char(out, '\n');
             break;
-        case KIND_HISTOGRAM:
-            render_histogram(out, m, s);
-            break;
+        case KIND_HISTOGRAM: render_histogram(out, m, s); break;
         }
     }
     rg_free(all);

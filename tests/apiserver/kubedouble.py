@@ -36,6 +36,7 @@ import http.server
 import json
 import os
 import re
+import select
 import shutil
 import socket
 import socketserver
@@ -618,7 +619,11 @@ class Registry:
         return {g: sorted(vs, key=_version_key, reverse=True) for g, vs in out.items()}
 
     def _insert(self, rt, obj):
-        """Store a fully formed new object (lock held or at init)."""
+        """Store a fully formed new object."""
+        with self.lock:
+            return self._insert_locked(rt, obj)
+
+    def _insert_locked(self, rt, obj):
         self.rv += 1
         meta = obj.setdefault("metadata", {})
         meta.setdefault("uid", str(uuid.uuid4()))
@@ -777,6 +782,24 @@ def webhook_denied(hook, status):
 # HTTP layer.
 # ----------------------------------------------------------------------------
 
+def _peer_closed(conn):
+    """True when the client has closed its side (so an idle watch can end at once)."""
+    try:
+        readable, _, _ = select.select([conn], [], [], 0)
+        if not readable and not (hasattr(conn, "pending") and conn.pending()):
+            return False
+        old = conn.gettimeout()
+        conn.settimeout(0.0)
+        try:
+            return conn.recv(1) == b""
+        finally:
+            conn.settimeout(old)
+    except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+        return False
+    except (OSError, ValueError):
+        return True
+
+
 class _Abort(Exception):
     """Close the connection without a proper end (fault injection)."""
 
@@ -927,6 +950,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     entry["code"] = code
                     if not entry["resourceVersion"]:
                         entry["resourceVersion"] = ((obj or {}).get("metadata") or {}).get("resourceVersion", "")
+                    if not entry.get("name"):
+                        entry["name"] = ((obj or {}).get("metadata") or {}).get("name", "")
                     if (obj or {}).get("kind") == "Lease":
                         entry["holderIdentity"] = (obj.get("spec") or {}).get("holderIdentity")
                 self.send_json(code, obj)
@@ -1240,7 +1265,11 @@ class Ops:
         return {"kind": rt.kind + "List", "apiVersion": rt.api_version, "metadata": meta, "items": out_items}
 
     # -- validation / defaulting shared by create and update --
-    def prepare(self, rt, obj, name_hint, ns):
+    def prepare(self, rt, obj, name_hint, ns, check=True):
+        """Normalise obj for rt: apiVersion/kind/namespace, CRD schema pruning and defaulting.
+
+        check=False is the pass before mutating admission: like kube-apiserver's decode step it
+        prunes and defaults but leaves validation (422) to the pass after the webhooks."""
         if not isinstance(obj, dict):
             raise bad_request("the body must be a JSON object")
         meta = obj.get("metadata")
@@ -1279,9 +1308,9 @@ class Ops:
             errs = []
             apply_schema(obj, rt.schema, "", errs, top=True)
             causes.extend(errs)
-        if rt.plural == "customresourcedefinitions" and not causes:
+        if rt.plural == "customresourcedefinitions" and not causes and check:
             crd_types(obj)  # raises 422 on a malformed CRD
-        if causes:
+        if causes and check:
             raise invalid(rt, name, causes)
         return obj
 
@@ -1355,8 +1384,8 @@ class Ops:
         self.defaults_on_create(rt, obj)
         with self.reg.lock:
             self.check_ns(rt, ns)
-        obj = self.prepare(rt, obj, None, ns)
-        name = obj["metadata"]["name"]
+        obj = self.prepare(rt, obj, None, ns, check=False)
+        name = obj["metadata"].get("name") or ""
         obj = self.admit(rt, None, "CREATE", obj, None, user, dry, ns, name)
         obj = self.prepare(rt, obj, name, ns)
         if obj["metadata"]["name"] != name:
@@ -1433,15 +1462,15 @@ class Ops:
                 raise bad_request('the name of the object (%s) does not match the name on the URL (%s)'
                                   % (newmeta.get("name"), name))
             newmeta["name"] = name
-            new = self.prepare(rt, new, name, ns)
+            new = self.prepare(rt, new, name, ns, check=False)
             new = self.keep_system_meta(old, new)
-            if rt.plural == "pods" and sub != "status":
-                self.check_pod_update(rt, old, new)
             if json.dumps(new, sort_keys=True) == json.dumps(old, sort_keys=True):
                 return old  # no-op update: kube-apiserver keeps the resourceVersion
             new = self.admit(rt, sub, op_verb, new, old, user, dry, ns, name)
             new = self.prepare(rt, self.merge_subresource(rt, sub, old, new), name, ns)
             new = self.keep_system_meta(old, new)
+            if rt.plural == "pods" and sub != "status":
+                self.check_pod_update(rt, old, new)
             with self.reg.lock:
                 cur = self.store(rt).objects.get((ns or "", name))
                 if cur is None:
@@ -2030,6 +2059,8 @@ class KubeDouble:
                 now = time.monotonic()
                 if now >= deadline:
                     break
+                if _peer_closed(h.connection):
+                    return
                 if drop_secs and now - start >= drop_secs:
                     raise _Abort()
                 with reg.lock:

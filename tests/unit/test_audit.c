@@ -111,7 +111,8 @@ static size_t each_line(const rg_buf_t *b, line_fn fn, void *arg)
 }
 
 static const char *const groups2[] = {"system:authenticated", "team-a"};
-static const char *const paths2[] = {"/spec/suspend", "/metadata/labels/kueue.x-k8s.io~1queue-name"};
+static const char *const paths2[] = {"/spec/suspend",
+                                     "/metadata/labels/kueue.x-k8s.io~1queue-name"};
 
 static audit_record_t sample_record(void)
 {

@@ -58,7 +58,7 @@ START_TEST(test_config__defaults)
 END_TEST
 
 /* Empty input, only comments, an explicit empty document: all defaults. */
-static const char *const empty_inputs[] = {"", "# nothing here\n\n", "---\n", "---\n...\n",
+static const char *const empty_inputs[] = {"",    "# nothing here\n\n", "---\n", "---\n...\n",
                                            "~\n", "server:\ntls:\n"};
 
 START_TEST(test_config__empty_is_defaults)
@@ -237,7 +237,7 @@ static const error_case_t error_cases[] = {
      "raygate.yaml:2: the configuration must be a single YAML document"},
     /* syntax */
     {"server:\n  port: 1\n bad: 2\n", RG_ERR_PARSE,
-     "raygate.yaml:3:5: did not find expected key (while parsing a block mapping at line 1)"},
+     "raygate.yaml:3:2: did not find expected key (while parsing a block mapping at line 1)"},
     {"server: [1, 2\nlog: x\n", RG_ERR_PARSE,
      "raygate.yaml:2:4: did not find expected ',' or ']' (while parsing a flow sequence at "
      "line 1)"},
@@ -285,9 +285,9 @@ START_TEST(test_config__file_errors)
 
     char *big = rg_malloc(CFG_CONFIG_MAX_FILE_BYTES + 2);
     memset(big, '#', CFG_CONFIG_MAX_FILE_BYTES + 1);
-    ck_assert_int_eq(cfg_config_load_buffer(&c, big, CFG_CONFIG_MAX_FILE_BYTES + 1, "big.yaml",
-                                            &err),
-                     RG_ERR_TOO_BIG);
+    ck_assert_int_eq(
+        cfg_config_load_buffer(&c, big, CFG_CONFIG_MAX_FILE_BYTES + 1, "big.yaml", &err),
+        RG_ERR_TOO_BIG);
     rg_free(big);
     cfg_config_release(&c);
 }
@@ -371,8 +371,7 @@ END_TEST
 /* YAML manifests                                                      */
 /* ------------------------------------------------------------------ */
 
-static const cJSON *doc_get(const cfg_yaml_doc_t *d, const char *a, const char *b,
-                            const char *c2)
+static const cJSON *doc_get(const cfg_yaml_doc_t *d, const char *a, const char *b, const char *c2)
 {
     return rg_json_path(d->root, a, b, c2, (const char *)NULL);
 }
@@ -410,8 +409,8 @@ START_TEST(test_config__manifests)
     ck_assert_str_eq(rg_json_get_string(rc_doc->root, "kind"), "RayCluster");
     ck_assert_str_eq(doc_get(rc_doc, "spec", "rayVersion", NULL)->valuestring, "2.9.0");
     ck_assert(cJSON_IsFalse(doc_get(rc_doc, "spec", "enableInTreeAutoscaling", NULL)));
-    ck_assert_str_eq(
-        doc_get(rc_doc, "metadata", "labels", NULL)->child->string, "kueue.x-k8s.io/queue-name");
+    ck_assert_str_eq(doc_get(rc_doc, "metadata", "labels", NULL)->child->string,
+                     "kueue.x-k8s.io/queue-name");
     const cJSON *head = doc_get(rc_doc, "spec", "headGroupSpec", "rayStartParams");
     ck_assert_str_eq(rg_json_get_string(head, "num-gpus"), "0");
     const cJSON *wg = cJSON_GetArrayItem(doc_get(rc_doc, "spec", "workerGroupSpecs", NULL), 0);
@@ -498,24 +497,57 @@ typedef struct typing_case {
 } typing_case_t;
 
 static const typing_case_t typing_cases[] = {
-    {"yes", T_TRUE, 0, NULL},       {"Yes", T_TRUE, 0, NULL},      {"YES", T_TRUE, 0, NULL},
-    {"no", T_FALSE, 0, NULL},       {"NO", T_FALSE, 0, NULL},      {"on", T_TRUE, 0, NULL},
-    {"On", T_TRUE, 0, NULL},        {"off", T_FALSE, 0, NULL},     {"y", T_TRUE, 0, NULL},
-    {"n", T_FALSE, 0, NULL},        {"true", T_TRUE, 0, NULL},     {"False", T_FALSE, 0, NULL},
-    {"'yes'", T_STR, 0, "yes"},     {"\"on\"", T_STR, 0, "on"},    {"!!str off", T_STR, 0, "off"},
-    {"!!bool yes", T_TRUE, 0, NULL}, {"", T_NULL, 0, NULL},        {"~", T_NULL, 0, NULL},
-    {"null", T_NULL, 0, NULL},      {"NULL", T_NULL, 0, NULL},     {"'null'", T_STR, 0, "null"},
-    {"!!null x", T_NULL, 0, NULL},  {"40Gi", T_STR, 0, "40Gi"},    {"500m", T_STR, 0, "500m"},
-    {"42", T_NUM, 42, NULL},        {"-7", T_NUM, -7, NULL},       {"+3", T_NUM, 3, NULL},
-    {"1_000", T_NUM, 1000, NULL},   {"0x1F", T_NUM, 31, NULL},     {"0o17", T_NUM, 15, NULL},
-    {"012", T_NUM, 10, NULL},       {"0b101", T_NUM, 5, NULL},     {"09", T_NUM, 9, NULL},
-    {"1.5", T_NUM, 1.5, NULL},      {".5", T_NUM, 0.5, NULL},      {"1e3", T_NUM, 1000, NULL},
-    {"-2.5E-1", T_NUM, -0.25, NULL}, {"'42'", T_STR, 0, "42"},     {"\"1.5\"", T_STR, 0, "1.5"},
-    {"!!str 123", T_STR, 0, "123"}, {"!!int \"42\"", T_NUM, 42, NULL},
-    {"!!float 1", T_NUM, 1, NULL},  {"1.2.3", T_STR, 0, "1.2.3"},  {"2024-01-02", T_STR, 0, "2024-01-02"},
-    {"0x", T_STR, 0, "0x"},         {"1e999", T_STR, 0, "1e999"},  {"!custom foo", T_STR, 0, "foo"},
-    {"|\n  two\n  lines\n", T_STR, 0, "two\nlines\n"},             {">-\n  folded\n  text\n", T_STR, 0, "folded text"},
-    {"\"tab\\there\"", T_STR, 0, "tab\there"},                      {"a b c", T_STR, 0, "a b c"},
+    {"yes", T_TRUE, 0, NULL},
+    {"Yes", T_TRUE, 0, NULL},
+    {"YES", T_TRUE, 0, NULL},
+    {"no", T_FALSE, 0, NULL},
+    {"NO", T_FALSE, 0, NULL},
+    {"on", T_TRUE, 0, NULL},
+    {"On", T_TRUE, 0, NULL},
+    {"off", T_FALSE, 0, NULL},
+    {"y", T_TRUE, 0, NULL},
+    {"n", T_FALSE, 0, NULL},
+    {"true", T_TRUE, 0, NULL},
+    {"False", T_FALSE, 0, NULL},
+    {"'yes'", T_STR, 0, "yes"},
+    {"\"on\"", T_STR, 0, "on"},
+    {"!!str off", T_STR, 0, "off"},
+    {"!!bool yes", T_TRUE, 0, NULL},
+    {"", T_NULL, 0, NULL},
+    {"~", T_NULL, 0, NULL},
+    {"null", T_NULL, 0, NULL},
+    {"NULL", T_NULL, 0, NULL},
+    {"'null'", T_STR, 0, "null"},
+    {"!!null x", T_NULL, 0, NULL},
+    {"40Gi", T_STR, 0, "40Gi"},
+    {"500m", T_STR, 0, "500m"},
+    {"42", T_NUM, 42, NULL},
+    {"-7", T_NUM, -7, NULL},
+    {"+3", T_NUM, 3, NULL},
+    {"1_000", T_NUM, 1000, NULL},
+    {"0x1F", T_NUM, 31, NULL},
+    {"0o17", T_NUM, 15, NULL},
+    {"012", T_NUM, 10, NULL},
+    {"0b101", T_NUM, 5, NULL},
+    {"09", T_NUM, 9, NULL},
+    {"1.5", T_NUM, 1.5, NULL},
+    {".5", T_NUM, 0.5, NULL},
+    {"1e3", T_NUM, 1000, NULL},
+    {"-2.5E-1", T_NUM, -0.25, NULL},
+    {"'42'", T_STR, 0, "42"},
+    {"\"1.5\"", T_STR, 0, "1.5"},
+    {"!!str 123", T_STR, 0, "123"},
+    {"!!int \"42\"", T_NUM, 42, NULL},
+    {"!!float 1", T_NUM, 1, NULL},
+    {"1.2.3", T_STR, 0, "1.2.3"},
+    {"2024-01-02", T_STR, 0, "2024-01-02"},
+    {"0x", T_STR, 0, "0x"},
+    {"1e999", T_STR, 0, "1e999"},
+    {"!custom foo", T_STR, 0, "foo"},
+    {"|\n  two\n  lines\n", T_STR, 0, "two\nlines\n"},
+    {">-\n  folded\n  text\n", T_STR, 0, "folded text"},
+    {"\"tab\\there\"", T_STR, 0, "tab\there"},
+    {"a b c", T_STR, 0, "a b c"},
 };
 
 START_TEST(test_config__scalar_typing)
@@ -530,15 +562,9 @@ START_TEST(test_config__scalar_typing)
     const cJSON *v = rg_json_get(docs.items[0].root, "v");
     ck_assert_ptr_nonnull(v);
     switch (tc->type) {
-    case T_NULL:
-        ck_assert_msg(cJSON_IsNull(v), "%s: %s", tc->value, rg_json_type_name(v));
-        break;
-    case T_TRUE:
-        ck_assert_msg(cJSON_IsTrue(v), "%s: %s", tc->value, rg_json_type_name(v));
-        break;
-    case T_FALSE:
-        ck_assert_msg(cJSON_IsFalse(v), "%s: %s", tc->value, rg_json_type_name(v));
-        break;
+    case T_NULL: ck_assert_msg(cJSON_IsNull(v), "%s: %s", tc->value, rg_json_type_name(v)); break;
+    case T_TRUE: ck_assert_msg(cJSON_IsTrue(v), "%s: %s", tc->value, rg_json_type_name(v)); break;
+    case T_FALSE: ck_assert_msg(cJSON_IsFalse(v), "%s: %s", tc->value, rg_json_type_name(v)); break;
     case T_NUM:
         ck_assert_msg(cJSON_IsNumber(v), "%s: %s", tc->value, rg_json_type_name(v));
         ck_assert_double_eq_tol(v->valuedouble, tc->num, 1e-12);
@@ -632,8 +658,7 @@ START_TEST(test_config__yaml_empty_docs)
     for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
         cfg_yaml_docs_t docs;
         rg_error_t err = {0};
-        ck_assert_int_eq(cfg_yaml_docs_parse(inputs[i], strlen(inputs[i]), NULL, &docs, &err),
-                         0);
+        ck_assert_int_eq(cfg_yaml_docs_parse(inputs[i], strlen(inputs[i]), NULL, &docs, &err), 0);
         ck_assert_uint_eq(docs.count, 0);
         cfg_yaml_docs_release(&docs);
     }

@@ -38,30 +38,30 @@ START_TEST(test_metrics__counter_golden)
     metrics_registry_t *reg = metrics_registry_new();
     rg_error_t err;
     const char *const labels[] = {"endpoint", "decision"};
-    metrics_counter_t *c = metrics_counter_new(reg, "raygate_admission_requests_total",
-                                               "Admission requests by endpoint and decision.",
-                                               labels, 2, &err);
+    metrics_counter_t *c =
+        metrics_counter_new(reg, "raygate_admission_requests_total",
+                            "Admission requests by endpoint and decision.", labels, 2, &err);
     ck_assert_ptr_nonnull(c);
     /* Inserted out of order: rendering sorts by label values. */
     metrics_counter_add(c, (const char *const[]){"validate", "denied"}, 2);
     metrics_counter_add(c, (const char *const[]){"mutate", "patched"}, 5);
     metrics_counter_add(c, (const char *const[]){"mutate", "allowed"}, 1);
     metrics_counter_add(c, (const char *const[]){"mutate", "patched"}, 1);
-    metrics_counter_t *plain = metrics_counter_new(reg, "raygate_restarts_total", "Restarts.",
-                                                   NULL, 0, &err);
+    metrics_counter_t *plain =
+        metrics_counter_new(reg, "raygate_restarts_total", "Restarts.", NULL, 0, &err);
     ck_assert_ptr_nonnull(plain);
 
     char *text = render(reg);
-    ck_assert_str_eq(text,
-                     "# HELP raygate_admission_requests_total Admission requests by endpoint and "
-                     "decision.\n"
-                     "# TYPE raygate_admission_requests_total counter\n"
-                     "raygate_admission_requests_total{endpoint=\"mutate\",decision=\"allowed\"} 1\n"
-                     "raygate_admission_requests_total{endpoint=\"mutate\",decision=\"patched\"} 6\n"
-                     "raygate_admission_requests_total{endpoint=\"validate\",decision=\"denied\"} 2\n"
-                     "# HELP raygate_restarts_total Restarts.\n"
-                     "# TYPE raygate_restarts_total counter\n"
-                     "raygate_restarts_total 0\n");
+    ck_assert_str_eq(
+        text, "# HELP raygate_admission_requests_total Admission requests by endpoint and "
+              "decision.\n"
+              "# TYPE raygate_admission_requests_total counter\n"
+              "raygate_admission_requests_total{endpoint=\"mutate\",decision=\"allowed\"} 1\n"
+              "raygate_admission_requests_total{endpoint=\"mutate\",decision=\"patched\"} 6\n"
+              "raygate_admission_requests_total{endpoint=\"validate\",decision=\"denied\"} 2\n"
+              "# HELP raygate_restarts_total Restarts.\n"
+              "# TYPE raygate_restarts_total counter\n"
+              "raygate_restarts_total 0\n");
     rg_free(text);
     metrics_registry_free(reg);
 }
@@ -72,8 +72,8 @@ START_TEST(test_metrics__gauge_golden)
     metrics_registry_t *reg = metrics_registry_new();
     rg_error_t err;
     const char *const labels[] = {"cluster_queue"};
-    metrics_gauge_t *g = metrics_gauge_new(reg, "raygate_pending_workloads", "Pending workloads.",
-                                           labels, 1, &err);
+    metrics_gauge_t *g =
+        metrics_gauge_new(reg, "raygate_pending_workloads", "Pending workloads.", labels, 1, &err);
     ck_assert_ptr_nonnull(g);
     metrics_gauge_set(g, (const char *const[]){"cq-b"}, 3);
     metrics_gauge_add(g, (const char *const[]){"cq-b"}, -1.5);
@@ -183,8 +183,8 @@ START_TEST(test_metrics__escaping)
     metrics_registry_t *reg = metrics_registry_new();
     rg_error_t err;
     const char *const labels[] = {"name"};
-    metrics_counter_t *c = metrics_counter_new(reg, "esc_total", "back\\slash and\nnewline \"q\"",
-                                               labels, 1, &err);
+    metrics_counter_t *c =
+        metrics_counter_new(reg, "esc_total", "back\\slash and\nnewline \"q\"", labels, 1, &err);
     ck_assert_ptr_nonnull(c);
     metrics_counter_add(c, (const char *const[]){"a\"b\\c\nd"}, 1);
     metrics_counter_add(c, (const char *const[]){NULL}, 1); /* NULL value means "" */
@@ -373,8 +373,8 @@ START_TEST(test_metrics__child_cap_drops_and_counts)
     rg_error_t err;
     const char *const labels[] = {"pod"};
     metrics_counter_t *c = metrics_counter_new(reg, "capped_total", "", labels, 1, &err);
-    metrics_histogram_t *h = metrics_histogram_new(reg, "capped_seconds", "", labels, 1, NULL, 0,
-                                                   &err);
+    metrics_histogram_t *h =
+        metrics_histogram_new(reg, "capped_seconds", "", labels, 1, NULL, 0, &err);
     char name[32];
     for (int i = 0; i < 10; i++) {
         snprintf(name, sizeof(name), "pod-%d", i);
@@ -489,8 +489,8 @@ START_TEST(test_metrics__concurrent_updates_are_exact)
     const char *const labels[] = {"who"};
     struct worker w[THREADS];
     metrics_counter_t *c = metrics_counter_new(reg, "conc_total", "", labels, 1, &err);
-    metrics_histogram_t *h = metrics_histogram_new(reg, "conc_seconds", "", labels, 1, NULL, 0,
-                                                   &err);
+    metrics_histogram_t *h =
+        metrics_histogram_new(reg, "conc_seconds", "", labels, 1, NULL, 0, &err);
     metrics_gauge_t *g = metrics_gauge_new(reg, "conc_gauge", "", labels, 1, &err);
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++) {

@@ -1,0 +1,94 @@
+#!/bin/sh
+# Webhook throughput and latency over TLS keep-alive: raygate's /mutate on
+# the seed RayCluster AdmissionReview, side by side with nginx answering a
+# constant body of the same size (`return 200`) with as many workers as
+# raygate has threads, under the same wrk command, in the same run.
+#
+#   sh bench/webhook.sh [duration_seconds] [threads]
+#
+# Prints one line per run and the medians; nothing here is a test.
+set -eu
+cd "$(dirname "$0")/.."
+DUR=${1:-10}
+THREADS=${2:-$(nproc)}
+ROUNDS=${ROUNDS:-3}
+sh scripts/deps.sh --bench
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build-bench -j"$(nproc)" --target raygate >/dev/null
+BIN=build-bench/raygate
+WORK=$(mktemp -d /tmp/rg-bench.XXXXXX)
+RG_PORT=19443
+NG_PORT=19444
+trap 'kill $RG_PID 2>/dev/null; nginx -c $WORK/nginx.conf -s stop 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+
+"$BIN" certs --out "$WORK/certs" --dns localhost --ip 127.0.0.1 >/dev/null
+python3 - "$WORK/review.json" <<'PY'
+import json, sys
+sys.path.insert(0, "tests/e2e")
+review = json.load(open("tests/fixtures/admission/raycluster-create-v1.json"))
+open(sys.argv[1], "w").write(json.dumps(review, separators=(",", ":")))
+PY
+echo "request body: $(wc -c < "$WORK/review.json") bytes"
+
+"$BIN" serve --listen 127.0.0.1:$RG_PORT --cert "$WORK/certs/tls.crt" --key "$WORK/certs/tls.key" \
+    --threads "$THREADS" --state-dir "$WORK/state" --audit-log "$WORK/audit.log" \
+    --log-level warn 2>"$WORK/raygate.log" &
+RG_PID=$!
+sleep 1
+curl -sk --fail -H 'Content-Type: application/json' --data-binary @"$WORK/review.json" \
+    https://127.0.0.1:$RG_PORT/mutate > "$WORK/answer.json"
+SIZE=$(wc -c < "$WORK/answer.json")
+echo "raygate answer: $SIZE bytes"
+
+# nginx's constant answer: the same number of bytes, JSON-safe characters.
+BODY=$(head -c "$SIZE" /dev/zero | tr '\0' 'x')
+cat > "$WORK/nginx.conf" <<NGINX
+worker_processes $THREADS;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_buffer_size 64k;
+    server {
+        listen 127.0.0.1:$NG_PORT ssl;
+        ssl_certificate $WORK/certs/tls.crt;
+        ssl_certificate_key $WORK/certs/tls.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        keepalive_requests 1000000;
+        location / { default_type application/json; return 200 '$BODY'; }
+    }
+}
+NGINX
+nginx -c "$WORK/nginx.conf"
+sleep 0.5
+
+run_wrk() { # name url -> req/s and p99 (ms)
+    RG_BENCH_BODY="$WORK/review.json" wrk -t1 -c32 -d"${DUR}s" --latency -s bench/post.lua "$2" \
+        > "$WORK/wrk.out" 2>&1
+    rps=$(awk '/^Requests\/sec/ {print $2}' "$WORK/wrk.out")
+    p99=$(awk '$1 == "99%" {print $2}' "$WORK/wrk.out")
+    errs=$(awk '/Non-2xx|Socket errors/' "$WORK/wrk.out")
+    echo "$1 rps=$rps p99=$p99 $errs"
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+: > "$WORK/results"
+for i in $(seq "$ROUNDS"); do
+    run_wrk nginx "https://127.0.0.1:$NG_PORT/mutate" | tee -a "$WORK/results"
+    run_wrk raygate "https://127.0.0.1:$RG_PORT/mutate" | tee -a "$WORK/results"
+done
+NG=$(awk '$1=="nginx" {sub("rps=","",$2); print $2}' "$WORK/results" | median)
+RG=$(awk '$1=="raygate" {sub("rps=","",$2); print $2}' "$WORK/results" | median)
+echo "median throughput: raygate $RG req/s, nginx $NG req/s, ratio $(echo "$RG $NG" | awk '{printf "%.2f", $1/$2}')"
+
+# Latency at a paced ~2,000 req/s: 32 connections, each waiting 16 ms between requests.
+: > "$WORK/paced"
+for i in $(seq "$ROUNDS"); do
+    RG_BENCH_BODY="$WORK/review.json" RG_BENCH_DELAY_MS=16 wrk -t1 -c32 -d"${DUR}s" --latency \
+        -s bench/post.lua "https://127.0.0.1:$RG_PORT/mutate" > "$WORK/wrk.out" 2>&1
+    rps=$(awk '/^Requests\/sec/ {print $2}' "$WORK/wrk.out")
+    p99=$(awk '$1 == "99%" {print $2}' "$WORK/wrk.out")
+    echo "raygate paced rps=$rps p99=$p99" | tee -a "$WORK/paced"
+done
+echo "audit lines written: $(wc -l < "$WORK/audit.log")"

@@ -1,0 +1,411 @@
+#!/usr/bin/env python3
+"""Generate manifests/crds/*.yaml: the Kueue and KubeRay CRDs raygate reads and writes.
+
+Why generated: the RayJob embeds the whole RayCluster spec and Kueue serves two versions
+of each kind, so the schemas are written once here (as upstream does with controller-gen)
+and emitted as plain readable YAML.  Field names follow upstream Kueue
+(apis/kueue/v1beta1, v1beta2) and KubeRay (ray-operator/apis/ray/v1); only the fields
+raygate touches are spelled out, pod templates keep every field
+(x-kubernetes-preserve-unknown-fields), everything else is pruned as on a real cluster.
+
+    python3 tests/apiserver/gen_crds.py            # rewrite manifests/crds/
+    python3 tests/apiserver/gen_crds.py --check    # exit 1 if the files are stale
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kyaml  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+OUT = os.path.join(ROOT, "manifests", "crds")
+
+
+# -- schema helpers ----------------------------------------------------------
+def obj(props=None, required=None, **extra):
+    s = {"type": "object"}
+    if props:
+        s["properties"] = props
+    if required:
+        s["required"] = required
+    s.update(extra)
+    return s
+
+
+def arr(items, **extra):
+    s = {"type": "array", "items": items}
+    s.update(extra)
+    return s
+
+
+def string(**extra):
+    s = {"type": "string"}
+    s.update(extra)
+    return s
+
+
+def enum(*values, default=None):
+    s = {"type": "string", "enum": list(values)}
+    if default is not None:
+        s["default"] = default
+    return s
+
+
+def integer(fmt="int32", **extra):
+    s = {"type": "integer", "format": fmt}
+    s.update(extra)
+    return s
+
+
+def boolean(**extra):
+    s = {"type": "boolean"}
+    s.update(extra)
+    return s
+
+
+def quantity():
+    return {"anyOf": [{"type": "integer"}, {"type": "string"}], "x-kubernetes-int-or-string": True,
+            "pattern": r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"}
+
+
+def str_map():
+    return {"type": "object", "additionalProperties": {"type": "string"}}
+
+
+def quantity_map():
+    return {"type": "object", "additionalProperties": quantity()}
+
+
+def preserve(desc=None):
+    s = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    if desc:
+        s["description"] = desc
+    return s
+
+
+def pod_template():
+    return preserve("PodTemplateSpec; kept whole, as upstream does (x-kubernetes-preserve-unknown-fields).")
+
+
+def label_selector():
+    req = obj({"key": string(), "operator": string(), "values": arr(string())}, ["key", "operator"])
+    return obj({"matchExpressions": arr(req), "matchLabels": str_map()},
+               **{"x-kubernetes-map-type": "atomic"})
+
+
+def conditions():
+    cond = obj({"type": string(maxLength=316), "status": enum("True", "False", "Unknown"),
+                "observedGeneration": integer("int64", minimum=0),
+                "lastTransitionTime": string(format="date-time"),
+                "reason": string(maxLength=1024), "message": string(maxLength=32768)},
+               ["lastTransitionTime", "message", "reason", "status", "type"])
+    return arr(cond, **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]})
+
+
+def crd(group, kind, plural, singular, scope, versions, short_names=None, categories=None):
+    names = {"kind": kind, "listKind": kind + "List", "plural": plural, "singular": singular}
+    if short_names:
+        names["shortNames"] = short_names
+    if categories:
+        names["categories"] = categories
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": "%s.%s" % (plural, group)},
+            "spec": {"group": group, "names": names, "scope": scope, "versions": versions}}
+
+
+def version(name, storage, schema_props, printer=None, top_required=None):
+    root = obj(dict({"apiVersion": string(), "kind": string(), "metadata": {"type": "object"}}, **schema_props),
+               top_required)
+    v = {"name": name, "served": True, "storage": storage,
+         "schema": {"openAPIV3Schema": root}, "subresources": {"status": {}}}
+    if printer:
+        v["additionalPrinterColumns"] = printer
+    return v
+
+
+# -- Kueue -------------------------------------------------------------------
+KUEUE = "kueue.x-k8s.io"
+KUEUE_NOTE = """\
+# Kueue {kind}: served as v1beta1 (storage, what the seed's manifests use) and v1beta2.
+# conversion strategy None: this file is for clusters and test doubles where one
+# version is used at a time.  A real cluster serving both versions must route
+# conversion to raygate's ConversionReview endpoint (cohort<->cohortName,
+# priorityClassName/Source<->priorityClassRef, Borrow/Preempt<->MayStopSearch);
+# raygate's deployment manifests patch spec.conversion to strategy: Webhook.
+# Generated by tests/apiserver/gen_crds.py - edit that file, not this one.
+"""
+
+
+def cq_spec(v2):
+    resource = obj({"name": string(), "nominalQuota": quantity(), "borrowingLimit": quantity(),
+                    "lendingLimit": quantity()}, ["name", "nominalQuota"])
+    flavor = obj({"name": string(maxLength=253),
+                  "resources": arr(resource, minItems=1, maxItems=64,
+                                   **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]})},
+                 ["name", "resources"])
+    rg = obj({"coveredResources": arr(string(), minItems=1, maxItems=64),
+              "flavors": arr(flavor, minItems=1, maxItems=64,
+                             **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]})},
+             ["coveredResources", "flavors"])
+    if v2:
+        fung = obj({"whenCanBorrow": enum("MayStopSearch", "TryNextFlavor", default="MayStopSearch"),
+                    "whenCanPreempt": enum("MayStopSearch", "TryNextFlavor", default="TryNextFlavor")})
+    else:
+        fung = obj({"whenCanBorrow": enum("MayStopSearch", "TryNextFlavor", "Borrow", default="MayStopSearch"),
+                    "whenCanPreempt": enum("MayStopSearch", "TryNextFlavor", "Preempt", default="TryNextFlavor")})
+    preemption = obj({
+        "reclaimWithinCohort": enum("Never", "LowerPriority", "Any", default="Never"),
+        "borrowWithinCohort": obj({"policy": enum("Never", "LowerPriority", default="Never"),
+                                   "maxPriorityThreshold": integer()}),
+        "withinClusterQueue": enum("Never", "LowerPriority", "LowerOrNewerEqualPriority", default="Never")})
+    props = {
+        "resourceGroups": arr(rg, maxItems=16, **{"x-kubernetes-list-type": "atomic"}),
+        ("cohortName" if v2 else "cohort"): string(maxLength=253),
+        "queueingStrategy": enum("StrictFIFO", "BestEffortFIFO", default="BestEffortFIFO"),
+        "namespaceSelector": label_selector(),
+        "flavorFungibility": dict(fung, default={}),
+        "preemption": dict(preemption, default={}),
+        "admissionChecks": arr(string()),
+        "admissionChecksStrategy": preserve(),
+        "stopPolicy": enum("None", "Hold", "HoldAndDrain", default="None"),
+        "fairSharing": obj({"weight": quantity()}),
+    }
+    return obj(props)
+
+
+def flavor_usage():
+    usage = obj({"name": string(), "total": quantity(), "borrowed": quantity()}, ["name"])
+    return arr(obj({"name": string(), "resources": arr(usage, maxItems=64,
+                                                     **{"x-kubernetes-list-type": "map",
+                                                        "x-kubernetes-list-map-keys": ["name"]})},
+                   ["name", "resources"]), maxItems=64,
+               **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]})
+
+
+def cq_status():
+    return obj({"conditions": conditions(), "flavorsReservation": flavor_usage(), "flavorsUsage": flavor_usage(),
+                "pendingWorkloads": integer(), "reservingWorkloads": integer(), "admittedWorkloads": integer(),
+                "fairSharing": obj({"weightedShare": integer("int64")})})
+
+
+def clusterqueue():
+    versions = []
+    for name, storage, v2 in (("v1beta1", True, False), ("v1beta2", False, True)):
+        versions.append(version(name, storage, {"spec": cq_spec(v2), "status": cq_status()}, printer=[
+            {"name": "Cohort", "type": "string", "jsonPath": ".spec.%s" % ("cohortName" if v2 else "cohort")},
+            {"name": "Pending Workloads", "type": "integer", "jsonPath": ".status.pendingWorkloads"}]))
+    return crd(KUEUE, "ClusterQueue", "clusterqueues", "clusterqueue", "Cluster", versions, ["cq"])
+
+
+def localqueue():
+    spec = obj({"clusterQueue": string(maxLength=253),
+                "stopPolicy": enum("None", "Hold", "HoldAndDrain", default="None"),
+                "fairSharing": obj({"weight": quantity()})})
+    status = obj({"conditions": conditions(), "pendingWorkloads": integer(), "reservingWorkloads": integer(),
+                  "admittedWorkloads": integer(), "flavorsReservation": flavor_usage(),
+                  "flavorUsage": flavor_usage()})
+    versions = [version(n, s, {"spec": spec, "status": status}, printer=[
+        {"name": "ClusterQueue", "type": "string", "jsonPath": ".spec.clusterQueue"},
+        {"name": "Pending Workloads", "type": "integer", "jsonPath": ".status.pendingWorkloads"}])
+        for n, s in (("v1beta1", True), ("v1beta2", False))]
+    return crd(KUEUE, "LocalQueue", "localqueues", "localqueue", "Namespaced", versions, ["queue", "queues", "lq"])
+
+
+def workload_spec(v2):
+    podset = obj({"name": string(maxLength=63, default="main"), "count": integer(minimum=0, default=1),
+                  "minCount": integer(minimum=1), "template": pod_template(),
+                  "topologyRequest": preserve()}, ["count", "template"])
+    props = {
+        "podSets": arr(podset, minItems=1, maxItems=18 if v2 else 8,
+                       **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]}),
+        "queueName": string(maxLength=253),
+        "priority": integer(),
+        "active": boolean(default=True),
+        "maximumExecutionTimeSeconds": integer(minimum=1),
+    }
+    if v2:
+        props["priorityClassRef"] = obj({
+            "group": enum("scheduling.k8s.io", KUEUE),
+            "kind": enum("PriorityClass", "WorkloadPriorityClass"),
+            "name": string(maxLength=253)}, ["group", "kind", "name"])
+    else:
+        props["priorityClassName"] = string(maxLength=253)
+        props["priorityClassSource"] = enum("kueue.x-k8s.io/workloadpriorityclass",
+                                            "scheduling.k8s.io/priorityclass", "", default="")
+    return obj(props)
+
+
+def workload_status():
+    assignment = obj({"name": string(), "flavors": str_map(), "resourceUsage": quantity_map(),
+                      "count": integer(minimum=0), "topologyAssignment": preserve(),
+                      "delayedTopologyRequest": string()}, ["name"])
+    admission = obj({"clusterQueue": string(maxLength=253),
+                     "podSetAssignments": arr(assignment, maxItems=18,
+                                              **{"x-kubernetes-list-type": "map",
+                                                 "x-kubernetes-list-map-keys": ["name"]})},
+                    ["clusterQueue", "podSetAssignments"])
+    check = obj({"name": string(), "state": enum("Retry", "Rejected", "Pending", "Ready"),
+                 "lastTransitionTime": string(format="date-time"), "message": string(maxLength=32768),
+                 "podSetUpdates": arr(preserve())}, ["lastTransitionTime", "message", "name", "state"])
+    return obj({
+        "conditions": conditions(),
+        "admission": admission,
+        "requeueState": obj({"count": integer(minimum=0), "requeueAt": string(format="date-time")}),
+        "reclaimablePods": arr(obj({"name": string(), "count": integer(minimum=0)}, ["count", "name"]),
+                               **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]}),
+        "admissionChecks": arr(check, **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]}),
+        "resourceRequests": arr(obj({"name": string(), "resources": quantity_map()}, ["name"]),
+                                **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]}),
+        "accumulatedPastExexcutionTimeSeconds": integer(),
+        "schedulingStats": preserve(),
+    })
+
+
+def workload():
+    versions = []
+    for name, storage, v2 in (("v1beta1", True, False), ("v1beta2", False, True)):
+        versions.append(version(name, storage, {"spec": workload_spec(v2), "status": workload_status()}, printer=[
+            {"name": "Queue", "type": "string", "jsonPath": ".spec.queueName"},
+            {"name": "Reserved in", "type": "string", "jsonPath": ".status.admission.clusterQueue"},
+            {"name": "Admitted", "type": "string",
+             "jsonPath": ".status.conditions[?(@.type=='Admitted')].status"}]))
+    return crd(KUEUE, "Workload", "workloads", "workload", "Namespaced", versions, ["wl"])
+
+
+def resourceflavor():
+    taint = obj({"key": string(), "value": string(), "effect": string(),
+                 "timeAdded": string(format="date-time")}, ["effect", "key"])
+    tol = obj({"key": string(), "operator": string(), "value": string(), "effect": string(),
+               "tolerationSeconds": integer("int64")})
+    spec = obj({"nodeLabels": dict(str_map(), maxProperties=8), "nodeTaints": arr(taint, maxItems=8),
+                "tolerations": arr(tol, maxItems=8), "topologyName": string()})
+    versions = []
+    for n, s in (("v1beta1", True), ("v1beta2", False)):
+        v = version(n, s, {"spec": spec})
+        del v["subresources"]  # ResourceFlavor has no status
+        versions.append(v)
+    return crd(KUEUE, "ResourceFlavor", "resourceflavors", "resourceflavor", "Cluster", versions,
+               ["flavor", "flavors", "rf"])
+
+
+def workloadpriorityclass():
+    versions = []
+    for n, s in (("v1beta1", True), ("v1beta2", False)):
+        v = version(n, s, {"value": integer(), "description": string()}, top_required=["value"],
+                    printer=[{"name": "Value", "type": "integer", "jsonPath": ".value"}])
+        del v["subresources"]  # WorkloadPriorityClass has no status
+        versions.append(v)
+    return crd(KUEUE, "WorkloadPriorityClass", "workloadpriorityclasses", "workloadpriorityclass", "Cluster",
+               versions)
+
+
+# -- KubeRay -----------------------------------------------------------------
+RAY_NOTE = """\
+# KubeRay {kind} (ray.io/v1), the fields raygate reads and writes; pod templates are kept whole.
+# Generated by tests/apiserver/gen_crds.py - edit that file, not this one.
+"""
+
+
+def raycluster_spec():
+    head = obj({"serviceType": string(), "headService": preserve(), "enableIngress": boolean(),
+                "rayStartParams": str_map(), "template": pod_template()}, ["template"])
+    worker = obj({"groupName": string(maxLength=63), "replicas": integer(minimum=0, default=0),
+                  "minReplicas": integer(minimum=0, default=0),
+                  "maxReplicas": integer(minimum=0, default=2147483647),
+                  "idleTimeoutSeconds": integer(), "suspend": boolean(),
+                  "numOfHosts": integer(minimum=1, default=1), "rayStartParams": str_map(),
+                  "template": pod_template(),
+                  "scaleStrategy": obj({"workersToDelete": arr(string())})},
+                 ["groupName", "template"])
+    return obj({
+        "rayVersion": string(), "enableInTreeAutoscaling": boolean(), "autoscalerOptions": preserve(),
+        "headServiceAnnotations": str_map(), "suspend": boolean(), "managedBy": string(),
+        "gcsFaultToleranceOptions": preserve(),
+        "headGroupSpec": head, "workerGroupSpecs": arr(worker)}, ["headGroupSpec"])
+
+
+def raycluster_status():
+    return obj({
+        "state": string(), "reason": string(), "conditions": conditions(),
+        "availableWorkerReplicas": integer(), "desiredWorkerReplicas": integer(),
+        "readyWorkerReplicas": integer(), "minWorkerReplicas": integer(), "maxWorkerReplicas": integer(),
+        "desiredCPU": quantity(), "desiredMemory": quantity(), "desiredGPU": quantity(), "desiredTPU": quantity(),
+        "lastUpdateTime": string(format="date-time"), "stateTransitionTimes": str_map(),
+        "endpoints": str_map(),
+        "head": obj({"podIP": string(), "serviceIP": string(), "podName": string(), "serviceName": string()}),
+        "observedGeneration": integer("int64")})
+
+
+def raycluster():
+    v = version("v1", True, {"spec": raycluster_spec(), "status": raycluster_status()}, printer=[
+        {"name": "desired workers", "type": "integer", "jsonPath": ".status.desiredWorkerReplicas"},
+        {"name": "status", "type": "string", "jsonPath": ".status.state"}])
+    return crd("ray.io", "RayCluster", "rayclusters", "raycluster", "Namespaced", [v], categories=["all"])
+
+
+def rayjob():
+    spec = obj({
+        "entrypoint": string(), "metadata": str_map(), "runtimeEnvYAML": string(), "jobId": string(),
+        "submissionMode": enum("K8sJobMode", "HTTPMode", "InteractiveMode", "SidecarMode", default="K8sJobMode"),
+        "shutdownAfterJobFinishes": boolean(), "ttlSecondsAfterFinished": integer(minimum=0, default=0),
+        "activeDeadlineSeconds": integer(minimum=1), "backoffLimit": integer(minimum=0, default=0),
+        "rayClusterSpec": raycluster_spec(), "clusterSelector": str_map(), "managedBy": string(),
+        "submitterPodTemplate": pod_template(), "submitterConfig": preserve(), "deletionStrategy": preserve(),
+        "entrypointNumCpus": {"type": "number"}, "entrypointNumGpus": {"type": "number"},
+        "entrypointResources": string(), "suspend": boolean()})
+    status = obj({
+        "jobId": string(), "rayClusterName": string(), "dashboardURL": string(), "jobStatus": string(),
+        "jobDeploymentStatus": string(), "reason": string(), "message": string(),
+        "startTime": string(format="date-time"), "endTime": string(format="date-time"),
+        "succeeded": integer(), "failed": integer(), "rayClusterStatus": raycluster_status(),
+        "observedGeneration": integer("int64")})
+    v = version("v1", True, {"spec": spec, "status": status}, printer=[
+        {"name": "job status", "type": "string", "jsonPath": ".status.jobStatus"},
+        {"name": "deployment status", "type": "string", "jsonPath": ".status.jobDeploymentStatus"}])
+    return crd("ray.io", "RayJob", "rayjobs", "rayjob", "Namespaced", [v], categories=["all"])
+
+
+ALL = [(KUEUE_NOTE, clusterqueue), (KUEUE_NOTE, localqueue), (KUEUE_NOTE, workload),
+       (KUEUE_NOTE, resourceflavor), (KUEUE_NOTE, workloadpriorityclass),
+       (RAY_NOTE, raycluster), (RAY_NOTE, rayjob)]
+
+
+def render():
+    """Returns {file name: text}."""
+    out = {}
+    for note, fn in ALL:
+        c = fn()
+        if c["spec"]["group"] == KUEUE:
+            c["spec"]["conversion"] = {"strategy": "None"}
+        out["%s.yaml" % c["metadata"]["name"]] = note.format(kind=c["spec"]["names"]["kind"]) + "---\n" + \
+            kyaml.dump(c)
+    return out
+
+
+def main(argv):
+    files = render()
+    if "--check" in argv:
+        stale = []
+        for n, t in files.items():
+            path = os.path.join(OUT, n)
+            if not os.path.exists(path):
+                stale.append(n)
+                continue
+            with open(path) as f:
+                if f.read() != t:
+                    stale.append(n)
+        if stale:
+            print("stale CRDs (run tests/apiserver/gen_crds.py): %s" % ", ".join(stale))
+            return 1
+        return 0
+    os.makedirs(OUT, exist_ok=True)
+    for n, t in files.items():
+        with open(os.path.join(OUT, n), "w") as f:
+            f.write(t)
+        print("wrote manifests/crds/%s" % n)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
