@@ -13,6 +13,7 @@ static void usage(FILE *out)
           "\n"
           "commands:\n"
           "  serve     run the admission webhooks and scheduler extender (HTTPS)\n"
+          "  check     validate Kueue/Ray manifests offline with the webhook's rules\n"
           "  certs     make a CA and a serving certificate for the webhooks\n"
           "  version   print raygate's and its libraries' versions\n"
           "\n"
@@ -31,6 +32,8 @@ int main(int argc, char **argv)
         return cmd_serve_main(argc - 1, argv + 1);
     if (strcmp(cmd, "certs") == 0)
         return cmd_certs_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check_main(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
         return cmd_version_main(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {

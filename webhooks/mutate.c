@@ -4,6 +4,8 @@
  */
 #include "raygate/webhooks.h"
 
+#include "raygate/clusterqueue.h"
+
 #include <string.h>
 
 wh_kind_t wh_kind_of(const adm_gvk_t *kind)
@@ -18,6 +20,8 @@ wh_kind_t wh_kind_of(const adm_gvk_t *kind)
     } else if (strcmp(kind->group, "kueue.x-k8s.io") == 0) {
         if (strcmp(kind->kind, "Workload") == 0)
             return WH_KIND_WORKLOAD;
+        if (strcmp(kind->kind, "ClusterQueue") == 0)
+            return WH_KIND_CLUSTERQUEUE;
     }
     return WH_KIND_OTHER;
 }
@@ -28,6 +32,7 @@ const char *wh_kind_name(wh_kind_t kind)
     case WH_KIND_RAYCLUSTER: return "RayCluster";
     case WH_KIND_RAYJOB: return "RayJob";
     case WH_KIND_WORKLOAD: return "Workload";
+    case WH_KIND_CLUSTERQUEUE: return "ClusterQueue";
     case WH_KIND_OTHER: break;
     }
     return "other";
@@ -56,16 +61,23 @@ int wh_patch_pending(adm_patch_t *patch, const cJSON *obj, bool suspend)
 void wh_mutate(const adm_request_t *req, adm_patch_t *patch, wh_result_t *out)
 {
     *out = (wh_result_t){.allowed = true, .reason = "no policy for this kind"};
+    wh_kind_t kind = wh_kind_of(&req->kind);
+    if (kind == WH_KIND_CLUSTERQUEUE) {
+        /* The seed's shorthand is rewritten whenever it is written. */
+        wh_clusterqueue_mutate(req, patch, out);
+        return;
+    }
     if (req->operation != ADM_OP_CREATE) {
         /* Suspension is decided once, at birth; later changes are the
          * validating webhook's and the admitter's business. */
         out->reason = "only CREATE is mutated";
         return;
     }
-    switch (wh_kind_of(&req->kind)) {
+    switch (kind) {
     case WH_KIND_RAYCLUSTER: wh_raycluster_mutate(req, patch, out); break;
     case WH_KIND_RAYJOB: wh_rayjob_mutate(req, patch, out); break;
     case WH_KIND_WORKLOAD: wh_workload_mutate(req, patch, out); break;
+    case WH_KIND_CLUSTERQUEUE:
     case WH_KIND_OTHER: break;
     }
 }

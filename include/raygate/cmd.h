@@ -20,6 +20,12 @@ int cmd_certs_main(int argc, char **argv);
  */
 int cmd_serve_main(int argc, char **argv);
 
+/*
+ * `raygate check FILE... | -`: validates manifests offline with the
+ * validating webhook's rules; 0 clean, 1 violations, 2 unreadable input.
+ */
+int cmd_check_main(int argc, char **argv);
+
 /* `raygate version`: raygate's and the linked libraries' versions. */
 int cmd_version_main(int argc, char **argv);
 

@@ -28,6 +28,7 @@ typedef enum wh_kind {
     WH_KIND_RAYCLUSTER,
     WH_KIND_RAYJOB,
     WH_KIND_WORKLOAD,
+    WH_KIND_CLUSTERQUEUE,
 } wh_kind_t;
 
 /* Which policy applies to a group/kind (any version raygate speaks). */

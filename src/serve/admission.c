@@ -7,8 +7,10 @@
 
 #include "raygate/admission.h"
 #include "raygate/alloc.h"
+#include "raygate/convert.h"
 #include "raygate/log.h"
 #include "raygate/timeutil.h"
+#include "raygate/validate.h"
 #include "raygate/webhooks.h"
 
 #include <stdio.h>
@@ -102,6 +104,24 @@ void serve__on_mutate(void *ctx, const http_request_t *hr, http_response_t *resp
     adm_request_release(&req);
 }
 
+/* Causes and warnings carried in one denial; more are summarised. */
+#define SERVE_MAX_CAUSES 64
+
+static void respond_review(serve_app_t *app, const http_request_t *hr, const adm_request_t *req,
+                           const adm_response_t *ar, const char *outcome, const char *reason,
+                           const char *kind_label, http_response_t *resp)
+{
+    rg_buf_t out = RG_BUF_INIT;
+    adm_review_encode(req, ar, &out);
+    rg_log_debug("serve", "validate decision uid=%s kind=%s object=%s/%s decision=%s", req->uid,
+                 req->kind.kind, req->namespace, req->name, outcome);
+    audit_request(app, hr, req, "validate", outcome, reason, NULL);
+    serve__metrics_decision(app->metrics, "validate", kind_label, outcome);
+    size_t len;
+    char *body = rg_buf_detach(&out, &len);
+    http_response_take(resp, 200, body, len);
+}
+
 void serve__on_validate(void *ctx, const http_request_t *hr, http_response_t *resp)
 {
     serve_app_t *app = ctx;
@@ -111,16 +131,69 @@ void serve__on_validate(void *ctx, const http_request_t *hr, http_response_t *re
         refuse_review(app, hr, "validate", &err, resp);
         return;
     }
-    /* The validating rules come with their own issue; until then the route
-     * says so plainly rather than allowing everything. */
-    audit_request(app, hr, &req, "validate", "error", "validating webhook not implemented yet",
-                  NULL);
-    serve__metrics_decision(app->metrics, "validate", wh_kind_name(wh_kind_of(&req.kind)),
-                            "error");
-    http_response_status(resp, 501,
-                         "the validating webhook (/validate) is not implemented in this raygate "
-                         "version");
+    const char *kind = req.kind.kind;
+    adm_response_t ar = {.allowed = true};
+    if (req.operation != ADM_OP_CREATE && req.operation != ADM_OP_UPDATE) {
+        respond_review(app, hr, &req, &ar, "allowed", "only CREATE and UPDATE are validated", kind,
+                       resp);
+        adm_request_release(&req);
+        return;
+    }
+    wh_cluster_t cluster;
+    view_as_cluster(app->view, &cluster);
+    wh_vctx_t vctx = {
+        .operation = req.operation,
+        .sub_resource = req.sub_resource,
+        .api = wh_api_of(rg_json_get_string(req.object, "apiVersion")),
+        .cluster = &cluster,
+    };
+    field_errors_t errs = FIELD_ERRORS_INIT;
+    wh_warnings_t warns = WH_WARNINGS_INIT;
+    const cJSON *old = req.operation == ADM_OP_UPDATE ? req.old_object : NULL;
+    if (!wh_validate_object(&vctx, req.object, old, &errs, &warns)) {
+        respond_review(app, hr, &req, &ar, "allowed", "no rules for this kind", kind, resp);
+        adm_request_release(&req);
+        return;
+    }
+    rg_buf_t message = RG_BUF_INIT;
+    rg_status_cause_t causes[SERVE_MAX_CAUSES];
+    rg_buf_t cause_text[SERVE_MAX_CAUSES];
+    size_t n_causes = 0;
+    if (errs.n > 0) {
+        /* Kueue's webhooks deny with the aggregate of their field errors,
+         * 403 Forbidden; the causes carry each error's field for tools. */
+        field_errors_aggregate(&errs, &message);
+        n_causes = field_errors_causes(&errs, causes, cause_text, SERVE_MAX_CAUSES);
+        ar = (adm_response_t){.allowed = false, .code = 403, .reason = "Forbidden",
+                              .message = message.data, .causes = causes, .n_causes = n_causes};
+    }
+    ar.warnings = (const char *const *)warns.items;
+    ar.n_warnings = warns.n;
+    respond_review(app, hr, &req, &ar, errs.n ? "denied" : "allowed",
+                   errs.n ? message.data : "valid", kind, resp);
+    for (size_t i = 0; i < n_causes; i++)
+        rg_buf_release(&cause_text[i]);
+    rg_buf_release(&message);
+    wh_warnings_release(&warns);
+    field_errors_release(&errs);
     adm_request_release(&req);
+}
+
+void serve__on_convert(void *ctx, const http_request_t *hr, http_response_t *resp)
+{
+    serve_app_t *app = ctx;
+    rg_buf_t out = RG_BUF_INIT;
+    rg_error_t err = {0};
+    if (convert_review_handle(hr->body, hr->body_len, &out, &err) != RG_OK) {
+        rg_log_warn("serve", "bad ConversionReview error=\"%s\"", rg_error_str(&err));
+        serve__metrics_decision(app->metrics, "convert", "unknown", "error");
+        http_response_status(resp, 400, rg_error_str(&err));
+        return;
+    }
+    serve__metrics_decision(app->metrics, "convert", "ConversionReview", "converted");
+    size_t len;
+    char *body = rg_buf_detach(&out, &len);
+    http_response_take(resp, 200, body, len);
 }
 
 void serve__on_not_implemented(void *ctx, const http_request_t *hr, http_response_t *resp)

@@ -40,6 +40,7 @@ static void build_routes(serve_app_t *app)
     size_t ext = app->cfg.max_extender_body_bytes;
     add_route(app, "/mutate", "POST", adm, serve__on_mutate, "mutate");
     add_route(app, "/validate", "POST", adm, serve__on_validate, "validate");
+    add_route(app, "/convert", "POST", adm, serve__on_convert, "convert");
     add_route(app, "/scheduler/filter", "POST", ext, serve__on_not_implemented, "scheduler/filter");
     add_route(app, "/scheduler/prioritize", "POST", ext, serve__on_not_implemented,
               "scheduler/prioritize");

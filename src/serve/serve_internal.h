@@ -34,6 +34,7 @@ struct serve_app {
 /* Route handlers (http_handler_fn); ctx is the app. */
 void serve__on_mutate(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_validate(void *ctx, const http_request_t *req, http_response_t *resp);
+void serve__on_convert(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_not_implemented(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_healthz(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_readyz(void *ctx, const http_request_t *req, http_response_t *resp);
