@@ -31,16 +31,6 @@
 
 /* ---- small helpers ---- */
 
-/* The schema layer's type error ("x in body must be of type string"). */
-static void type_error(field_errors_t *errs, const char *path, const char *want, const cJSON *node)
-{
-    const char *got = cJSON_IsNumber(node) ? "number" : rg_json_type_name(node);
-    char *shown = rg_asprintf("\"%s\"", got);
-    field_add(errs, FIELD_INVALID, path, shown, "%s in body must be of type %s: \"%s\"", path, want,
-              got);
-    rg_free(shown);
-}
-
 static bool present(const cJSON *n)
 {
     return n != NULL && !cJSON_IsNull(n);
@@ -59,7 +49,7 @@ static const char *opt_string(field_errors_t *errs, field_path_t *p, const cJSON
     if (cJSON_IsString(n))
         return n->valuestring;
     size_t m = field_path_push_key(p, key);
-    type_error(errs, field_path_str(p), "string", n);
+    field_type_error(errs, field_path_str(p), "string", n);
     field_path_pop(p, m);
     return NULL;
 }
@@ -93,7 +83,7 @@ static const cJSON *opt_object(field_errors_t *errs, field_path_t *p, const cJSO
     if (cJSON_IsObject(n))
         return n;
     size_t m = field_path_push_key(p, key);
-    type_error(errs, field_path_str(p), "object", n);
+    field_type_error(errs, field_path_str(p), "object", n);
     field_path_pop(p, m);
     return NULL;
 }
@@ -107,7 +97,7 @@ static const cJSON *opt_array(field_errors_t *errs, field_path_t *p, const cJSON
     if (cJSON_IsArray(n))
         return n;
     size_t m = field_path_push_key(p, key);
-    type_error(errs, field_path_str(p), "array", n);
+    field_type_error(errs, field_path_str(p), "array", n);
     field_path_pop(p, m);
     return NULL;
 }
@@ -137,7 +127,7 @@ static const cJSON *list_member(field_errors_t *errs, field_path_t *p, const cJS
         return NULL;
     }
     if (!cJSON_IsArray(n)) {
-        type_error(errs, field_path_str(p), "array", n);
+        field_type_error(errs, field_path_str(p), "array", n);
         field_path_pop(p, m);
         return NULL;
     }
@@ -172,7 +162,7 @@ static bool parse_qty(field_errors_t *errs, field_path_t *p, const cJSON *obj, c
         return true;
     size_t m = field_path_push_key(p, key);
     if (err.code == RG_ERR_TYPE)
-        type_error(errs, field_path_str(p), "string", n);
+        field_type_error(errs, field_path_str(p), "string", n);
     else
         field_invalid_json(errs, field_path_str(p), n, "%s", err.msg);
     field_path_pop(p, m);
@@ -292,7 +282,7 @@ static const char *resource_name(cq_state_t *st, field_path_t *p, const cJSON *r
     if (!present(n))
         field_required(st->errs, field_path_str(p), NULL);
     else if (!cJSON_IsString(n))
-        type_error(st->errs, field_path_str(p), "string", n);
+        field_type_error(st->errs, field_path_str(p), "string", n);
     else
         name = n->valuestring;
     field_path_pop(p, m);
@@ -303,7 +293,7 @@ static void check_flavor(cq_state_t *st, field_path_t *p, const cJSON *fq, const
                          int n_covered, int *combos)
 {
     if (!cJSON_IsObject(fq)) {
-        type_error(st->errs, field_path_str(p), "object", fq);
+        field_type_error(st->errs, field_path_str(p), "object", fq);
         return;
     }
     size_t m = field_path_push_key(p, "name");
@@ -311,7 +301,7 @@ static void check_flavor(cq_state_t *st, field_path_t *p, const cJSON *fq, const
     if (!present(nn)) {
         field_required(st->errs, field_path_str(p), NULL);
     } else if (!cJSON_IsString(nn)) {
-        type_error(st->errs, field_path_str(p), "string", nn);
+        field_type_error(st->errs, field_path_str(p), "string", nn);
     } else {
         const char *name = nn->valuestring;
         wh_check_dns1123_subdomain(st->errs, field_path_str(p), name);
@@ -334,7 +324,7 @@ static void check_flavor(cq_state_t *st, field_path_t *p, const cJSON *fq, const
     for (const cJSON *rq = resources->child; rq && k < CQ_MAX_RESOURCES; rq = rq->next, k++) {
         size_t mk = field_path_push_index(p, (size_t)k);
         if (!cJSON_IsObject(rq)) {
-            type_error(st->errs, field_path_str(p), "object", rq);
+            field_type_error(st->errs, field_path_str(p), "object", rq);
             field_path_pop(p, mk);
             continue;
         }
@@ -384,7 +374,7 @@ static void check_canonical_group(cq_state_t *st, field_path_t *p, const cJSON *
         for (const cJSON *c = covered->child; c && j < CQ_MAX_COVERED; c = c->next, j++) {
             size_t mj = field_path_push_index(p, (size_t)j);
             if (!cJSON_IsString(c)) {
-                type_error(st->errs, field_path_str(p), "string", c);
+                field_type_error(st->errs, field_path_str(p), "string", c);
             } else {
                 wh_check_qualified_name(st->errs, field_path_str(p), c->valuestring);
                 if (strset_has(&st->seen_resources, c->valuestring))
@@ -449,7 +439,7 @@ static void check_shorthand_group(cq_state_t *st, field_path_t *p, const cJSON *
     for (const cJSON *rq = resources->child; rq && k < CQ_MAX_RESOURCES; rq = rq->next, k++) {
         size_t mk = field_path_push_index(p, (size_t)k);
         if (!cJSON_IsObject(rq)) {
-            type_error(st->errs, field_path_str(p), "object", rq);
+            field_type_error(st->errs, field_path_str(p), "object", rq);
             field_path_pop(p, mk);
             continue;
         }
@@ -488,7 +478,7 @@ static void check_resource_groups(cq_state_t *st, const cJSON *spec)
     for (const cJSON *rg = groups->child; rg && i < CQ_MAX_GROUPS; rg = rg->next, i++) {
         size_t m = field_path_push_index(&p, i);
         if (!cJSON_IsObject(rg))
-            type_error(st->errs, field_path_str(&p), "object", rg);
+            field_type_error(st->errs, field_path_str(&p), "object", rg);
         else if (wh_clusterqueue_group_is_shorthand(rg))
             check_shorthand_group(st, &p, rg, i);
         else
@@ -580,7 +570,7 @@ static void check_preemption(cq_state_t *st, const cJSON *spec)
         const cJSON *thr = cJSON_GetObjectItemCaseSensitive(bwc, "maxPriorityThreshold");
         if (present(thr) && !cJSON_IsNumber(thr)) {
             size_t mt = field_path_push_key(&p, "maxPriorityThreshold");
-            type_error(st->errs, field_path_str(&p), "integer", thr);
+            field_type_error(st->errs, field_path_str(&p), "integer", thr);
             field_path_pop(&p, mt);
         }
         field_path_pop(&p, m);
@@ -670,7 +660,7 @@ static void check_admission_checks(cq_state_t *st, const cJSON *spec, bool v1bet
         size_t mi = field_path_push_index(&p, (size_t)i);
         const cJSON *on = cJSON_IsObject(c) ? opt_array(st->errs, &p, c, "onFlavors") : NULL;
         if (!cJSON_IsObject(c))
-            type_error(st->errs, field_path_str(&p), "object", c);
+            field_type_error(st->errs, field_path_str(&p), "object", c);
         if (on) {
             size_t mo = field_path_push_key(&p, "onFlavors");
             int n = cJSON_GetArraySize(on);
@@ -680,7 +670,7 @@ static void check_admission_checks(cq_state_t *st, const cJSON *spec, bool v1bet
             for (const cJSON *f = on->child; f && j < CQ_MAX_ON_FLAVORS; f = f->next, j++) {
                 size_t mj = field_path_push_index(&p, (size_t)j);
                 if (!cJSON_IsString(f))
-                    type_error(st->errs, field_path_str(&p), "string", f);
+                    field_type_error(st->errs, field_path_str(&p), "string", f);
                 else if (!strset_has(&st->all_flavors, f->valuestring))
                     field_not_supported(st->errs, field_path_str(&p), f->valuestring,
                                         st->all_flavors.items, st->all_flavors.n);

@@ -210,6 +210,13 @@ void field_too_long(field_errors_t *e, const char *field, int64_t max)
          rg_asprintf("may not be more than %" PRId64 " bytes", max));
 }
 
+void field_type_error(field_errors_t *e, const char *field, const char *want, const cJSON *got)
+{
+    char *shown = quoted(rg_json_type_name(got));
+    push(e, FIELD_INVALID, field, shown,
+         rg_asprintf("%s in body must be of type %s: %s", field, want, shown));
+}
+
 void field_error_format(const field_error_t *fe, rg_buf_t *out)
 {
     rg_buf_append_str(out, fe->field);

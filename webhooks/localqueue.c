@@ -14,15 +14,6 @@ static bool present(const cJSON *n)
     return n != NULL && !cJSON_IsNull(n);
 }
 
-static void type_error(field_errors_t *errs, const char *path, const char *want, const cJSON *node)
-{
-    const char *got = cJSON_IsNumber(node) ? "number" : rg_json_type_name(node);
-    char *shown = rg_asprintf("\"%s\"", got);
-    field_add(errs, FIELD_INVALID, path, shown, "%s in body must be of type %s: \"%s\"", path, want,
-              got);
-    rg_free(shown);
-}
-
 /* True when the cluster view holds a kueue ClusterQueue named name. */
 static bool cluster_queue_exists(const wh_cluster_t *cluster, const char *name)
 {
@@ -54,7 +45,7 @@ static const char *cluster_queue_of(field_errors_t *errs, const cJSON *spec, boo
     }
     if (!cJSON_IsString(cq)) {
         if (report)
-            type_error(errs, "spec.clusterQueue", "string", cq);
+            field_type_error(errs, "spec.clusterQueue", "string", cq);
         return NULL;
     }
     return cq->valuestring;
@@ -66,7 +57,7 @@ void wh_localqueue_validate(const wh_vctx_t *ctx, const cJSON *obj, const cJSON 
     static const char *const stop[] = {"None", "Hold", "HoldAndDrain"};
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
     if (present(spec) && !cJSON_IsObject(spec)) {
-        type_error(errs, "spec", "object", spec);
+        field_type_error(errs, "spec", "object", spec);
         return;
     }
     if (!present(spec))
@@ -82,7 +73,7 @@ void wh_localqueue_validate(const wh_vctx_t *ctx, const cJSON *obj, const cJSON 
     const cJSON *sp = spec ? cJSON_GetObjectItemCaseSensitive(spec, "stopPolicy") : NULL;
     if (present(sp)) {
         if (!cJSON_IsString(sp)) {
-            type_error(errs, "spec.stopPolicy", "string", sp);
+            field_type_error(errs, "spec.stopPolicy", "string", sp);
         } else {
             bool ok = false;
             for (size_t i = 0; i < 3; i++)

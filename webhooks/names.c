@@ -191,24 +191,13 @@ bool wh_check_label_value(field_errors_t *errs, const char *field, const char *v
     return ok;
 }
 
-/* A value of the wrong JSON type: the schema layer's message, e.g.
- * `x: Invalid value: "integer": x in body must be of type string: "integer"`. */
-static void type_error(field_errors_t *errs, const char *path, const char *want, const cJSON *node)
-{
-    const char *got = cJSON_IsNumber(node) ? "number" : rg_json_type_name(node);
-    char *shown = rg_asprintf("\"%s\"", got);
-    field_add(errs, FIELD_INVALID, path, shown, "%s in body must be of type %s: \"%s\"", path, want,
-              got);
-    rg_free(shown);
-}
-
 /* A map member that is not a string, reported at path.key. */
 static void not_a_string(field_errors_t *errs, const char *path, const cJSON *item)
 {
     field_path_t p;
     field_path_init(&p, path);
     field_path_push_key(&p, item->string ? item->string : "");
-    type_error(errs, field_path_str(&p), "string", item);
+    field_type_error(errs, field_path_str(&p), "string", item);
 }
 
 void wh_check_labels(field_errors_t *errs, const char *path, const cJSON *labels)
@@ -216,7 +205,7 @@ void wh_check_labels(field_errors_t *errs, const char *path, const cJSON *labels
     if (labels == NULL || cJSON_IsNull(labels))
         return;
     if (!cJSON_IsObject(labels)) {
-        type_error(errs, path, "object", labels);
+        field_type_error(errs, path, "object", labels);
         return;
     }
     /* ValidateLabels reports both key and value errors at the map's path. */
@@ -234,7 +223,7 @@ void wh_check_annotations(field_errors_t *errs, const char *path, const cJSON *a
     if (annotations == NULL || cJSON_IsNull(annotations))
         return;
     if (!cJSON_IsObject(annotations)) {
-        type_error(errs, path, "object", annotations);
+        field_type_error(errs, path, "object", annotations);
         return;
     }
     size_t total = 0;
@@ -307,7 +296,7 @@ void wh_check_label_selector(field_errors_t *errs, const char *path, const cJSON
     field_path_t p;
     field_path_init(&p, path);
     if (!cJSON_IsObject(selector)) {
-        type_error(errs, path, "object", selector);
+        field_type_error(errs, path, "object", selector);
         return;
     }
     size_t mark = field_path_push_key(&p, "matchLabels");
@@ -319,7 +308,7 @@ void wh_check_label_selector(field_errors_t *errs, const char *path, const cJSON
         return;
     mark = field_path_push_key(&p, "matchExpressions");
     if (!cJSON_IsArray(exprs)) {
-        type_error(errs, field_path_str(&p), "array", exprs);
+        field_type_error(errs, field_path_str(&p), "array", exprs);
         return;
     }
     size_t i = 0;

@@ -41,11 +41,7 @@ static int get_int32(field_errors_t *errs, const char *path, const cJSON *parent
     if (v == NULL || cJSON_IsNull(v))
         return 0;
     if (!cJSON_IsNumber(v)) {
-        rg_buf_t b = RG_BUF_INIT;
-        field_quote(&b, rg_json_type_name(v));
-        field_add(errs, FIELD_INVALID, path, b.data, "%s in body must be of type integer: %s",
-                  path, b.data);
-        rg_buf_release(&b);
+        field_type_error(errs, path, "integer", v);
         return -1;
     }
     double d = v->valuedouble;
@@ -65,11 +61,7 @@ static int get_bool(field_errors_t *errs, const char *path, const cJSON *parent,
     if (v == NULL || cJSON_IsNull(v))
         return 0;
     if (!cJSON_IsBool(v)) {
-        rg_buf_t b = RG_BUF_INIT;
-        field_quote(&b, rg_json_type_name(v));
-        field_add(errs, FIELD_INVALID, path, b.data, "%s in body must be of type boolean: %s",
-                  path, b.data);
-        rg_buf_release(&b);
+        field_type_error(errs, path, "boolean", v);
         return -1;
     }
     *out = cJSON_IsTrue(v);
@@ -247,11 +239,7 @@ void wh_workloadpriorityclass_validate(const wh_vctx_t *ctx, const cJSON *obj, c
     const cJSON *desc = rg_json_get(obj, "description");
     if (desc && !cJSON_IsNull(desc)) {
         if (!cJSON_IsString(desc)) {
-            rg_buf_t b = RG_BUF_INIT;
-            field_quote(&b, rg_json_type_name(desc));
-            field_add(errs, FIELD_INVALID, "description", b.data,
-                      "description in body must be of type string: %s", b.data);
-            rg_buf_release(&b);
+            field_type_error(errs, "description", "string", desc);
         } else if (utf8_chars(desc->valuestring) > WPC_DESCRIPTION_MAX) {
             field_too_long(errs, "description", WPC_DESCRIPTION_MAX);
         }

@@ -19,15 +19,6 @@ static bool present(const cJSON *n)
     return n != NULL && !cJSON_IsNull(n);
 }
 
-static void type_error(field_errors_t *errs, const char *path, const char *want, const cJSON *node)
-{
-    const char *got = cJSON_IsNumber(node) ? "number" : rg_json_type_name(node);
-    char *shown = rg_asprintf("\"%s\"", got);
-    field_add(errs, FIELD_INVALID, path, shown, "%s in body must be of type %s: \"%s\"", path, want,
-              got);
-    rg_free(shown);
-}
-
 /* A string member; "" when absent; NULL with a type error when mistyped. */
 static const char *str_member(field_errors_t *errs, field_path_t *p, const cJSON *obj,
                               const char *key)
@@ -38,7 +29,7 @@ static const char *str_member(field_errors_t *errs, field_path_t *p, const cJSON
     if (cJSON_IsString(n))
         return n->valuestring;
     size_t m = field_path_push_key(p, key);
-    type_error(errs, field_path_str(p), "string", n);
+    field_type_error(errs, field_path_str(p), "string", n);
     field_path_pop(p, m);
     return NULL;
 }
@@ -82,7 +73,7 @@ static void check_taints(field_errors_t *errs, const cJSON *taints)
     field_path_t p;
     field_path_init(&p, "spec.nodeTaints");
     if (!cJSON_IsArray(taints)) {
-        type_error(errs, field_path_str(&p), "array", taints);
+        field_type_error(errs, field_path_str(&p), "array", taints);
         return;
     }
     int n = cJSON_GetArraySize(taints);
@@ -96,7 +87,7 @@ static void check_taints(field_errors_t *errs, const cJSON *taints)
     for (const cJSON *t = taints->child; t && i < RF_MAX_ITEMS * 4; t = t->next, i++) {
         size_t m = field_path_push_index(&p, i);
         if (!cJSON_IsObject(t)) {
-            type_error(errs, field_path_str(&p), "object", t);
+            field_type_error(errs, field_path_str(&p), "object", t);
             field_path_pop(&p, m);
             continue;
         }
@@ -164,7 +155,7 @@ static void check_tolerations(field_errors_t *errs, const cJSON *tols)
     field_path_t p;
     field_path_init(&p, "spec.tolerations");
     if (!cJSON_IsArray(tols)) {
-        type_error(errs, field_path_str(&p), "array", tols);
+        field_type_error(errs, field_path_str(&p), "array", tols);
         return;
     }
     int n = cJSON_GetArraySize(tols);
@@ -174,7 +165,7 @@ static void check_tolerations(field_errors_t *errs, const cJSON *tols)
     for (const cJSON *t = tols->child; t && i < RF_MAX_ITEMS * 4; t = t->next, i++) {
         size_t m = field_path_push_index(&p, i);
         if (!cJSON_IsObject(t)) {
-            type_error(errs, field_path_str(&p), "object", t);
+            field_type_error(errs, field_path_str(&p), "object", t);
             field_path_pop(&p, m);
             continue;
         }
@@ -185,7 +176,7 @@ static void check_tolerations(field_errors_t *errs, const cJSON *tols)
         const cJSON *secs = cJSON_GetObjectItemCaseSensitive(t, "tolerationSeconds");
         if (present(secs) && !cJSON_IsNumber(secs)) {
             size_t mk = field_path_push_key(&p, "tolerationSeconds");
-            type_error(errs, field_path_str(&p), "integer", secs);
+            field_type_error(errs, field_path_str(&p), "integer", secs);
             field_path_pop(&p, mk);
         }
         if (!key || !op || !value || !effect) {
@@ -258,7 +249,7 @@ void wh_resourceflavor_validate(const wh_vctx_t *ctx, const cJSON *obj, const cJ
     if (!present(spec))
         return;
     if (!cJSON_IsObject(spec)) {
-        type_error(errs, "spec", "object", spec);
+        field_type_error(errs, "spec", "object", spec);
         return;
     }
     const cJSON *labels = cJSON_GetObjectItemCaseSensitive(spec, "nodeLabels");
@@ -278,7 +269,7 @@ void wh_resourceflavor_validate(const wh_vctx_t *ctx, const cJSON *obj, const cJ
     const cJSON *topo = cJSON_GetObjectItemCaseSensitive(spec, "topologyName");
     if (present(topo)) {
         if (!cJSON_IsString(topo))
-            type_error(errs, "spec.topologyName", "string", topo);
+            field_type_error(errs, "spec.topologyName", "string", topo);
         else
             wh_check_dns1123_subdomain(errs, "spec.topologyName", topo->valuestring);
         if (!cJSON_IsObject(labels) || cJSON_GetArraySize(labels) < 1)

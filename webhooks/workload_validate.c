@@ -29,17 +29,6 @@
 
 /* ---- small readers ---- */
 
-/* The schema layer's wrong-type error: `p: Invalid value: "string": p in
- * body must be of type integer: "string"`. */
-static void type_error(field_errors_t *errs, const char *path, const char *want, const cJSON *v)
-{
-    rg_buf_t b = RG_BUF_INIT;
-    field_quote(&b, rg_json_type_name(v));
-    field_add(errs, FIELD_INVALID, path, b.data, "%s in body must be of type %s: %s", path, want,
-              b.data);
-    rg_buf_release(&b);
-}
-
 /* An optional int32: 1 with *out set, 0 when absent or null, -1 after an
  * error for a wrong type or a value outside int32. */
 static int get_int32(field_errors_t *errs, const char *path, const cJSON *v, int64_t *out)
@@ -47,7 +36,7 @@ static int get_int32(field_errors_t *errs, const char *path, const cJSON *v, int
     if (v == NULL || cJSON_IsNull(v))
         return 0;
     if (!cJSON_IsNumber(v)) {
-        type_error(errs, path, "integer", v);
+        field_type_error(errs, path, "integer", v);
         return -1;
     }
     double d = v->valuedouble;
@@ -69,7 +58,7 @@ static const char *get_str(field_errors_t *errs, const char *path, const cJSON *
         return NULL;
     if (!cJSON_IsString(v)) {
         if (errs)
-            type_error(errs, path, "string", v);
+            field_type_error(errs, path, "string", v);
         if (bad)
             *bad = true;
         return NULL;
@@ -141,7 +130,7 @@ static void check_resource_list(field_errors_t *errs, field_path_t *p, const cJS
     if (list == NULL || cJSON_IsNull(list))
         return;
     if (!cJSON_IsObject(list)) {
-        type_error(errs, field_path_str(p), "object", list);
+        field_type_error(errs, field_path_str(p), "object", list);
         return;
     }
     for (const cJSON *it = list->child; it; it = it->next) {
@@ -228,7 +217,7 @@ static void check_podset(field_errors_t *errs, const cJSON *podsets, const cJSON
     field_path_init(&p, "spec.podSets");
     field_path_push_index(&p, i);
     if (!cJSON_IsObject(ps)) {
-        type_error(errs, field_path_str(&p), "object", ps);
+        field_type_error(errs, field_path_str(&p), "object", ps);
         return;
     }
 
@@ -290,7 +279,7 @@ static void check_podset(field_errors_t *errs, const cJSON *podsets, const cJSON
     if (tmpl && !cJSON_IsNull(tmpl)) {
         if (!cJSON_IsObject(tmpl)) {
             mark = field_path_push_key(&p, "template");
-            type_error(errs, field_path_str(&p), "object", tmpl);
+            field_type_error(errs, field_path_str(&p), "object", tmpl);
             field_path_pop(&p, mark);
         } else {
             check_template(errs, &p, tmpl);
@@ -307,7 +296,7 @@ static void check_podsets(field_errors_t *errs, const cJSON *spec, bool v1beta2)
         return;
     }
     if (!cJSON_IsArray(podsets)) {
-        type_error(errs, "spec.podSets", "array", podsets);
+        field_type_error(errs, "spec.podSets", "array", podsets);
         return;
     }
     size_t n = (size_t)cJSON_GetArraySize(podsets);
@@ -361,7 +350,7 @@ static void check_priority(field_errors_t *errs, const cJSON *spec, bool v1beta2
     if (ref == NULL || cJSON_IsNull(ref))
         return;
     if (!cJSON_IsObject(ref)) {
-        type_error(errs, "spec.priorityClassRef", "object", ref);
+        field_type_error(errs, "spec.priorityClassRef", "object", ref);
     } else {
         static const char *const groups[] = {"kueue.x-k8s.io", "scheduling.k8s.io"};
         static const char *const kinds[] = {"WorkloadPriorityClass", "PriorityClass"};
@@ -600,7 +589,7 @@ void wh_workload_validate(const wh_vctx_t *ctx, const cJSON *obj, const cJSON *o
 
     const cJSON *spec_node = rg_json_get(obj, "spec");
     if (spec_node && !cJSON_IsNull(spec_node) && !cJSON_IsObject(spec_node)) {
-        type_error(errs, "spec", "object", spec_node);
+        field_type_error(errs, "spec", "object", spec_node);
         return;
     }
     const cJSON *spec = rg_json_get_object(obj, "spec");

@@ -82,6 +82,13 @@ void field_too_many(field_errors_t *e, const char *field, int64_t actual, int64_
 /* "Too long: may not be more than 2048 bytes" */
 void field_too_long(field_errors_t *e, const char *field, int64_t max);
 
+/*
+ * A value of the wrong JSON type, as the apiserver's schema layer says it:
+ * `x: Invalid value: "string": x in body must be of type integer: "string"`.
+ * want is the schema type ("string", "integer", "object", ...).
+ */
+void field_type_error(field_errors_t *e, const char *field, const char *want, const cJSON *got);
+
 /* Appends a Go %q rendering of s (quotes included) to out. */
 void field_quote(rg_buf_t *out, const char *s);
 
