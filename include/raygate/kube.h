@@ -143,7 +143,15 @@ char *kube_path(const kube_resource_t *res, const char *ns, const char *name,
  * and transport errors when the method is idempotent (GET, PUT, DELETE),
  * with exponential backoff and jitter). path_query starts with '/'.
  * Returns 0 when an answer arrived (any status; see out->http_status),
- * or an error (RG_ERR_IO, RG_ERR_TIMEOUT, RG_ERR_TLS) with out->http_status 0.
+ * or an error (RG_ERR_IO, RG_ERR_TIMEOUT, RG_ERR_TLS, RG_ERR_TOO_BIG past
+ * 512 MiB, RG_ERR_PARSE for a 2xx body that is not JSON) with
+ * out->http_status 0. For a non-2xx answer err is filled too (the return
+ * stays 0) with "GET /path: 404 NotFound: <Status message>" and a code by
+ * status: 404 RG_ERR_NOT_FOUND, 409 AlreadyExists RG_ERR_EXISTS, other 409
+ * RG_ERR_CONFLICT, 400/422 RG_ERR_INVAL, 413 RG_ERR_TOO_BIG, 408/504
+ * RG_ERR_TIMEOUT, else RG_ERR_HTTP. 429 is retried for every method; a
+ * retried write goes out on a fresh connection. out is always safe to
+ * kube_result_release.
  */
 int kube_request(kube_client_t *c, const char *method, const char *path_query,
                  const char *content_type, const char *body, size_t len, kube_result_t *out,
@@ -222,7 +230,11 @@ typedef struct kube_watch_opts {
  * true (returns 0), the callback ends it (its value), or a fault (error).
  * An ERROR event (e.g. 410 Expired) is delivered to the callback like any
  * other. Events split across reads or packed into one are decoded
- * incrementally; one event is bounded (64 MiB).
+ * incrementally; one event is bounded (64 MiB, RG_ERR_TOO_BIG). A non-200
+ * answer is an error coded as kube_request codes it, with the Status's
+ * reason and message; a connection cut between events is RG_ERR_IO, one
+ * cut inside an event RG_ERR_IO "watch stream ended inside an event". The
+ * stop flag is looked at every 100 ms even on an idle stream.
  */
 int kube_watch(kube_client_t *c, const kube_resource_t *res, const char *ns,
                const kube_watch_opts_t *opts, kube_event_fn on_event, void *arg,

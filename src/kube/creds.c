@@ -73,8 +73,8 @@ static int b64_value(unsigned char ch)
     return -1;
 }
 
-int kube__base64_decode(const char *in, size_t len, size_t max_out, const char *field,
-                        char **out, size_t *out_len, rg_error_t *err)
+int kube__base64_decode(const char *in, size_t len, size_t max_out, const char *field, char **out,
+                        size_t *out_len, rg_error_t *err)
 {
     *out = NULL;
     if (out_len)
@@ -427,8 +427,7 @@ int kube_creds_load_in_cluster(const char *dir, kube_creds_t *out, rg_error_t *e
     char *ca_path = rg_asprintf("%s/ca.crt", dir);
     struct stat st;
     if (stat(ca_path, &st) != 0) {
-        rc = rg_error_set(err, RG_ERR_CONFIG, "in-cluster CA \"%s\": %s", ca_path,
-                          strerror(errno));
+        rc = rg_error_set(err, RG_ERR_CONFIG, "in-cluster CA \"%s\": %s", ca_path, strerror(errno));
         rg_free(ca_path);
         kube_creds_release(out);
         return rc;

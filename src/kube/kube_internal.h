@@ -25,8 +25,8 @@
  * owned NUL-terminated string (rg_free). Refuses other characters and
  * output longer than max_out. field names the input in messages.
  */
-int kube__base64_decode(const char *in, size_t len, size_t max_out, const char *field,
-                        char **out, size_t *out_len, rg_error_t *err);
+int kube__base64_decode(const char *in, size_t len, size_t max_out, const char *field, char **out,
+                        size_t *out_len, rg_error_t *err);
 
 /* Reads at most max bytes of path into an owned NUL-terminated string. */
 int kube__read_file(const char *path, size_t max, char **out, size_t *out_len, rg_error_t *err);
@@ -91,8 +91,8 @@ int kube__handle_setup(kube_client_t *c, CURL *h, const char *path_query,
                        struct curl_slist **headers, rg_error_t *err);
 
 /* Maps a failed transfer to RG_ERR_TLS / RG_ERR_TIMEOUT / RG_ERR_IO with a message. */
-int kube__curl_error(CURLcode code, const char *errbuf, const char *method,
-                     const char *path_query, rg_error_t *err);
+int kube__curl_error(CURLcode code, const char *errbuf, const char *method, const char *path_query,
+                     rg_error_t *err);
 
 /*
  * Fills *reason / *message (owned) from a Status body, falling back to the
