@@ -32,6 +32,14 @@
  *   stateDir: .raygate                # self-signed certs, default audit log
  *   standalone: examples/             # run without a cluster on these manifests
  *   kubeconfig: ~/.kube/config        # unset = in-cluster service account
+ *   context: prod                     # kubeconfig context; unset = current-context
+ *   leaderElection:                   # the quota admitter's Lease
+ *     namespace: raygate-system
+ *     leaseName: raygate
+ *     identity: ""                    # unset = <hostname>_<random>
+ *     leaseDurationSeconds: 15        # 1..3600
+ *     renewDeadlineSeconds: 10        # < leaseDurationSeconds
+ *     retryPeriodSeconds: 2           # < renewDeadlineSeconds
  *
  * Byte sizes are plain integers or integers with one of the suffixes Ki,
  * Mi, Gi (powers of 1024) or k, M, G (powers of 1000); this is not the full
@@ -85,6 +93,13 @@ typedef struct cfg_config {
     rg_log_level_t log_level;       /* info */
     char *standalone_dir;           /* NULL */
     char *kubeconfig;               /* NULL = in-cluster credentials */
+    char *kube_context;             /* NULL = the kubeconfig's current-context */
+    char *lease_namespace;          /* "raygate-system" */
+    char *lease_name;               /* "raygate" */
+    char *lease_identity;           /* NULL = <hostname>_<random> */
+    unsigned lease_duration_s;      /* 15 */
+    unsigned renew_deadline_s;      /* 10 */
+    unsigned retry_period_s;        /* 2 */
 } cfg_config_t;
 
 /* Fills c with the defaults above (allocating its default strings); c's
@@ -125,7 +140,8 @@ int cfg_config_set(cfg_config_t *c, const char *key, const char *value, rg_error
 
 /*
  * Rules that span several keys, to run once after the file and every flag
- * have been applied: certFile and keyFile are set together. Returns 0 or
+ * have been applied: certFile and keyFile are set together; retry period <
+ * renew deadline < lease duration. Returns 0 or
  * RG_ERR_CONFIG.
  */
 int cfg_config_check(const cfg_config_t *c, rg_error_t *err);

@@ -37,8 +37,4 @@ size_t view_count_kind(const view_t *v, const char *kind);
 /* The i-th object (borrowed), in load order; NULL past the end. */
 const cJSON *view_object(const view_t *v, size_t i);
 
-/* The view as the validators' cluster (borrowed from v; v must outlive it). */
-struct wh_cluster;
-void view_as_cluster(const view_t *v, struct wh_cluster *out);
-
 #endif

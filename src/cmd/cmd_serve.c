@@ -28,7 +28,8 @@ static void usage(FILE *out)
           "      --cert FILE          serving certificate, PEM (tls.certFile)\n"
           "      --key FILE           its private key, PEM (tls.keyFile)\n"
           "      --standalone DIR     run on the manifests in DIR instead of a cluster\n"
-          "      --kubeconfig FILE    kubeconfig for the API server\n"
+          "      --kubeconfig FILE    kubeconfig for the API server (else in-cluster when in a pod)\n"
+          "      --context NAME       kubeconfig context (context)\n"
           "      --state-dir DIR      self-signed certificates, default audit log (stateDir)\n"
           "      --threads N          HTTP worker threads, 0 = one per CPU (server.threads)\n"
           "      --audit-log PATH     audit log file, - for stdout (audit.path)\n"
@@ -40,7 +41,7 @@ static void usage(FILE *out)
 /* Flag long name -> configuration key; the order of options[] below. */
 static const char *const flag_keys[] = {
     NULL, "server.listen", "server.port", "tls.certFile", "tls.keyFile", "standalone",
-    "kubeconfig", "stateDir", "server.threads", "audit.path", "log.level",
+    "kubeconfig", "stateDir", "server.threads", "audit.path", "log.level", "context",
 };
 
 int cmd_serve_main(int argc, char **argv)
@@ -51,11 +52,12 @@ int cmd_serve_main(int argc, char **argv)
         {"key", required_argument, NULL, 4},        {"standalone", required_argument, NULL, 5},
         {"kubeconfig", required_argument, NULL, 6}, {"state-dir", required_argument, NULL, 7},
         {"threads", required_argument, NULL, 8},    {"audit-log", required_argument, NULL, 9},
-        {"log-level", required_argument, NULL, 10}, {"help", no_argument, NULL, 'h'},
+        {"log-level", required_argument, NULL, 10}, {"context", required_argument, NULL, 11},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config_file = NULL;
-    const char *values[11] = {0};
+    const char *values[12] = {0};
     optind = 1;
     opterr = 0;
     int c;

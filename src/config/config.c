@@ -63,6 +63,13 @@ static const field_t fields[] = {
     {"stateDir", F_STR, OFF(state_dir), 0, 0},
     {"standalone", F_STR_OPT, OFF(standalone_dir), 0, 0},
     {"kubeconfig", F_STR_OPT, OFF(kubeconfig), 0, 0},
+    {"context", F_STR_OPT, OFF(kube_context), 0, 0},
+    {"leaderElection.namespace", F_STR, OFF(lease_namespace), 0, 0},
+    {"leaderElection.leaseName", F_STR, OFF(lease_name), 0, 0},
+    {"leaderElection.identity", F_STR_OPT, OFF(lease_identity), 0, 0},
+    {"leaderElection.leaseDurationSeconds", F_UINT, OFF(lease_duration_s), 1, 3600},
+    {"leaderElection.renewDeadlineSeconds", F_UINT, OFF(renew_deadline_s), 1, 3600},
+    {"leaderElection.retryPeriodSeconds", F_UINT, OFF(retry_period_s), 1, 3600},
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -86,6 +93,11 @@ void cfg_config_init_defaults(cfg_config_t *c)
     c->audit_max_bytes = 100 * MI;
     c->audit_max_files = 5;
     c->log_level = RG_LOG_INFO;
+    c->lease_namespace = rg_strdup("raygate-system");
+    c->lease_name = rg_strdup("raygate");
+    c->lease_duration_s = 15;
+    c->renew_deadline_s = 10;
+    c->retry_period_s = 2;
 }
 
 static char **str_slot(cfg_config_t *c, size_t off)
@@ -123,6 +135,18 @@ int cfg_config_check(const cfg_config_t *c, rg_error_t *err)
         return rg_error_set(err, RG_ERR_CONFIG,
                             "tls.certFile and tls.keyFile must be set together (%s is missing)",
                             c->cert_file == NULL ? "tls.certFile" : "tls.keyFile");
+    /* client-go's rules: a leader must be able to renew (retry) before its
+     * deadline, and give up (deadline) before others may take over. */
+    if (c->renew_deadline_s >= c->lease_duration_s)
+        return rg_error_set(err, RG_ERR_CONFIG,
+                            "leaderElection.renewDeadlineSeconds: %u must be less than "
+                            "leaderElection.leaseDurationSeconds (%u)",
+                            c->renew_deadline_s, c->lease_duration_s);
+    if (c->retry_period_s >= c->renew_deadline_s)
+        return rg_error_set(err, RG_ERR_CONFIG,
+                            "leaderElection.retryPeriodSeconds: %u must be less than "
+                            "leaderElection.renewDeadlineSeconds (%u)",
+                            c->retry_period_s, c->renew_deadline_s);
     return RG_OK;
 }
 

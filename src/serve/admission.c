@@ -139,8 +139,9 @@ void serve__on_validate(void *ctx, const http_request_t *hr, http_response_t *re
         adm_request_release(&req);
         return;
     }
+    serve_cluster_t held;
     wh_cluster_t cluster;
-    view_as_cluster(app->view, &cluster);
+    serve__cluster_acquire(app, &held, &cluster);
     wh_vctx_t vctx = {
         .operation = req.operation,
         .sub_resource = req.sub_resource,
@@ -150,7 +151,9 @@ void serve__on_validate(void *ctx, const http_request_t *hr, http_response_t *re
     field_errors_t errs = FIELD_ERRORS_INIT;
     wh_warnings_t warns = WH_WARNINGS_INIT;
     const cJSON *old = req.operation == ADM_OP_UPDATE ? req.old_object : NULL;
-    if (!wh_validate_object(&vctx, req.object, old, &errs, &warns)) {
+    bool known = wh_validate_object(&vctx, req.object, old, &errs, &warns);
+    serve__cluster_release(&held);
+    if (!known) {
         respond_review(app, hr, &req, &ar, "allowed", "no rules for this kind", kind, resp);
         adm_request_release(&req);
         return;

@@ -9,6 +9,7 @@
 #include "raygate/tls.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -83,21 +84,103 @@ static int open_audit(serve_app_t *app, rg_error_t *err)
     return RG_OK;
 }
 
-static int load_view(serve_app_t *app, rg_error_t *err)
+/* Standalone: the manifests (a directory, or the seed's built in) feed the
+ * same caches the watches feed when connected. */
+static int load_standalone(serve_app_t *app, rg_error_t *err)
 {
-    if (app->cfg.standalone_dir)
-        app->view = view_load_dir(app->cfg.standalone_dir, err);
-    else
-        app->view = view_load_embedded(err);
-    if (app->view == NULL)
+    view_t *view = app->cfg.standalone_dir ? view_load_dir(app->cfg.standalone_dir, err)
+                                           : view_load_embedded(err);
+    if (view == NULL)
         return err ? err->code : RG_ERR_IO;
-    rg_log_info("serve",
-                "standalone cluster view loaded source=\"%s\" objects=%zu clusterqueues=%zu "
-                "rayclusters=%zu workloads=%zu",
-                view_source(app->view), view_count(app->view),
-                view_count_kind(app->view, "ClusterQueue"),
-                view_count_kind(app->view, "RayCluster"), view_count_kind(app->view, "Workload"));
+    size_t n = view_count(view);
+    const cJSON **objects = rg_calloc(n ? n : 1, sizeof(*objects));
+    for (size_t i = 0; i < n; i++)
+        objects[i] = view_object(view, i);
+    cache_set_opts_t opts = {0};
+    app->caches = cache_set_new(&opts, err);
+    int rc = app->caches ? cache_set_load_objects(app->caches, objects, n, err) : RG_ERR_STATE;
+    app->source = rg_strdup(view_source(view));
+    rg_free(objects);
+    view_free(view);
+    if (rc != RG_OK)
+        return rc;
+    rg_log_info("serve", "standalone cluster view loaded source=\"%s\" objects=%zu", app->source,
+                n);
     return RG_OK;
+}
+
+static void on_started_leading(void *arg)
+{
+    serve_app_t *app = arg;
+    rg_log_info("serve", "leading: this replica holds the lease identity=\"%s\"",
+                leader_elector_identity(app->leader));
+}
+
+static void on_stopped_leading(void *arg)
+{
+    serve_app_t *app = arg;
+    rg_log_warn("serve", "stopped leading identity=\"%s\"", leader_elector_identity(app->leader));
+}
+
+static int load_creds(const cfg_config_t *cfg, kube_creds_t *creds, rg_error_t *err)
+{
+    if (cfg->kubeconfig)
+        return kube_creds_load_kubeconfig(cfg->kubeconfig, cfg->kube_context, creds, err);
+    return kube_creds_load_in_cluster(NULL, creds, err);
+}
+
+/* Connected: list+watch every kind, elect a leader, record Events. */
+static int connect_cluster(serve_app_t *app, rg_error_t *err)
+{
+    kube_creds_t creds = {0};
+    int rc = load_creds(&app->cfg, &creds, err);
+    if (rc != RG_OK)
+        return rc;
+    app->source = rg_strdup(creds.server ? creds.server : "the API server");
+    kube_client_opts_t copts = {0};
+    app->client = kube_client_new(&creds, &copts, err);
+    kube_client_opts_t lopts = {.timeout_ms = 3000, .max_retries = 1};
+    if (app->client)
+        app->lease_client = kube_client_new(&creds, &lopts, err);
+    kube_creds_release(&creds);
+    if (app->client == NULL || app->lease_client == NULL)
+        return err ? err->code : RG_ERR_STATE;
+
+    cache_set_opts_t opts = {.client = app->client};
+    app->caches = cache_set_new(&opts, err);
+    if (app->caches == NULL || cache_set_start(app->caches, err) != RG_OK)
+        return err ? err->code : RG_ERR_STATE;
+
+    events_opts_t eopts = {.controller = "raygate"};
+    app->events = events_recorder_new(app->client, &eopts, err);
+    if (app->events == NULL)
+        return err ? err->code : RG_ERR_STATE;
+
+    leader_opts_t lo = {
+        .ns = app->cfg.lease_namespace,
+        .name = app->cfg.lease_name,
+        .identity = app->cfg.lease_identity,
+        .dur = {app->cfg.lease_duration_s * 1000, app->cfg.renew_deadline_s * 1000,
+                app->cfg.retry_period_s * 1000},
+        .on_started_leading = on_started_leading,
+        .on_stopped_leading = on_stopped_leading,
+        .arg = app,
+    };
+    app->leader = leader_elector_new(app->lease_client, &lo, err);
+    if (app->leader == NULL || leader_elector_start(app->leader, err) != RG_OK)
+        return err ? err->code : RG_ERR_STATE;
+    rg_log_info("serve", "connected server=\"%s\" lease=%s/%s identity=\"%s\"", app->source,
+                app->cfg.lease_namespace, app->cfg.lease_name,
+                leader_elector_identity(app->leader));
+    return RG_OK;
+}
+
+/* Connected when told where the API server is, or when running in a pod. */
+static bool wants_cluster(const cfg_config_t *cfg)
+{
+    if (cfg->standalone_dir)
+        return false;
+    return cfg->kubeconfig != NULL || getenv("KUBERNETES_SERVICE_HOST") != NULL;
 }
 
 static unsigned worker_threads(const cfg_config_t *cfg)
@@ -114,13 +197,13 @@ serve_app_t *serve_app_new(const cfg_config_t *cfg, rg_error_t *err)
     cfg_config_copy(&app->cfg, cfg);
     atomic_init(&app->ready, false);
     rg_log_set_level(app->cfg.log_level);
-    if (app->cfg.kubeconfig)
-        rg_log_warn("serve", "kubeconfig given but the API client is not built yet; running "
-                             "standalone kubeconfig=\"%s\"", app->cfg.kubeconfig);
     if (resolve_certs(app, err) != RG_OK || open_audit(app, err) != RG_OK)
         goto err;
     app->metrics = serve__metrics_new(app, err);
-    if (app->metrics == NULL || load_view(app, err) != RG_OK)
+    if (app->metrics == NULL)
+        goto err;
+    if ((wants_cluster(&app->cfg) ? connect_cluster(app, err) : load_standalone(app, err)) !=
+        RG_OK)
         goto err;
     build_routes(app);
     unsigned threads = worker_threads(&app->cfg);
@@ -177,6 +260,8 @@ int serve_app_run(serve_app_t *app)
         atomic_store(&app->ready, false);
         http_server_stop(app->server, SERVE_DRAIN_MS);
         app->server = NULL;
+        /* Step down and release the lease so a peer takes over at once. */
+        leader_elector_stop(app->leader);
         rg_log_info("serve", "stopped");
         return 0;
     }
@@ -187,7 +272,13 @@ void serve_app_free(serve_app_t *app)
     if (app == NULL)
         return;
     http_server_stop(app->server, SERVE_DRAIN_MS);
-    view_free(app->view);
+    app->server = NULL;
+    leader_elector_free(app->leader);
+    events_recorder_free(app->events);
+    cache_set_free(app->caches);
+    kube_client_free(app->lease_client);
+    kube_client_free(app->client);
+    rg_free(app->source);
     serve__metrics_free(app->metrics);
     audit_log_free(app->audit);
     rg_free(app->audit_path);

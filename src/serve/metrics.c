@@ -33,7 +33,7 @@ static double audit_records(void *arg)
 static double ready(void *arg)
 {
     serve_app_t *app = arg;
-    return atomic_load(&app->ready) ? 1 : 0;
+    return atomic_load(&app->ready) && app->caches && cache_set_synced(app->caches) ? 1 : 0;
 }
 
 static double inflight(void *arg)
@@ -105,7 +105,99 @@ void serve__metrics_decision(serve_metrics_t *m, const char *endpoint, const cha
     metrics_counter_add(m->decisions, values, 1);
 }
 
-void serve__metrics_render(serve_metrics_t *m, rg_buf_t *out)
+/* Stats kept by other modules as monotonic numbers, written straight into
+ * the exposition rather than mirrored into the registry. */
+static void family(rg_buf_t *out, const char *name, const char *type, const char *help)
 {
-    metrics_registry_render(m->reg, out);
+    rg_buf_appendf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void render_caches(serve_app_t *app, rg_buf_t *out)
+{
+    static const struct {
+        const char *name, *type, *help;
+    } fams[] = {
+        {"raygate_cache_objects", "gauge", "Objects in the cache, by kind."},
+        {"raygate_cache_synced", "gauge", "1 once the kind's first list (or load) is done."},
+        {"raygate_cache_lists_total", "counter", "Complete lists, the first included."},
+        {"raygate_cache_relists_total", "counter", "Lists after the first (410 Gone, recovery)."},
+        {"raygate_cache_watch_restarts_total", "counter", "Watches re-opened after one ended."},
+        {"raygate_cache_errors_total", "counter", "Failed lists and watches."},
+    };
+    cache_stats_t st[CACHE_KIND_COUNT];
+    for (int k = 0; k < CACHE_KIND_COUNT; k++)
+        cache_set_stats_get(app->caches, (cache_kind_t)k, &st[k]);
+    for (size_t f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+        family(out, fams[f].name, fams[f].type, fams[f].help);
+        for (int k = 0; k < CACHE_KIND_COUNT; k++) {
+            if (!st[k].enabled)
+                continue;
+            uint64_t v[] = {st[k].objects, st[k].synced, st[k].lists, st[k].relists,
+                            st[k].watch_restarts, st[k].errors};
+            rg_buf_appendf(out, "%s{kind=\"%s\"} %llu\n", fams[f].name,
+                           cache_kind_name((cache_kind_t)k), (unsigned long long)v[f]);
+        }
+    }
+}
+
+static void counter_line(rg_buf_t *out, const char *name, const char *help, uint64_t v)
+{
+    family(out, name, "counter", help);
+    rg_buf_appendf(out, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void render_client(serve_app_t *app, rg_buf_t *out)
+{
+    kube_client_stats_t c;
+    kube_client_stats_get(app->client, &c);
+    counter_line(out, "raygate_kube_requests_total", "API server requests (attempts).", c.requests);
+    counter_line(out, "raygate_kube_retries_total", "API server requests that were retries.",
+                 c.retries);
+    family(out, "raygate_kube_errors_total", "counter", "API server request failures, by class.");
+    rg_buf_appendf(out,
+                   "raygate_kube_errors_total{class=\"transport\"} %llu\n"
+                   "raygate_kube_errors_total{class=\"4xx\"} %llu\n"
+                   "raygate_kube_errors_total{class=\"5xx\"} %llu\n"
+                   "raygate_kube_errors_total{class=\"throttled\"} %llu\n",
+                   (unsigned long long)c.errors_transport, (unsigned long long)c.errors_4xx,
+                   (unsigned long long)c.errors_5xx, (unsigned long long)c.throttled);
+    family(out, "raygate_kube_request_duration_seconds", "summary",
+           "API server request latency (watches excluded).");
+    rg_buf_appendf(out,
+                   "raygate_kube_request_duration_seconds_sum %.6f\n"
+                   "raygate_kube_request_duration_seconds_count %llu\n",
+                   (double)c.latency_ns_sum / 1e9, (unsigned long long)c.latency_count);
+    counter_line(out, "raygate_kube_watches_total", "Watch streams opened.", c.watches);
+}
+
+static void render_leader(serve_app_t *app, rg_buf_t *out)
+{
+    leader_stats_t l;
+    leader_elector_stats_get(app->leader, &l);
+    family(out, "raygate_leader", "gauge", "1 while this replica holds the lease.");
+    rg_buf_appendf(out, "raygate_leader %d\n", l.is_leader ? 1 : 0);
+    counter_line(out, "raygate_leader_acquired_total", "Times this replica started leading.",
+                 l.became_leader);
+    counter_line(out, "raygate_leader_lost_total", "Times it stopped leading other than by stop.",
+                 l.lost);
+    counter_line(out, "raygate_leader_renew_failures_total", "Lease renewals that failed.",
+                 l.renew_failures);
+    events_stats_t e;
+    events_recorder_stats_get(app->events, &e);
+    counter_line(out, "raygate_events_sent_total", "Events created.", e.sent);
+    counter_line(out, "raygate_events_rate_limited_total", "Events refused by the rate limit.",
+                 e.rate_limited);
+    counter_line(out, "raygate_events_dropped_total", "Events dropped (queue full or at stop).",
+                 e.dropped);
+}
+
+void serve__metrics_render(serve_app_t *app, rg_buf_t *out)
+{
+    metrics_registry_render(app->metrics->reg, out);
+    if (app->caches)
+        render_caches(app, out);
+    if (app->client)
+        render_client(app, out);
+    if (app->leader && app->events)
+        render_leader(app, out);
 }

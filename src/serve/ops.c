@@ -6,6 +6,7 @@
 #include "raygate/alloc.h"
 #include "raygate/version.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void respond_text(http_response_t *resp, int code, const char *content_type,
@@ -30,12 +31,27 @@ void serve__on_readyz(void *ctx, const http_request_t *req, http_response_t *res
     (void)req;
     serve_app_t *app = ctx;
     if (!atomic_load(&app->ready)) {
-        http_response_status(resp, 503, "not ready: the cluster view has not synced yet");
+        http_response_status(resp, 503, "not ready: starting or stopping");
         return;
     }
     rg_buf_t b = RG_BUF_INIT;
-    rg_buf_appendf(&b, "ok: %zu objects from %s\n", view_count(app->view),
-                   view_source(app->view));
+    size_t objects = 0;
+    for (int k = 0; k < CACHE_KIND_COUNT; k++) {
+        cache_stats_t st;
+        cache_set_stats_get(app->caches, (cache_kind_t)k, &st);
+        objects += st.objects;
+        if (st.enabled && !st.synced) {
+            rg_buf_appendf(&b, "%s%s", b.len ? ", " : "", cache_kind_name((cache_kind_t)k));
+        }
+    }
+    if (b.len) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "not ready: caches not synced yet: %s", b.data);
+        rg_buf_release(&b);
+        http_response_status(resp, 503, msg);
+        return;
+    }
+    rg_buf_appendf(&b, "ok: %zu objects from %s\n", objects, app->source);
     respond_text(resp, 200, "text/plain; charset=utf-8", &b);
 }
 
@@ -44,7 +60,7 @@ void serve__on_metrics(void *ctx, const http_request_t *req, http_response_t *re
     (void)req;
     serve_app_t *app = ctx;
     rg_buf_t b = RG_BUF_INIT;
-    serve__metrics_render(app->metrics, &b);
+    serve__metrics_render(app, &b);
     respond_text(resp, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
 }
 

@@ -6,8 +6,13 @@
 #define RAYGATE_SERVE_INTERNAL_H
 
 #include "raygate/audit.h"
+#include "raygate/cache.h"
+#include "raygate/events.h"
 #include "raygate/http.h"
+#include "raygate/kube.h"
+#include "raygate/leader.h"
 #include "raygate/serve.h"
+#include "raygate/validate.h"
 #include "raygate/view.h"
 
 #include <stdatomic.h>
@@ -24,7 +29,12 @@ struct serve_app {
     char *audit_path;
     audit_log_t *audit;
     serve_metrics_t *metrics;
-    view_t *view;
+    char *source;                /* where the cluster view comes from, for logs and /readyz */
+    cache_set_t *caches;         /* the cluster view: watches, or standalone manifests */
+    kube_client_t *client;       /* NULL when standalone */
+    kube_client_t *lease_client; /* short timeouts: a renewal must not outlive its deadline */
+    leader_elector_t *leader;    /* NULL when standalone */
+    events_recorder_t *events;   /* NULL when standalone */
     http_server_t *server;
     http_route_t routes[SERVE_MAX_ROUTES];
     size_t n_routes;
@@ -41,6 +51,20 @@ void serve__on_readyz(void *ctx, const http_request_t *req, http_response_t *res
 void serve__on_metrics(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_version(void *ctx, const http_request_t *req, http_response_t *resp);
 
+/*
+ * The validators' view of the cluster: the kinds their reference rules
+ * read, from the caches' current snapshots. Acquire per request; release
+ * when the decision is made.
+ */
+#define SERVE_CLUSTER_KINDS 5
+typedef struct serve_cluster {
+    cache_snapshot_t *snaps[SERVE_CLUSTER_KINDS];
+    size_t total;
+} serve_cluster_t;
+
+void serve__cluster_acquire(serve_app_t *app, serve_cluster_t *sc, wh_cluster_t *out);
+void serve__cluster_release(serve_cluster_t *sc);
+
 /* Metric instruments. */
 serve_metrics_t *serve__metrics_new(serve_app_t *app, rg_error_t *err);
 void serve__metrics_free(serve_metrics_t *m);
@@ -49,6 +73,7 @@ void serve__metrics_observe(void *ctx, const char *route, int status, double sec
 /* One admission decision of kind ("RayCluster") and outcome ("patched"). */
 void serve__metrics_decision(serve_metrics_t *m, const char *endpoint, const char *kind,
                              const char *outcome);
-void serve__metrics_render(serve_metrics_t *m, rg_buf_t *out);
+/* The registry, then the cluster-side stats (caches, client, lease, events). */
+void serve__metrics_render(serve_app_t *app, rg_buf_t *out);
 
 #endif

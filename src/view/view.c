@@ -7,7 +7,6 @@
 #include "raygate/alloc.h"
 #include "raygate/config.h"
 #include "raygate/log.h"
-#include "raygate/validate.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -138,17 +137,3 @@ const cJSON *view_object(const view_t *v, size_t i)
     return i < v->n_objects ? v->objects[i] : NULL;
 }
 
-static size_t cluster_count(const void *ctx)
-{
-    return view_count(ctx);
-}
-
-static const cJSON *cluster_object(const void *ctx, size_t i)
-{
-    return view_object(ctx, i);
-}
-
-void view_as_cluster(const view_t *v, wh_cluster_t *out)
-{
-    *out = (wh_cluster_t){cluster_count, cluster_object, v};
-}

@@ -6,6 +6,7 @@ test script is a plain unittest module that CTest runs; nothing here mocks
 raygate itself.
 """
 import base64
+import sys
 import http.client
 import json
 import os
@@ -119,7 +120,7 @@ class Raygate:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc:
+        if self.proc and not self.log.closed:
             self.log.close()
         rc = self.proc.returncode if self.proc else None
         if self.proc:
@@ -218,3 +219,60 @@ def apply_patch(doc, patch):
 def seed_raycluster():
     """The seed article's RayCluster `ai-training-cluster` (queue ray-queue)."""
     return load_fixture("admission", "raycluster-create-v1.json")["request"]["object"]
+
+
+class KubeDouble:
+    """The API-server test double (tests/apiserver/kubedouble.py) as a process."""
+
+    def __init__(self, *args):
+        self.tmp = tempfile.mkdtemp(prefix="rg-double-")
+        self.port_file = os.path.join(self.tmp, "port")
+        self.kubeconfig = os.path.join(self.tmp, "kubeconfig")
+        self.pki = os.path.join(self.tmp, "pki")
+        self.args = [sys.executable, os.path.join(SRC, "tests/apiserver/kubedouble.py"),
+                     "--port-file", self.port_file, "--kubeconfig", self.kubeconfig,
+                     "--cert-dir", self.pki, "--crds", os.path.join(SRC, "manifests/crds"),
+                     *args]
+        self.proc = None
+        self.port = None
+
+    def start(self):
+        self.log = open(os.path.join(self.tmp, "double.log"), "wb")
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while not (os.path.exists(self.port_file) and os.path.getsize(self.port_file)):
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise AssertionError("the API-server double did not start")
+            time.sleep(0.05)
+        with open(self.port_file) as f:
+            self.port = int(f.read().strip())
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def request(self, method, path, body=None, content_type="application/json"):
+        ctx = ssl.create_default_context(cafile=os.path.join(self.pki, "ca.crt"))
+        c = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30, context=ctx)
+        headers = {"Authorization": "Bearer kubedouble-admin-token"}
+        if body is not None:
+            headers["Content-Type"] = content_type
+            if not isinstance(body, (bytes, str)):
+                body = json.dumps(body)
+        c.request(method, path, body=body, headers=headers)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, (json.loads(data) if data.strip() else None)
+
+    def writes(self):
+        return self.request("GET", "/_double/writes")[1]["items"]
