@@ -37,21 +37,42 @@ static bool present(const cJSON *n)
 }
 
 /*
- * Reads an optional string member: returns its value, NULL when absent or
- * null, and NULL with a type error when present with another type.
+ * An optional member of the JSON type is_type checks (schema type name
+ * want): returns it, NULL when absent or null, and NULL with the schema's
+ * type error when present with another type.
  */
-static const char *opt_string(field_errors_t *errs, field_path_t *p, const cJSON *obj,
-                              const char *key)
+static const cJSON *opt_member(field_errors_t *errs, field_path_t *p, const cJSON *obj,
+                               const char *key, cJSON_bool (*is_type)(const cJSON *),
+                               const char *want)
 {
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!present(n))
         return NULL;
-    if (cJSON_IsString(n))
-        return n->valuestring;
+    if (is_type(n))
+        return n;
     size_t m = field_path_push_key(p, key);
-    field_type_error(errs, field_path_str(p), "string", n);
+    field_type_error(errs, field_path_str(p), want, n);
     field_path_pop(p, m);
     return NULL;
+}
+
+static const char *opt_string(field_errors_t *errs, field_path_t *p, const cJSON *obj,
+                              const char *key)
+{
+    const cJSON *n = opt_member(errs, p, obj, key, cJSON_IsString, "string");
+    return n ? n->valuestring : NULL;
+}
+
+static const cJSON *opt_object(field_errors_t *errs, field_path_t *p, const cJSON *obj,
+                               const char *key)
+{
+    return opt_member(errs, p, obj, key, cJSON_IsObject, "object");
+}
+
+static const cJSON *opt_array(field_errors_t *errs, field_path_t *p, const cJSON *obj,
+                              const char *key)
+{
+    return opt_member(errs, p, obj, key, cJSON_IsArray, "array");
 }
 
 /* An enum member: Unsupported value unless one of supported. */
@@ -66,38 +87,6 @@ static const char *check_enum(field_errors_t *errs, field_path_t *p, const cJSON
             return v;
     size_t m = field_path_push_key(p, key);
     field_not_supported(errs, field_path_str(p), v, supported, n);
-    field_path_pop(p, m);
-    return NULL;
-}
-
-/*
- * An optional object member: returns it, NULL when absent/null, and NULL
- * with a type error for another type.
- */
-static const cJSON *opt_object(field_errors_t *errs, field_path_t *p, const cJSON *obj,
-                               const char *key)
-{
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!present(n))
-        return NULL;
-    if (cJSON_IsObject(n))
-        return n;
-    size_t m = field_path_push_key(p, key);
-    field_type_error(errs, field_path_str(p), "object", n);
-    field_path_pop(p, m);
-    return NULL;
-}
-
-static const cJSON *opt_array(field_errors_t *errs, field_path_t *p, const cJSON *obj,
-                              const char *key)
-{
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!present(n))
-        return NULL;
-    if (cJSON_IsArray(n))
-        return n;
-    size_t m = field_path_push_key(p, key);
-    field_type_error(errs, field_path_str(p), "array", n);
     field_path_pop(p, m);
     return NULL;
 }

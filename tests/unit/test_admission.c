@@ -9,27 +9,13 @@
 #include "raygate/alloc.h"
 
 #include <check.h>
+
+#include "harness.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static char *read_fixture(const char *name, size_t *len)
-{
-    const char *dir = getenv("RG_FIXTURES");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/admission/%s", dir ? dir : "tests/fixtures", name);
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open fixture %s", path);
-    rg_buf_t b = RG_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rg_buf_append(&b, chunk, n);
-    fclose(f);
-    return rg_buf_detach(&b, len);
-}
 
 static cJSON *parse_or_fail(const char *text, size_t len)
 {
@@ -255,7 +241,7 @@ START_TEST(test_admission__decode_fixture)
 {
     const decode_case_t *c = &decode_cases[_i];
     size_t len;
-    char *body = read_fixture(c->file, &len);
+    char *body = rgt_fixture_read("admission", c->file, &len);
     adm_request_t req;
     rg_error_t err = {0};
     int rc = adm_review_decode(body, len, &req, &err);
@@ -452,7 +438,7 @@ END_TEST
 static void decode_fixture(const char *file, adm_request_t *req, char **body)
 {
     size_t len;
-    *body = read_fixture(file, &len);
+    *body = rgt_fixture_read("admission", file, &len);
     rg_error_t err = {0};
     ck_assert_msg(adm_review_decode(*body, len, req, &err) == 0, "%s", rg_error_str(&err));
 }

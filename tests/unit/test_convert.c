@@ -8,30 +8,16 @@
 #include "raygate/convert.h"
 
 #include <check.h>
+
+#include "harness.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char *read_fixture(const char *name, size_t *len)
-{
-    const char *dir = getenv("RG_FIXTURES");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/convert/%s", dir ? dir : "tests/fixtures", name);
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open fixture %s", path);
-    rg_buf_t b = RG_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rg_buf_append(&b, chunk, n);
-    fclose(f);
-    return rg_buf_detach(&b, len);
-}
-
 static cJSON *load(const char *name)
 {
     size_t len = 0;
-    char *text = read_fixture(name, &len);
+    char *text = rgt_fixture_read("convert", name, &len);
     rg_error_t err = {0};
     cJSON *obj = rg_json_parse(text, len, &err);
     rg_free(text);
@@ -341,7 +327,7 @@ static cJSON *handle_ok(const char *body, size_t len)
 START_TEST(test_convert__review_success)
 {
     size_t len = 0;
-    char *body = read_fixture("review-request.json", &len);
+    char *body = rgt_fixture_read("convert", "review-request.json", &len);
     cJSON *resp = handle_ok(body, len);
     cJSON *want = load("review-response.json");
     assert_same(resp, want, "review-response.json");
@@ -371,7 +357,7 @@ END_TEST
 START_TEST(test_convert__review_failure_result)
 {
     size_t len = 0;
-    char *body = read_fixture("review-failure.json", &len);
+    char *body = rgt_fixture_read("convert", "review-failure.json", &len);
     cJSON *resp = handle_ok(body, len);
     const cJSON *r = rg_json_get_object(resp, "response");
     ck_assert_str_eq(rg_json_get_string(r, "uid"), "u-2");

@@ -4,9 +4,12 @@
  * TestQuantityParseEmit, the sub-nano and serialization golden tables).
  */
 #include "raygate/json.h"
+#include "raygate/alloc.h"
 #include "raygate/quantity.h"
 
 #include <check.h>
+
+#include "harness.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -702,26 +705,10 @@ START_TEST(test_quantity__json_rejects_non_finite)
 }
 END_TEST
 
-/* Reads a whole fixture under $RG_FIXTURES; owned, free with free(). */
-static char *read_fixture(const char *rel, size_t *len)
-{
-    const char *dir = getenv("RG_FIXTURES");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/fixtures", rel);
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    char *data = malloc(65536);
-    ck_assert_ptr_nonnull(data);
-    *len = fread(data, 1, 65535, f);
-    data[*len] = '\0';
-    fclose(f);
-    return data;
-}
-
 START_TEST(test_quantity__parses_resource_fixture)
 {
     size_t len;
-    char *data = read_fixture("quantity/resources.json", &len);
+    char *data = rgt_fixture_read("", "quantity/resources.json", &len);
     rg_error_t err = {0};
     cJSON *root = rg_json_parse(data, len, &err);
     ck_assert_msg(root != NULL, "%s", rg_error_str(&err));
@@ -761,7 +748,7 @@ START_TEST(test_quantity__parses_resource_fixture)
     /* Summing the two CPU values: 500m + 2 keeps the first operand's format. */
     assert_str(&total, "2500m");
     cJSON_Delete(root);
-    free(data);
+    rg_free(data);
 }
 END_TEST
 

@@ -8,6 +8,8 @@
 #include "raygate/alloc.h"
 
 #include <check.h>
+
+#include "harness.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,42 +59,6 @@ static cJSON *parse_expanded(const char *shorthand)
     ck_assert_msg(j != NULL, "bad test JSON (%s): %s", rg_error_str(&err), s);
     rg_free(s);
     return j;
-}
-
-static size_t arr_count(const void *ctx)
-{
-    return (size_t)cJSON_GetArraySize((const cJSON *)ctx);
-}
-
-static const cJSON *arr_object(const void *ctx, size_t i)
-{
-    return cJSON_GetArrayItem((const cJSON *)ctx, (int)i);
-}
-
-static char *render_errors(const field_errors_t *errs)
-{
-    rg_buf_t b = RG_BUF_INIT;
-    for (size_t i = 0; i < errs->n; i++) {
-        if (i)
-            rg_buf_append_char(&b, '\n');
-        field_error_format(&errs->items[i], &b);
-    }
-    if (b.data == NULL)
-        rg_buf_append_str(&b, "");
-    return rg_buf_detach(&b, NULL);
-}
-
-static char *render_warnings(const wh_warnings_t *w)
-{
-    rg_buf_t b = RG_BUF_INIT;
-    for (size_t i = 0; i < w->n; i++) {
-        if (i)
-            rg_buf_append_char(&b, '\n');
-        rg_buf_append_str(&b, w->items[i]);
-    }
-    if (b.data == NULL)
-        rg_buf_append_str(&b, "");
-    return rg_buf_detach(&b, NULL);
 }
 
 /* ---- the table ---------------------------------------------------------- */
@@ -318,7 +284,7 @@ START_TEST(test_validate_priority__rules)
     cJSON *obj = parse_expanded(tc->obj);
     cJSON *old = tc->old ? parse_expanded(tc->old) : NULL;
     cJSON *view = tc->cluster ? parse_expanded(tc->cluster) : NULL;
-    wh_cluster_t cluster = {arr_count, arr_object, view};
+    wh_cluster_t cluster = rgt_array_cluster(view);
     wh_vctx_t ctx = {old ? ADM_OP_UPDATE : ADM_OP_CREATE, "", tc->api, view ? &cluster : NULL};
     field_errors_t errs = FIELD_ERRORS_INIT;
     wh_warnings_t warns = WH_WARNINGS_INIT;
@@ -328,10 +294,10 @@ START_TEST(test_validate_priority__rules)
         wh_workloadpriorityclass_validate(&ctx, obj, old, &errs, &warns);
 
     char *want = expand(tc->want, false);
-    char *got = render_errors(&errs);
+    char *got = rgt_errors_text(&errs);
     ck_assert_msg(strcmp(got, want) == 0, "case \"%s\"\n want: %s\n  got: %s", tc->name, want,
                   got);
-    char *got_w = render_warnings(&warns);
+    char *got_w = rgt_warnings_text(&warns);
     ck_assert_msg(strcmp(got_w, tc->want_warn) == 0, "case \"%s\" warnings\n want: %s\n  got: %s",
                   tc->name, tc->want_warn, got_w);
     rg_free(want);
@@ -354,7 +320,7 @@ START_TEST(test_validate_priority__seed_file_as_cluster_view)
                                       "priority for AI training jobs'") "," ALIAS(
             "ai-normal-priority", ",'value':500,'globalDefault':false,'description':'Normal "
                                   "priority for AI training jobs'") "]");
-    wh_cluster_t cluster = {arr_count, arr_object, view};
+    wh_cluster_t cluster = rgt_array_cluster(view);
     for (int i = 0; i < 2; i++) {
         const cJSON *obj = cJSON_GetArrayItem(view, i);
         wh_vctx_t ctx = {ADM_OP_CREATE, "", WH_API_KUEUE_V1BETA1, &cluster};

@@ -12,6 +12,8 @@
 #include "raygate/validate.h"
 
 #include <check.h>
+
+#include "harness.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -502,43 +504,6 @@ static cJSON *J(const char *s)
     return j;
 }
 
-static char *render_errs(const field_errors_t *e)
-{
-    rg_buf_t b = RG_BUF_INIT;
-    for (size_t i = 0; i < e->n; i++) {
-        if (i)
-            rg_buf_append_char(&b, '\n');
-        field_error_format(&e->items[i], &b);
-    }
-    if (b.data == NULL)
-        rg_buf_append_str(&b, "");
-    return rg_buf_detach(&b, NULL);
-}
-
-static char *render_warns(const wh_warnings_t *w)
-{
-    rg_buf_t b = RG_BUF_INIT;
-    for (size_t i = 0; i < w->n; i++) {
-        if (i)
-            rg_buf_append_char(&b, '\n');
-        rg_buf_append_str(&b, w->items[i]);
-    }
-    if (b.data == NULL)
-        rg_buf_append_str(&b, "");
-    return rg_buf_detach(&b, NULL);
-}
-
-/* A cluster view over a cJSON array. */
-static size_t view_count(const void *ctx)
-{
-    return (size_t)cJSON_GetArraySize((const cJSON *)ctx);
-}
-
-static const cJSON *view_object(const void *ctx, size_t i)
-{
-    return cJSON_GetArrayItem((const cJSON *)ctx, (int)i);
-}
-
 /* Runs one validator the way the dispatcher does; returns rendered errors
  * and warnings (owned). */
 static void run(kind_t kind, const cJSON *obj, const cJSON *old, const wh_cluster_t *cluster,
@@ -557,8 +522,8 @@ static void run(kind_t kind, const cJSON *obj, const cJSON *old, const wh_cluste
     case K_LQ: wh_localqueue_validate(&ctx, obj, old, &e, &w); break;
     case K_RF: wh_resourceflavor_validate(&ctx, obj, old, &e, &w); break;
     }
-    *errs_out = render_errs(&e);
-    *warns_out = render_warns(&w);
+    *errs_out = rgt_errors_text(&e);
+    *warns_out = rgt_warnings_text(&w);
     field_errors_release(&e);
     wh_warnings_release(&w);
 }
@@ -573,7 +538,7 @@ START_TEST(test_validate_queues__cases)
     cJSON *view = J(c->cluster == 2 ? "[{'apiVersion':'kueue.x-k8s.io/v1beta1','kind':"
                                       "'ClusterQueue','metadata':{'name':'cq'}}]"
                                     : "[]");
-    wh_cluster_t cluster = {view_count, view_object, view};
+    wh_cluster_t cluster = rgt_array_cluster(view);
     char *errs, *warns;
     run(c->kind, obj, old, c->cluster ? &cluster : NULL, &errs, &warns);
     ck_assert_msg(strcmp(errs, c->errs) == 0, "%s: errors\n got: %s\nwant: %s", c->name, errs,

@@ -8,6 +8,8 @@
 #include "raygate/validate.h"
 
 #include <check.h>
+
+#include "harness.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,26 +30,10 @@
     "spec.shutdownAfterJobFinishes: Invalid value: false: a kueue managed job should delete "      \
     "the cluster after finishing"
 
-static char *read_fixture(const char *name, size_t *len)
-{
-    const char *dir = getenv("RG_FIXTURES");
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/validate_ray/%s", dir ? dir : "tests/fixtures", name);
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open fixture %s", path);
-    rg_buf_t b = RG_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rg_buf_append(&b, chunk, n);
-    fclose(f);
-    return rg_buf_detach(&b, len);
-}
-
 static cJSON *load(const char *name)
 {
     size_t len = 0;
-    char *text = read_fixture(name, &len);
+    char *text = rgt_fixture_read("validate_ray", name, &len);
     rg_error_t err = {0};
     cJSON *obj = rg_json_parse(text, len, &err);
     rg_free(text);

@@ -8,6 +8,8 @@
 #include "raygate/alloc.h"
 
 #include <check.h>
+
+#include "harness.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,44 +108,6 @@ static cJSON *make_workload(wh_api_t api, const char *spec, const char *status, 
     cJSON *j = parse(b.data);
     rg_buf_release(&b);
     return j;
-}
-
-/* A cluster view over a JSON array. */
-static size_t arr_count(const void *ctx)
-{
-    return (size_t)cJSON_GetArraySize((const cJSON *)ctx);
-}
-
-static const cJSON *arr_object(const void *ctx, size_t i)
-{
-    return cJSON_GetArrayItem((const cJSON *)ctx, (int)i);
-}
-
-/* Renders errors one per line; owned. */
-static char *render_errors(const field_errors_t *errs)
-{
-    rg_buf_t b = RG_BUF_INIT;
-    for (size_t i = 0; i < errs->n; i++) {
-        if (i)
-            rg_buf_append_char(&b, '\n');
-        field_error_format(&errs->items[i], &b);
-    }
-    if (b.data == NULL)
-        rg_buf_append_str(&b, "");
-    return rg_buf_detach(&b, NULL);
-}
-
-static char *render_warnings(const wh_warnings_t *w)
-{
-    rg_buf_t b = RG_BUF_INIT;
-    for (size_t i = 0; i < w->n; i++) {
-        if (i)
-            rg_buf_append_char(&b, '\n');
-        rg_buf_append_str(&b, w->items[i]);
-    }
-    if (b.data == NULL)
-        rg_buf_append_str(&b, "");
-    return rg_buf_detach(&b, NULL);
 }
 
 /* ---- the table ---------------------------------------------------------- */
@@ -646,7 +610,7 @@ START_TEST(test_validate_workload__rules)
     if (tc->old_spec || tc->old_status)
         old = make_workload(tc->api, tc->old_spec, tc->old_status, 0);
     cJSON *cluster_json = NULL;
-    wh_cluster_t cluster = {arr_count, arr_object, NULL};
+    wh_cluster_t cluster = rgt_array_cluster(NULL);
     if (clusters[tc->cluster]) {
         char *s = expand(clusters[tc->cluster], true);
         cluster_json = parse(s);
@@ -660,11 +624,11 @@ START_TEST(test_validate_workload__rules)
     wh_workload_validate(&ctx, obj, old, &errs, &warns);
 
     char *want = expand(tc->want, false);
-    char *got = render_errors(&errs);
+    char *got = rgt_errors_text(&errs);
     ck_assert_msg(strcmp(got, want) == 0, "case \"%s\"\n want: %s\n  got: %s", tc->name, want,
                   got);
     char *want_w = expand(tc->want_warn, false);
-    char *got_w = render_warnings(&warns);
+    char *got_w = rgt_warnings_text(&warns);
     ck_assert_msg(strcmp(got_w, want_w) == 0, "case \"%s\" warnings\n want: %s\n  got: %s",
                   tc->name, want_w, got_w);
 
@@ -723,14 +687,14 @@ START_TEST(test_validate_workload__seed_examples_pass)
     cJSON_AddItemToArray(view, read_fixture("seed-01-queue-ai-queue.json"));
     cJSON_AddItemToArray(view, read_fixture("seed-09-queue-ray-queue.json"));
     cJSON_AddItemReferenceToArray(view, wl);
-    wh_cluster_t cluster = {arr_count, arr_object, view};
+    wh_cluster_t cluster = rgt_array_cluster(view);
     wh_vctx_t ctx = {ADM_OP_CREATE, "", v2 ? WH_API_KUEUE_V1BETA2 : WH_API_KUEUE_V1BETA1,
                      &cluster};
     field_errors_t errs = FIELD_ERRORS_INIT;
     wh_warnings_t warns = WH_WARNINGS_INIT;
     wh_workload_validate(&ctx, wl, NULL, &errs, &warns);
-    char *got = render_errors(&errs);
-    char *got_w = render_warnings(&warns);
+    char *got = rgt_errors_text(&errs);
+    char *got_w = rgt_warnings_text(&warns);
     ck_assert_msg(errs.n == 0 && warns.n == 0, "%s: errors [%s] warnings [%s]",
                   seed_workloads[_i % N_SEED], got, got_w);
     rg_free(got);
@@ -747,7 +711,7 @@ START_TEST(test_validate_workload__seed_without_queue_warns)
 {
     cJSON *wl = read_fixture("seed-03-workload-ai-training-job-01.json");
     cJSON *view = cJSON_CreateArray();
-    wh_cluster_t cluster = {arr_count, arr_object, view};
+    wh_cluster_t cluster = rgt_array_cluster(view);
     wh_vctx_t ctx = {ADM_OP_CREATE, "", WH_API_KUEUE_V1BETA1, &cluster};
     field_errors_t errs = FIELD_ERRORS_INIT;
     wh_warnings_t warns = WH_WARNINGS_INIT;
@@ -777,7 +741,7 @@ START_TEST(test_validate_workload__reports_all_violations)
     field_errors_t errs = FIELD_ERRORS_INIT;
     wh_warnings_t warns = WH_WARNINGS_INIT;
     wh_workload_validate(&ctx, obj, NULL, &errs, &warns);
-    char *got = render_errors(&errs);
+    char *got = rgt_errors_text(&errs);
     ck_assert_str_eq(got,
                      "spec.podSets[0].name: Invalid value: \"A\": " LABEL_MSG "\n"
                      "spec.podSets[0].count: Invalid value: -1: spec.podSets[0].count in body "
