@@ -259,6 +259,9 @@ void cache__store_init(cache_store_t *st, cache_set_t *set, cache_kind_t kind, b
     st->enabled = enabled;
     st->set = set;
     st->publish_interval_ms = publish_interval_ms;
+    /* The interval counts from creation too, or the first batch of events
+     * would be published one by one on a machine up for longer than it. */
+    st->last_publish_ns = rg_time_mono_ns();
     st->stats.enabled = enabled;
     pthread_mutex_init(&st->mu, NULL);
     pthread_mutex_init(&st->snap_mu, NULL);
