@@ -49,11 +49,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fail(rg_error_str(&err2), data, size, canon);
     if (quota_qty_cmp(&q, &back) != 0)
         fail("round trip changed the value", data, size, canon);
-    /* The canonical form is a fixed point. */
+    /* Reparsing the canonical text may change the format, as in Kubernetes
+     * ("62.5Ki" prints "64000", BinarySI without a suffix, which reads back
+     * as DecimalSI "64k"), so the canonical form is a fixed point only from
+     * the second print on. */
     char again[QUOTA_QTY_STR_MAX];
     quota_qty_format(&back, again, sizeof(again));
-    if (strcmp(canon, again) != 0)
-        fail("canonical form not stable", data, size, again);
+    quota_qty_t back2;
+    if (quota_qty_parse(again, &back2, NULL) != RG_OK || quota_qty_cmp(&q, &back2) != 0)
+        fail("second round trip changed the value", data, size, again);
+    char third[QUOTA_QTY_STR_MAX];
+    quota_qty_format(&back2, third, sizeof(third));
+    if (strcmp(again, third) != 0)
+        fail("canonical form not stable", data, size, third);
 
     (void)quota_qty_sign(&q);
     (void)quota_qty_is_zero(&q);

@@ -29,9 +29,14 @@ WORK=build-fuzz/corpus/$T
 ART=build-fuzz/artifacts/$T
 mkdir -p "$WORK" "$ART"
 cp -n fuzz/corpus/"$T"/* "$WORK"/ 2>/dev/null || true
+DICT=
+if [ -f fuzz/"$T".dict ]; then
+    DICT=-dict=fuzz/$T.dict
+fi
 
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:symbolize=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:symbolize=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+# shellcheck disable=SC2086 # an empty $DICT must vanish
 # A single process: -jobs/-workers stay at their default of one.
 exec "$BIN" -max_total_time="$SECS" -max_len="$MAXLEN" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$ART/" "$@" "$WORK"
+    -print_final_stats=1 -artifact_prefix="$ART/" $DICT "$@" "$WORK"
