@@ -64,7 +64,10 @@ static bool is_expired(int code, const char *reason, const char *message)
 
 static void record_error(informer_t *in, const char *what, const char *msg)
 {
-    snprintf(in->errmsg, sizeof in->errmsg, "%s %s: %s", what, cache_kind_name(in->st->kind), msg);
+    /* msg may point into errmsg itself (the previous error): format aside. */
+    char line[sizeof in->errmsg];
+    snprintf(line, sizeof line, "%s %s: %s", what, cache_kind_name(in->st->kind), msg);
+    memcpy(in->errmsg, line, sizeof line);
     cache__store_error(in->st, in->errmsg);
     rg_log_warn(MOD, "%s kind=%s rv=%s", in->errmsg, cache_kind_name(in->st->kind),
                 in->rv[0] ? in->rv : "-");
