@@ -113,7 +113,8 @@ typedef enum events_outcome {
 } events_outcome_t;
 
 /*
- * Records an Event about regarding (borrowed; needs kind and name). type is
+ * Records an Event about regarding, an ObjectReference (borrowed; flat
+ * apiVersion, kind, namespace, name, uid — kind and name required). type is
  * "Normal" or "Warning"; reason and action are required (at most 128 bytes);
  * note is cut at 1024 bytes. Returns an events_outcome_t (>= 0) or
  * RG_ERR_INVAL naming the bad argument. Never blocks on I/O.

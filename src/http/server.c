@@ -340,6 +340,9 @@ http_server_t *http_server_start(const http_server_opts_t *o, rg_error_t *err)
         goto err;
     unsigned threads = o->threads ? o->threads : 1;
     struct MHD_OptionItem opts[] = {
+        /* First, so that libmicrohttpd's own messages about the options
+         * below go to our log too. */
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
         {MHD_OPTION_SOCK_ADDR, 0, &ss},
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)(o->max_connections ? o->max_connections : 1024),
          NULL},
@@ -348,7 +351,6 @@ http_server_t *http_server_start(const http_server_opts_t *o, rg_error_t *err)
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv},
         {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)http__tls_cert_callback},
         {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)HTTP_TLS_PRIORITIES},
-        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
         {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
         {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)threads, NULL},
         {MHD_OPTION_END, 0, NULL},

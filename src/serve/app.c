@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -112,8 +113,20 @@ static int load_standalone(serve_app_t *app, rg_error_t *err)
 static void on_started_leading(void *arg)
 {
     serve_app_t *app = arg;
-    rg_log_info("serve", "leading: this replica holds the lease identity=\"%s\"",
-                leader_elector_identity(app->leader));
+    const char *me = leader_elector_identity(app->leader);
+    rg_log_info("serve", "leading: this replica holds the lease identity=\"%s\"", me);
+    /* As client-go's elector does: an Event on the Lease says who leads. */
+    cJSON *lease = cJSON_CreateObject(); /* an ObjectReference */
+    cJSON_AddStringToObject(lease, "apiVersion", "coordination.k8s.io/v1");
+    cJSON_AddStringToObject(lease, "kind", "Lease");
+    cJSON_AddStringToObject(lease, "namespace", app->cfg.lease_namespace);
+    cJSON_AddStringToObject(lease, "name", app->cfg.lease_name);
+    char note[320];
+    snprintf(note, sizeof(note), "%s became leader", me);
+    rg_error_t err = {0};
+    if (events_record(app->events, lease, "Normal", "LeaderElection", "Acquire", note, &err) < 0)
+        rg_log_warn("serve", "cannot record the leader Event error=\"%s\"", rg_error_str(&err));
+    cJSON_Delete(lease);
 }
 
 static void on_stopped_leading(void *arg)

@@ -82,6 +82,15 @@ class ClusterTest(unittest.TestCase):
             self.assertIn('raygate_cache_synced{kind="%s"} 1' % kind, text)
         self.assertEqual(metric(self.rg, "raygate_leader"), 1.0)
 
+    def test_leader_records_an_event_on_its_lease(self):
+        def event():
+            _, lst = self.double.request("GET", "/apis/events.k8s.io/v1/namespaces/default/events")
+            return [e for e in lst.get("items", []) if e.get("reason") == "LeaderElection"]
+        found = wait_for(event, 10)
+        self.assertTrue(found, self.rg.logs()[-2000:])
+        self.assertEqual(found[0]["regarding"]["kind"], "Lease")
+        self.assertEqual(found[0]["note"], "rg-main became leader")
+
     def test_raycluster_created_through_the_apiserver_is_suspended(self):
         obj = rgtest.seed_raycluster()
         obj["metadata"] = {"name": "ai-training-cluster", "namespace": "default",
