@@ -320,12 +320,7 @@ static void check_flavor(cq_state_t *st, field_path_t *p, const cJSON *fq, const
         const char *name = resource_name(st, p, rq);
         if (name && strset_has(&names, name)) {
             /* listType=map keyed by name: the apiserver's duplicate text. */
-            rg_buf_t v = RG_BUF_INIT;
-            rg_buf_append_str(&v, "map[string]interface {}{\"name\":");
-            field_quote(&v, name);
-            rg_buf_append_char(&v, '}');
-            field_add(st->errs, FIELD_DUPLICATE, field_path_str(p), v.data, NULL);
-            rg_buf_release(&v);
+            field_duplicate_map_key(st->errs, field_path_str(p), name);
         } else if (name) {
             strset_add(&names, name);
         }

@@ -178,6 +178,15 @@ void field_duplicate_str(field_errors_t *e, const char *field, const char *value
     push(e, FIELD_DUPLICATE, field, quoted(value), NULL);
 }
 
+void field_duplicate_map_key(field_errors_t *e, const char *field, const char *name)
+{
+    rg_buf_t v = RG_BUF_INIT;
+    rg_buf_append_str(&v, "map[string]interface {}{\"name\":");
+    field_quote(&v, name);
+    rg_buf_append_char(&v, '}');
+    push(e, FIELD_DUPLICATE, field, rg_buf_detach(&v, NULL), NULL);
+}
+
 void field_not_found_str(field_errors_t *e, const char *field, const char *value)
 {
     push(e, FIELD_NOT_FOUND, field, quoted(value), NULL);

@@ -239,12 +239,7 @@ static void check_podset(field_errors_t *errs, const cJSON *podsets, const cJSON
                 break;
             const char *pn = cJSON_IsObject(prev) ? podset_name(prev, n) : NULL;
             if (pn && strcmp(pn, name) == 0) {
-                rg_buf_t v = RG_BUF_INIT;
-                rg_buf_append_str(&v, "map[string]interface {}{\"name\":");
-                field_quote(&v, name);
-                rg_buf_append_char(&v, '}');
-                field_add(errs, FIELD_DUPLICATE, field_path_str(&p), v.data, NULL);
-                rg_buf_release(&v);
+                field_duplicate_map_key(errs, field_path_str(&p), name);
                 break;
             }
         }

@@ -73,6 +73,12 @@ void field_required(field_errors_t *e, const char *field, const char *detail_fmt
 void field_forbidden(field_errors_t *e, const char *field, const char *detail_fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void field_duplicate_str(field_errors_t *e, const char *field, const char *value);
+/*
+ * A duplicate item of a list-map keyed by name (x-kubernetes-list-type:
+ * map), as the apiserver words it:
+ * `path: Duplicate value: map[string]interface {}{"name":"x"}`.
+ */
+void field_duplicate_map_key(field_errors_t *e, const char *field, const char *name);
 void field_not_found_str(field_errors_t *e, const char *field, const char *value);
 /* "Unsupported value: \"x\": supported values: \"a\", \"b\"" */
 void field_not_supported(field_errors_t *e, const char *field, const char *value,
