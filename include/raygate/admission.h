@@ -200,9 +200,8 @@ int adm_patch_set_string(adm_patch_t *p, const cJSON *doc, const char *const *se
 int adm_patch_set_bool(adm_patch_t *p, const cJSON *doc, const char *const *segments, size_t n,
                        bool value);
 
-/* Number of operations in p (0 for NULL). adm_patch_count is the same. */
+/* Number of operations in p (0 for NULL). */
 size_t adm_patch_len(const adm_patch_t *p);
-size_t adm_patch_count(const adm_patch_t *p);
 /* The JSON pointer (RFC 6901 escaped, not JSON-string escaped) and the op
  * name ("add", ...) of operation i, for the audit log; borrowed from p until
  * its next change. NULL when i is out of range; adm_patch_op_kind needs

@@ -1,8 +1,8 @@
 /*
- * The cluster view in standalone mode: Kueue and Ray objects read from
- * local manifests instead of API watches (the seed's examples by default),
- * so a newcomer can run raygate with no cluster. Built once before serving
- * and read-only afterwards, so any thread may read it.
+ * Standalone manifests: Kueue and Ray objects read from local files (the
+ * seed's examples, compiled in, by default) so a newcomer can run raygate
+ * with no cluster; serve loads them into the same caches the watches feed.
+ * Built once, read-only afterwards.
  */
 #ifndef RAYGATE_VIEW_H
 #define RAYGATE_VIEW_H
@@ -31,9 +31,8 @@ void view_free(view_t *v);
 
 /* Where the objects came from ("manifests/examples/seed", "embedded seed"). */
 const char *view_source(const view_t *v);
-/* Number of objects, and of objects of one kind ("ClusterQueue"). */
+/* Number of objects. */
 size_t view_count(const view_t *v);
-size_t view_count_kind(const view_t *v, const char *kind);
 /* The i-th object (borrowed), in load order; NULL past the end. */
 const cJSON *view_object(const view_t *v, size_t i);
 

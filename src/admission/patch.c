@@ -338,11 +338,6 @@ size_t adm_patch_len(const adm_patch_t *p)
     return p ? p->n : 0;
 }
 
-size_t adm_patch_count(const adm_patch_t *p)
-{
-    return adm_patch_len(p);
-}
-
 const char *adm_patch_op_path(const adm_patch_t *p, size_t i)
 {
     if (p == NULL || i >= p->n)

@@ -121,17 +121,6 @@ size_t view_count(const view_t *v)
     return v->n_objects;
 }
 
-size_t view_count_kind(const view_t *v, const char *kind)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < v->n_objects; i++) {
-        const char *k = rg_json_get_string(v->objects[i], "kind");
-        if (k && strcmp(k, kind) == 0)
-            n++;
-    }
-    return n;
-}
-
 const cJSON *view_object(const view_t *v, size_t i)
 {
     return i < v->n_objects ? v->objects[i] : NULL;

@@ -914,7 +914,7 @@ START_TEST(test_admission__patch_ops)
     ck_assert_int_eq(adm_patch_add(p, a, 3, ""), RG_ERR_INVAL);
     ck_assert_int_eq(adm_patch_add(p, a, 3, NULL), RG_ERR_INVAL);
     ck_assert_int_eq(adm_patch_add(NULL, a, 3, "1"), RG_ERR_INVAL);
-    ck_assert_uint_eq(adm_patch_count(p), 4);
+    ck_assert_uint_eq(adm_patch_len(p), 4);
     ck_assert_str_eq(adm_patch_op_name(p, 0), "test");
     ck_assert_int_eq(adm_patch_op_kind(p, 3), ADM_PATCH_REMOVE);
     ck_assert_str_eq(adm_patch_op_path(p, 2), "/metadata/labels/x~1y");
