@@ -144,16 +144,28 @@ def cq_spec(v2):
                   "resources": arr(resource, minItems=1, maxItems=64,
                                    **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]})},
                  ["name", "resources"])
-    rg = obj({"coveredResources": arr(string(), minItems=1, maxItems=64),
-              "flavors": arr(flavor, minItems=1, maxItems=64,
-                             **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]})},
-             ["coveredResources", "flavors"])
+    rg_props = {"coveredResources": arr(string(), minItems=1, maxItems=64),
+                "flavors": arr(flavor, minItems=1, maxItems=64,
+                               **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]})}
+    if v2:
+        rg = obj(rg_props, ["coveredResources", "flavors"])
+    else:
+        # raygate extension (DESIGN.md section 2): the seed's shorthand, a group's
+        # `resources` without flavors. The apiserver prunes unknown fields before
+        # admission, so the schema must keep them for raygate's mutating webhook to
+        # rewrite the group into coveredResources + flavors; raygate's validating
+        # webhook then enforces the canonical form's rules.
+        rg_props["name"] = string(maxLength=253)
+        rg_props["resources"] = arr(resource, minItems=1, maxItems=64)
+        rg = obj(rg_props)
     if v2:
         fung = obj({"whenCanBorrow": enum("MayStopSearch", "TryNextFlavor", default="MayStopSearch"),
                     "whenCanPreempt": enum("MayStopSearch", "TryNextFlavor", default="TryNextFlavor")})
     else:
-        fung = obj({"whenCanBorrow": enum("MayStopSearch", "TryNextFlavor", "Borrow", default="MayStopSearch"),
-                    "whenCanPreempt": enum("MayStopSearch", "TryNextFlavor", "Preempt", default="TryNextFlavor")})
+        # Kueue v1beta1's markers: Enum={Borrow,TryNextFlavor} default Borrow,
+        # Enum={Preempt,TryNextFlavor} default TryNextFlavor.
+        fung = obj({"whenCanBorrow": enum("Borrow", "TryNextFlavor", default="Borrow"),
+                    "whenCanPreempt": enum("Preempt", "TryNextFlavor", default="TryNextFlavor")})
     preemption = obj({
         "reclaimWithinCohort": enum("Never", "LowerPriority", "Any", default="Never"),
         "borrowWithinCohort": obj({"policy": enum("Never", "LowerPriority", default="Never"),

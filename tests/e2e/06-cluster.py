@@ -93,15 +93,52 @@ class ClusterTest(unittest.TestCase):
 
     def test_raycluster_created_through_the_apiserver_is_suspended(self):
         obj = rgtest.seed_raycluster()
-        obj["metadata"] = {"name": "ai-training-cluster", "namespace": "default",
+        obj["metadata"] = {"name": "queued-cluster", "namespace": "default",
                            "labels": {"kueue.x-k8s.io/queue-name": "ray-queue"}}
         status, stored = self.double.request("POST", RAYCLUSTERS, obj)
         self.assertEqual(status, 201, stored)
         self.assertIs(stored["spec"]["suspend"], True)
         self.assertEqual(stored["metadata"]["annotations"]["raygate.dev/admission"], "Pending")
         # ... and the cache follows the watch.
-        self.assertTrue(wait_for(lambda: 'raygate_cache_objects{kind="RayCluster"} 1' in
-                                 self.rg.request("GET", "/metrics")[2].decode()))
+        _, listing = self.double.request("GET", RAYCLUSTERS)
+        want = 'raygate_cache_objects{kind="RayCluster"} %d' % len(listing["items"])
+        self.assertTrue(wait_for(lambda: want in self.rg.request("GET", "/metrics")[2].decode()))
+
+    def test_seed_manifests_apply_through_the_apiserver(self):
+        """The seed article's examples, as kubectl would send them (YAML), through
+        the apiserver's admission chain with raygate's webhooks and CRDs."""
+        paths = {"ClusterQueue": CLUSTERQUEUES,
+                 "Workload": "/apis/kueue.x-k8s.io/v1beta1/namespaces/default/workloads",
+                 "RayCluster": RAYCLUSTERS}
+        seed = os.path.join(rgtest.SRC, "manifests/examples/seed")
+        created = {}
+        for name in sorted(os.listdir(seed)):
+            if not name.endswith(".yaml"):
+                continue
+            with open(os.path.join(seed, name)) as f:
+                docs = [d for d in f.read().split("\n---\n") if "kind:" in d]
+            for doc in docs:
+                kind = re.search(r"^kind: (\S+)", doc, re.M).group(1)
+                if kind not in paths:
+                    continue  # Queue, kueue PriorityClass: no CRD on a cluster (docs/manifests.md)
+                status, obj = self.double.request("POST", paths[kind], doc, "application/yaml")
+                self.assertEqual(status, 201, (name, obj))
+                created.setdefault(kind, []).append(obj)
+        self.assertEqual(len(created["ClusterQueue"]), 5)
+        self.assertEqual(len(created["RayCluster"]), 5)
+        self.assertEqual(len(created["Workload"]), 4)
+        # The shorthand arrived canonical: raygate's mutating webhook rewrote it.
+        cq = [c for c in created["ClusterQueue"] if c["metadata"]["name"] == "ai-cluster-queue"][0]
+        group = cq["spec"]["resourceGroups"][0]
+        self.assertEqual(group["coveredResources"], ["cpu", "memory", "nvidia.com/gpu"])
+        self.assertEqual(group["flavors"][0]["name"], "default-flavor")
+        self.assertNotIn("resources", group)
+        # The queued RayCluster is suspended; the unqueued ones are not.
+        by_name = {r["metadata"]["name"]: r for r in created["RayCluster"]}
+        self.assertIs(by_name["ai-training-cluster"]["spec"]["suspend"], True)
+        self.assertNotIn("suspend", by_name["ray-cluster"]["spec"])
+        for wl in created["Workload"]:
+            self.assertEqual(wl["metadata"]["annotations"]["raygate.dev/admission"], "Pending")
 
     def test_invalid_clusterqueue_is_refused_by_the_apiserver(self):
         cq = {"apiVersion": "kueue.x-k8s.io/v1beta1", "kind": "ClusterQueue",

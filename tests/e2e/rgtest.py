@@ -268,6 +268,8 @@ class KubeDouble:
             headers["Content-Type"] = content_type
             if not isinstance(body, (bytes, str)):
                 body = json.dumps(body)
+            if isinstance(body, str):
+                body = body.encode("utf-8")
         c.request(method, path, body=body, headers=headers)
         r = c.getresponse()
         data = r.read()
