@@ -29,25 +29,13 @@ static const char *const DOUBLE_ARGS[] = {"--bookmark-interval", "1", NULL};
 
 static void suite_setup(void)
 {
-    rg_json_init();
-    rg_log_set_level(getenv("RG_TEST_LOG") ? RG_LOG_DEBUG : RG_LOG_ERROR);
-    rg_error_t err = {0};
-    int rc = rg_double_start(&D, DOUBLE_ARGS, &err);
-    ck_assert_msg(rc == 0, "double: %s", rg_error_str(&err));
-    rc = kube_creds_load_kubeconfig(D.kubeconfig, NULL, &CREDS, &err);
-    ck_assert_msg(rc == 0, "kubeconfig: %s", rg_error_str(&err));
     kube_client_opts_t o = {.qps = 1000, .burst = 1000};
-    C = kube_client_new(&CREDS, &o, &err);
-    ck_assert_msg(C != NULL, "client: %s", rg_error_str(&err));
+    rgt_double_client_start(&D, DOUBLE_ARGS, &CREDS, &o, &C);
 }
 
 static void suite_teardown(void)
 {
-    kube_client_free(C);
-    C = NULL;
-    kube_creds_release(&CREDS);
-    rg_double_stop(&D);
-    kube_global_cleanup();
+    rgt_double_client_stop(&D, &CREDS, &C);
 }
 
 static void test_setup(void)

@@ -289,25 +289,14 @@ static const leader_durations_t FAST = {3000, 2000, 500};
 
 static void suite_setup(void)
 {
-    rg_json_init();
-    rg_log_set_level(getenv("RG_TEST_LOG") ? RG_LOG_DEBUG : RG_LOG_ERROR);
-    rg_error_t err = {0};
-    ck_assert_msg(rg_double_start(&D, NULL, &err) == 0, "double: %s", rg_error_str(&err));
-    ck_assert_msg(kube_creds_load_kubeconfig(D.kubeconfig, NULL, &CREDS, &err) == 0, "%s",
-                  rg_error_str(&err));
     /* A short timeout and one retry: a lease request must not outlast the deadline. */
     kube_client_opts_t o = {.qps = 200, .burst = 200, .timeout_ms = 1000, .max_retries = 1};
-    C = kube_client_new(&CREDS, &o, &err);
-    ck_assert_msg(C != NULL, "%s", rg_error_str(&err));
+    rgt_double_client_start(&D, NULL, &CREDS, &o, &C);
 }
 
 static void suite_teardown(void)
 {
-    kube_client_free(C);
-    C = NULL;
-    kube_creds_release(&CREDS);
-    rg_double_stop(&D);
-    kube_global_cleanup();
+    rgt_double_client_stop(&D, &CREDS, &C);
 }
 
 /* What one elector's callbacks saw: its leadership terms by both clocks. */

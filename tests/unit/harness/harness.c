@@ -6,6 +6,8 @@
 
 #include "raygate/alloc.h"
 #include "raygate/buf.h"
+#include "raygate/json.h"
+#include "raygate/log.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -78,4 +80,27 @@ static const cJSON *array_object(const void *ctx, size_t i)
 wh_cluster_t rgt_array_cluster(const cJSON *array)
 {
     return (wh_cluster_t){array_count, array_object, array};
+}
+
+void rgt_double_client_start(rg_double_t *d, const char *const *args, kube_creds_t *creds,
+                             const kube_client_opts_t *opts, kube_client_t **client)
+{
+    rg_json_init();
+    rg_log_set_level(getenv("RG_TEST_LOG") ? RG_LOG_DEBUG : RG_LOG_ERROR);
+    rg_error_t err = {0};
+    int rc = rg_double_start(d, args, &err);
+    ck_assert_msg(rc == 0, "double: %s", rg_error_str(&err));
+    rc = kube_creds_load_kubeconfig(d->kubeconfig, NULL, creds, &err);
+    ck_assert_msg(rc == 0, "kubeconfig: %s", rg_error_str(&err));
+    *client = kube_client_new(creds, opts, &err);
+    ck_assert_msg(*client != NULL, "client: %s", rg_error_str(&err));
+}
+
+void rgt_double_client_stop(rg_double_t *d, kube_creds_t *creds, kube_client_t **client)
+{
+    kube_client_free(*client);
+    *client = NULL;
+    kube_creds_release(creds);
+    rg_double_stop(d);
+    kube_global_cleanup();
 }

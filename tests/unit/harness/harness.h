@@ -8,6 +8,7 @@
 #include "double.h"
 
 #include "raygate/field.h"
+#include "raygate/kube.h"
 #include "raygate/validate.h"
 
 #include <stddef.h>
@@ -24,6 +25,16 @@ char *rgt_fixture_read(const char *dir, const char *name, size_t *len);
 char *rgt_errors_text(const field_errors_t *errs);
 /* Every warning, one per line; "" when none. Owned: rg_free. */
 char *rgt_warnings_text(const wh_warnings_t *warns);
+
+/*
+ * Starts the API-server double (extra args, may be NULL) and a client for
+ * it with opts; fails the running test on any error. The log level is
+ * error, debug with RG_TEST_LOG set.
+ */
+void rgt_double_client_start(rg_double_t *d, const char *const *args, kube_creds_t *creds,
+                             const kube_client_opts_t *opts, kube_client_t **client);
+/* Frees the client and credentials and stops the double. */
+void rgt_double_client_stop(rg_double_t *d, kube_creds_t *creds, kube_client_t **client);
 
 /* A validators' cluster view over the items of a cJSON array (borrowed). */
 wh_cluster_t rgt_array_cluster(const cJSON *array);
