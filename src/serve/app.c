@@ -188,12 +188,16 @@ static int connect_cluster(serve_app_t *app, rg_error_t *err)
     return RG_OK;
 }
 
-/* Connected when told where the API server is, or when running in a pod. */
+/* Connected when told where the API server is, or when running in a pod
+ * with a service account; otherwise standalone on the built-in seed. */
 static bool wants_cluster(const cfg_config_t *cfg)
 {
     if (cfg->standalone_dir)
         return false;
-    return cfg->kubeconfig != NULL || getenv("KUBERNETES_SERVICE_HOST") != NULL;
+    if (cfg->kubeconfig != NULL)
+        return true;
+    return getenv("KUBERNETES_SERVICE_HOST") != NULL &&
+           access("/var/run/secrets/kubernetes.io/serviceaccount/token", R_OK) == 0;
 }
 
 static unsigned worker_threads(const cfg_config_t *cfg)

@@ -43,6 +43,8 @@ class Raygate:
                      "--state-dir", self.state_dir, "--audit-log", self.audit_path,
                      "--log-level", "debug", *args]
         self.env = dict(os.environ, **(env or {}))
+        # Tests choose the cluster view explicitly, even when run inside a pod.
+        self.env.pop("KUBERNETES_SERVICE_HOST", None)
         self.proc = None
         self.log_path = os.path.join(self.tmp, "stderr.log")
         self.ca_file = None
