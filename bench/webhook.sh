@@ -74,7 +74,7 @@ run_wrk() { # name url -> req/s and p99 (ms)
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 : > "$WORK/results"
-for i in $(seq "$ROUNDS"); do
+for _ in $(seq "$ROUNDS"); do
     run_wrk nginx "https://127.0.0.1:$NG_PORT/mutate" | tee -a "$WORK/results"
     run_wrk raygate "https://127.0.0.1:$RG_PORT/mutate" | tee -a "$WORK/results"
 done
@@ -88,7 +88,7 @@ echo "median throughput: raygate $RG req/s, nginx $NG req/s; median per-round ra
 
 # Latency at a paced ~2,000 req/s: 32 connections, each waiting 14 ms between requests.
 : > "$WORK/paced"
-for i in $(seq "$ROUNDS"); do
+for _ in $(seq "$ROUNDS"); do
     RG_BENCH_BODY="$WORK/review.json" RG_BENCH_DELAY_MS=14 wrk -t1 -c32 -d"${DUR}s" --latency \
         -s bench/post.lua "https://127.0.0.1:$RG_PORT/mutate" > "$WORK/wrk.out" 2>&1
     rps=$(awk '/^Requests\/sec/ {print $2}' "$WORK/wrk.out")
