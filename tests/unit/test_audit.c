@@ -10,6 +10,8 @@
 #include "raygate/timeutil.h"
 
 #include <check.h>
+
+#include "harness.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -601,9 +603,5 @@ static Suite *audit_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(audit_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rgt_run_suite(audit_suite());
 }

@@ -10,6 +10,8 @@
 #include "raygate/json.h"
 
 #include <check.h>
+
+#include "harness.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -724,10 +726,5 @@ static Suite *cache_store_suite(void)
 
 int main(void)
 {
-    rg_json_init();
-    SRunner *sr = srunner_create(cache_store_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rgt_run_suite(cache_store_suite());
 }

@@ -8,6 +8,8 @@
 #include "raygate/json.h"
 
 #include <check.h>
+
+#include "harness.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -756,10 +758,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-    rg_json_init();
-    SRunner *sr = srunner_create(config_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return rgt_run_suite(config_suite());
 }

@@ -442,10 +442,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    rg_json_init();
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return rgt_run_suite(suite());
 }

@@ -8,6 +8,8 @@
 #include "raygate/alloc.h"
 
 #include <check.h>
+
+#include "harness.h"
 #include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -562,9 +564,5 @@ static Suite *metrics_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(metrics_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rgt_run_suite(metrics_suite());
 }

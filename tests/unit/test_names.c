@@ -8,6 +8,8 @@
 #include "raygate/validate.h"
 
 #include <check.h>
+
+#include "harness.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,10 +234,5 @@ static Suite *names_suite(void)
 
 int main(void)
 {
-    rg_json_init();
-    SRunner *sr = srunner_create(names_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rgt_run_suite(names_suite());
 }

@@ -4,6 +4,8 @@
  * Every test works in its own mkdtemp directory and removes it.
  */
 #include <check.h>
+
+#include "harness.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -697,9 +699,5 @@ static Suite *tls_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(tls_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return rgt_run_suite(tls_suite());
 }

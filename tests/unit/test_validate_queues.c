@@ -776,10 +776,5 @@ static Suite *queues_suite(void)
 
 int main(void)
 {
-    rg_json_init();
-    SRunner *sr = srunner_create(queues_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return rgt_run_suite(queues_suite());
 }

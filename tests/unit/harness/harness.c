@@ -104,3 +104,13 @@ void rgt_double_client_stop(rg_double_t *d, kube_creds_t *creds, kube_client_t *
     rg_double_stop(d);
     kube_global_cleanup();
 }
+
+int rgt_run_suite(Suite *s)
+{
+    rg_json_init();
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -11,6 +11,7 @@
 #include "raygate/kube.h"
 #include "raygate/validate.h"
 
+#include <check.h>
 #include <stddef.h>
 
 /*
@@ -35,6 +36,9 @@ void rgt_double_client_start(rg_double_t *d, const char *const *args, kube_creds
                              const kube_client_opts_t *opts, kube_client_t **client);
 /* Frees the client and credentials and stops the double. */
 void rgt_double_client_stop(rg_double_t *d, kube_creds_t *creds, kube_client_t **client);
+
+/* Runs one suite (after rg_json_init) and returns the process exit status. */
+int rgt_run_suite(Suite *s);
 
 /* A validators' cluster view over the items of a cJSON array (borrowed). */
 wh_cluster_t rgt_array_cluster(const cJSON *array);
