@@ -76,8 +76,9 @@ job_kind_t job_kind_of(const cJSON *obj);
  * ShortWorkloadNames gate: "<lowercase kind>-<owner name>" cut to 57
  * characters, "-", then the first 5 hex digits of
  * SHA-1(kind "\n" group "\n" name "\n" uid). Writes the NUL-terminated
- * name into out. RG_ERR_INVAL naming the argument when one is empty,
- * longer than a Kubernetes name (253) or the result is not a DNS subdomain.
+ * name into out. RG_ERR_INVAL naming the argument when one is empty (group
+ * may be ""), longer than 1024 bytes, or when the result is not a DNS
+ * subdomain.
  */
 int job_workload_name(const char *kind, const char *group, const char *owner_name,
                       const char *owner_uid, char out[JOB_WORKLOAD_NAME_MAX + 1],

@@ -19,6 +19,9 @@
 /* Kueue's jobframework name constants (workload_names.go). */
 #define NAME_HASH_LEN 5
 #define NAME_PREFIX_MAX (JOB_WORKLOAD_NAME_MAX - 1 - NAME_HASH_LEN)
+/* Inputs are Kubernetes names in practice; this only bounds absurd ones
+ * (Kueue's own tests hash a 260-character name). */
+#define NAME_INPUT_MAX 1024
 /* Kueue's TruncateConditionMessage limit and suffix (pkg/util/api). */
 #define CONDITION_MESSAGE_MAX (32 * 1024)
 #define TRUNCATED_SUFFIX " ..."
@@ -241,17 +244,20 @@ int job_workload_name(const char *kind, const char *group, const char *owner_nam
     for (int i = 0; i < 4; i++) {
         if (args[i] == NULL || (i != 1 && args[i][0] == '\0'))
             return rg_error_set(err, RG_ERR_INVAL, "workload name: %s: Required value", names[i]);
-        if (strlen(args[i]) > JOB__NAME_MAX)
+        if (strlen(args[i]) > NAME_INPUT_MAX)
             return rg_error_set(err, RG_ERR_INVAL, "workload name: %s: Too long: may not be "
-                                "more than %d bytes", names[i], JOB__NAME_MAX);
+                                "more than %d bytes", names[i], NAME_INPUT_MAX);
     }
-    char prefix[JOB__NAME_MAX * 2 + 2];
-    size_t n = (size_t)snprintf(prefix, sizeof(prefix), "%s-%s", kind, owner_name);
-    for (size_t i = 0; i < strlen(kind); i++)
-        prefix[i] = (char)(prefix[i] >= 'A' && prefix[i] <= 'Z' ? prefix[i] - 'A' + 'a'
-                                                                : prefix[i]);
-    if (n > NAME_PREFIX_MAX)
-        n = NAME_PREFIX_MAX;
+    /* "<lowercase kind>-<name>", cut to the prefix limit. */
+    char prefix[NAME_PREFIX_MAX + 1];
+    size_t n = 0;
+    for (const char *p = kind; *p && n < NAME_PREFIX_MAX; p++)
+        prefix[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+    if (n < NAME_PREFIX_MAX)
+        prefix[n++] = '-';
+    for (const char *p = owner_name; *p && n < NAME_PREFIX_MAX; p++)
+        prefix[n++] = *p;
+    prefix[n] = '\0';
     rg_sha1_t h;
     rg_sha1_init(&h);
     for (int i = 0; i < 4; i++) {
@@ -263,7 +269,7 @@ int job_workload_name(const char *kind, const char *group, const char *owner_nam
     char hex[2 * RG_SHA1_LEN + 1];
     rg_sha1_final(&h, digest);
     rg_sha1_hex(digest, hex);
-    snprintf(out, JOB_WORKLOAD_NAME_MAX + 1, "%.*s-%.*s", (int)n, prefix, NAME_HASH_LEN, hex);
+    snprintf(out, JOB_WORKLOAD_NAME_MAX + 1, "%s-%.*s", prefix, NAME_HASH_LEN, hex);
     return job__check_name(wh_check_dns1123_subdomain, "Workload metadata.name", out, NULL, err);
 }
 

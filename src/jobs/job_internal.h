@@ -173,12 +173,14 @@ int job__pod_set_info(const cJSON *wl, const char *ps_name, job_flavor_fn flavor
  * Adds the entries of map (borrowed object of strings, may be NULL) to the
  * info map named field ("labels", "annotations", "nodeSelector"), refusing
  * a key already there with another value (RG_ERR_CONFLICT naming both
- * origins). origin describes where map comes from.
+ * origins). origin says who sets map ("ResourceFlavor \"gpu\""), src where
+ * (its field: "spec.nodeLabels"), for the messages.
  */
 int job__info_add_map(job__info_t *in, const char *field, const cJSON *map, const char *origin,
-                      rg_error_t *err);
+                      const char *src, rg_error_t *err);
 /* Appends tolerations (borrowed array, may be NULL) not already present
- * (Kueue's tolerations.Equal: key, operator with "" = Equal, value, effect). */
+ * (Kueue's tolerations.Equal: key, operator with "" = Equal, value, effect);
+ * path names the list in messages. */
 int job__info_add_tolerations(job__info_t *in, const cJSON *tolerations, const char *path,
                               rg_error_t *err);
 

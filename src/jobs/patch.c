@@ -70,9 +70,12 @@ static int add_flavors(const cJSON *assignment, const char *ps_name, job_flavor_
         snprintf(origin, sizeof(origin), "ResourceFlavor \"%s\"", f->valuestring);
         const cJSON *spec = rg_json_get(flavor, "spec");
         rc = job__info_add_map(info, "nodeSelector", rg_json_get(spec, "nodeLabels"), origin,
-                               err);
-        if (rc == RG_OK)
-            rc = job__info_add_tolerations(info, rg_json_get(spec, "tolerations"), origin, err);
+                               "spec.nodeLabels", err);
+        if (rc == RG_OK) {
+            char path[400];
+            snprintf(path, sizeof(path), "%s spec.tolerations", origin);
+            rc = job__info_add_tolerations(info, rg_json_get(spec, "tolerations"), path, err);
+        }
         if (rc != RG_OK)
             return rc;
     }
@@ -98,9 +101,9 @@ static int add_kueue_meta(const cJSON *wl, const char *ps_name, job__info_t *inf
     const char *wl_name = rg_json_get_string(rg_json_get(wl, "metadata"), "name");
     if (wl_name != NULL)
         cJSON_AddStringToObject(ann, JOB_ANNOTATION_WORKLOAD, wl_name);
-    int rc = job__info_add_map(info, "labels", labels, "Kueue", err);
+    int rc = job__info_add_map(info, "labels", labels, "Kueue", "labels", err);
     if (rc == RG_OK)
-        rc = job__info_add_map(info, "annotations", ann, "Kueue", err);
+        rc = job__info_add_map(info, "annotations", ann, "Kueue", "annotations", err);
     cJSON_Delete(labels);
     cJSON_Delete(ann);
     return rc;
@@ -120,14 +123,17 @@ static int add_check_updates(const cJSON *wl, const char *ps_name, job__info_t *
             const char *name = rg_json_get_string(u, "name");
             if (name == NULL || strcmp(name, ps_name) != 0)
                 continue;
-            char origin[320];
-            snprintf(origin, sizeof(origin), "admission check \"%s\"", cname ? cname : "");
+            char origin[320], src[400];
+            snprintf(origin, sizeof(origin), "admission check \"%.256s\"", cname ? cname : "");
             static const char *const maps[] = {"labels", "annotations", "nodeSelector"};
             int rc = RG_OK;
-            for (size_t m = 0; m < 3 && rc == RG_OK; m++)
-                rc = job__info_add_map(info, maps[m], rg_json_get(u, maps[m]), origin, err);
+            for (size_t m = 0; m < 3 && rc == RG_OK; m++) {
+                snprintf(src, sizeof(src), "podSetUpdates[%s].%s", ps_name, maps[m]);
+                rc = job__info_add_map(info, maps[m], rg_json_get(u, maps[m]), origin, src, err);
+            }
+            snprintf(src, sizeof(src), "%s podSetUpdates[%s].tolerations", origin, ps_name);
             if (rc == RG_OK)
-                rc = job__info_add_tolerations(info, rg_json_get(u, "tolerations"), origin, err);
+                rc = job__info_add_tolerations(info, rg_json_get(u, "tolerations"), src, err);
             if (rc != RG_OK)
                 return rc;
             break;

@@ -43,13 +43,13 @@ static const char *origin_of(const job__info_t *in, const char *field, const cha
 }
 
 int job__info_add_map(job__info_t *in, const char *field, const cJSON *map, const char *origin,
-                      rg_error_t *err)
+                      const char *src, rg_error_t *err)
 {
     if (map == NULL || cJSON_IsNull(map))
         return RG_OK;
     if (!cJSON_IsObject(map))
-        return rg_error_set(err, RG_ERR_TYPE, "%s: %s: Invalid value: \"%s\": must be an object",
-                            origin, field, rg_json_type_name(map));
+        return rg_error_set(err, RG_ERR_TYPE, "%s %s: Invalid value: \"%s\": must be an object",
+                            origin, src, rg_json_type_name(map));
     cJSON **dst = info_map(in, field);
     if (*dst == NULL)
         *dst = cJSON_CreateObject();
@@ -59,8 +59,8 @@ int job__info_add_map(job__info_t *in, const char *field, const cJSON *map, cons
     cJSON_ArrayForEach(e, map)
     {
         if (!cJSON_IsString(e))
-            return rg_error_set(err, RG_ERR_TYPE, "%s: %s[%s]: Invalid value: \"%s\": must be a "
-                                "string", origin, field, e->string, rg_json_type_name(e));
+            return rg_error_set(err, RG_ERR_TYPE, "%s %s[%s]: Invalid value: \"%s\": must be a "
+                                "string", origin, src, e->string, rg_json_type_name(e));
         const char *have = rg_json_get_string(*dst, e->string);
         if (have != NULL) {
             if (strcmp(have, e->valuestring) != 0)

@@ -45,8 +45,10 @@ static int gcs_fault_tolerance(const job__owner_t *o, bool *out, rg_error_t *err
     return RG_OK;
 }
 
+/* Appends a slot; name_field names where its podSet name comes from. */
 static int add_slot(job__owner_t *o, job__role_t role, int group, const char *name,
-                    int64_t count, const cJSON *tmpl, const char *path, rg_error_t *err)
+                    int64_t count, const cJSON *tmpl, const char *path, const char *name_field,
+                    rg_error_t *err)
 {
     if (o->n >= JOB_MAX_POD_SETS)
         return rg_error_set(err, RG_ERR_TOO_BIG, "%s: Too many: %zu: must have at most %d pod "
@@ -61,8 +63,8 @@ static int add_slot(job__owner_t *o, job__role_t role, int group, const char *na
     snprintf(s->path, sizeof(s->path), "%s", path);
     for (size_t i = 0; i < o->n; i++)
         if (strcmp(o->slots[i].name, name) == 0)
-            return rg_error_set(err, RG_ERR_INVAL, "%s: Duplicate value: \"%s\": pod set name "
-                                "already taken by %s", path, name, o->slots[i].path);
+            return rg_error_set(err, RG_ERR_INVAL, "%s: Duplicate value: \"%s\": already the "
+                                "podSet name of %s", name_field, name, o->slots[i].path);
     o->n++;
     return RG_OK;
 }
@@ -126,10 +128,11 @@ static int worker_slots(job__owner_t *o, const cJSON *groups, rg_error_t *err)
             rc = group_template(g, path, &tmpl, err);
         if (rc == RG_OK)
             rc = gang_worker_group_pods(g, path, false, &count, err);
-        char tpath[JOB__PATH_MAX + 16];
+        char tpath[JOB__PATH_MAX + 16], npath[JOB__PATH_MAX + 16];
         snprintf(tpath, sizeof(tpath), "%s.template", path);
+        snprintf(npath, sizeof(npath), "%s.groupName", path);
         if (rc == RG_OK)
-            rc = add_slot(o, JOB__WORKER, i, name, count, tmpl, tpath, err);
+            rc = add_slot(o, JOB__WORKER, i, name, count, tmpl, tpath, npath, err);
         if (rc != RG_OK)
             return rc;
         i++;
@@ -160,7 +163,7 @@ int job__cluster_slots(job__owner_t *o, rg_error_t *err)
     if (rc != RG_OK)
         return rc;
     snprintf(path, sizeof(path), "%s.headGroupSpec.template", o->cs_path);
-    rc = add_slot(o, JOB__HEAD, -1, HEAD_POD_SET, 1, tmpl, path, err);
+    rc = add_slot(o, JOB__HEAD, -1, HEAD_POD_SET, 1, tmpl, path, path, err);
     if (rc == RG_OK && groups != NULL)
         rc = worker_slots(o, groups, err);
     return rc;

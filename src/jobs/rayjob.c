@@ -74,9 +74,9 @@ int job__rayjob_submitter_slot(job__owner_t *o, rg_error_t *err)
         return rc;
     for (size_t i = 0; i < o->n; i++)
         if (strcmp(o->slots[i].name, SUBMITTER_POD_SET) == 0)
-            return rg_error_set(err, RG_ERR_INVAL, "%s: Duplicate value: \"%s\": pod set name "
-                                "taken by the RayJob's submitter", o->slots[i].path,
-                                SUBMITTER_POD_SET);
+            return rg_error_set(err, RG_ERR_INVAL, "spec.rayClusterSpec.workerGroupSpecs[%d]."
+                                "groupName: Duplicate value: \"%s\": already the podSet name of "
+                                "the RayJob's submitter", o->slots[i].group, SUBMITTER_POD_SET);
     job__slot_t *s = &o->slots[o->n++];
     memset(s, 0, sizeof(*s));
     s->role = JOB__SUBMITTER;

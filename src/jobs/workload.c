@@ -22,11 +22,14 @@ static int slot_template(const job__owner_t *o, const job__slot_t *s, cJSON **ou
     /* Quantities are checked where the user wrote them, with podspec's rules. */
     char path[JOB__PATH_MAX + 8];
     snprintf(path, sizeof(path), "%s.spec", s->path);
-    podspec_reqs_t reqs = {0};
-    int rc = podspec_requests(rg_json_get(s->tmpl, "spec"), path, &reqs, err);
-    podspec_reqs_release(&reqs);
-    if (rc != RG_OK)
-        return rc;
+    const cJSON *spec = rg_json_get(s->tmpl, "spec");
+    if (spec != NULL) { /* an empty template asks for nothing */
+        podspec_reqs_t reqs = {0};
+        int rc = podspec_requests(spec, path, &reqs, err);
+        podspec_reqs_release(&reqs);
+        if (rc != RG_OK)
+            return rc;
+    }
     return job__template_copy(s->tmpl, s->path, out, err);
 }
 
@@ -277,8 +280,8 @@ static int check_workload_shape(const cJSON *wl, rg_error_t *err)
     return RG_OK;
 }
 
-static bool equivalent(const job__owner_t *o, const cJSON *wl, const cJSON *job_sets,
-                       bool suspended, job_flavor_fn flavors, void *ctx, char *why, size_t size)
+/* Whether the Workload's controller is the owner (name and uid). */
+static bool controlled_by(const job__owner_t *o, const cJSON *wl, char *why, size_t size)
 {
     const char *name = NULL, *uid = NULL;
     if (job__workload_controller(wl, &name, &uid, NULL) != RG_OK)
@@ -286,11 +289,26 @@ static bool equivalent(const job__owner_t *o, const cJSON *wl, const cJSON *job_
     if (strcmp(name, o->name) != 0 || strcmp(uid, o->uid) != 0)
         return differ(why, size, "metadata.ownerReferences: controlled by %s (uid %s), not by "
                       "the owner", name, uid);
+    return true;
+}
+
+static const char *seconds_text(int64_t v, char buf[24])
+{
+    if (v < 0)
+        return "none";
+    snprintf(buf, 24, "%lld", (long long)v);
+    return buf;
+}
+
+static bool equivalent(const job__owner_t *o, const cJSON *wl, const cJSON *job_sets,
+                       bool suspended, job_flavor_fn flavors, void *ctx, char *why, size_t size)
+{
     int64_t want = job__max_exec_seconds(o->obj);
     int64_t have = int_or(rg_json_get(wl, "spec"), "maximumExecutionTimeSeconds", -1);
+    char hb[24], wb[24];
     if (want != have)
-        return differ(why, size, "spec.maximumExecutionTimeSeconds: Workload has %lld, owner "
-                      "wants %lld", (long long)have, (long long)want);
+        return differ(why, size, "spec.maximumExecutionTimeSeconds: Workload has %s, owner "
+                      "wants %s", seconds_text(have, hb), seconds_text(want, wb));
     bool admitted = job__condition_true(wl, "Admitted");
     const cJSON *wl_sets = rg_json_path(wl, "spec", "podSets", NULL);
     cJSON *running = job__condition_true(wl, "QuotaReserved")
@@ -326,11 +344,14 @@ int job_workload_check(const cJSON *owner, const cJSON *workload, job_flavor_fn 
         rc = job__pod_sets(&o, &job_sets, err);
     if (rc != RG_OK)
         return rc;
-    if (equivalent(&o, workload, job_sets, suspended, flavors, ctx, why, why_size)) {
+    /* Another object's Workload (a deleted owner of the same name) is
+     * never updated into this one's: it goes. */
+    bool owned = controlled_by(&o, workload, why, why_size);
+    if (owned && equivalent(&o, workload, job_sets, suspended, flavors, ctx, why, why_size)) {
         *action = JOB_WL_KEEP;
         if (why != NULL && why_size > 0)
             why[0] = '\0';
-    } else if (suspended && !job__condition_true(workload, "QuotaReserved")) {
+    } else if (owned && suspended && !job__condition_true(workload, "QuotaReserved")) {
         *action = JOB_WL_UPDATE;
     }
     cJSON_Delete(job_sets);
