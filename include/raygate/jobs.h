@@ -204,9 +204,10 @@ typedef enum job_wl_action {
  * run (the admitted flavors' tolerations merged in; flavors may be NULL, then
  * only the plain comparison is made); when that fails and the owner is
  * suspended, the plain pod sets are compared too. Sets *action (KEEP, or
- * what Kueue would do with a Workload that does not match) and, when why is
- * not NULL, the first difference found ("podSets[1].count: 3, owner wants
- * 5") or "".
+ * what Kueue would do with a Workload that does not match; always RECREATE
+ * for a Workload another object controls) and, when why is not NULL, the
+ * first difference found ("podSets[1].count: Workload has 1, owner wants
+ * 3") or "".
  */
 int job_workload_check(const cJSON *owner, const cJSON *workload, job_flavor_fn flavors,
                        void *ctx, job_wl_action_t *action, char *why, size_t why_size,
