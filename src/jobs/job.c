@@ -185,7 +185,7 @@ int job__workload_controller(const cJSON *wl, const char **name, const char **ui
                              rg_error_t *err)
 {
     const cJSON *ref;
-    cJSON_ArrayForEach(ref, rg_json_path(wl, "metadata", "ownerReferences", NULL))
+    cJSON_ArrayForEach(ref, rg_json_get_array(rg_json_get(wl, "metadata"), "ownerReferences"))
     {
         bool controller = false;
         if (rg_json_get_bool(ref, "controller", &controller) == 1 && controller) {
@@ -223,7 +223,7 @@ int64_t job__max_exec_seconds(const cJSON *owner)
 bool job__condition_true(const cJSON *wl, const char *type)
 {
     const cJSON *c;
-    cJSON_ArrayForEach(c, rg_json_path(wl, "status", "conditions", NULL))
+    cJSON_ArrayForEach(c, rg_json_get_array(rg_json_get(wl, "status"), "conditions"))
     {
         const char *t = rg_json_get_string(c, "type");
         const char *st = rg_json_get_string(c, "status");

@@ -20,6 +20,10 @@
 #define JOB__PATH_MAX 128
 /* Env entries per container folded by name (Kueue's SanitizePodSet). */
 #define JOB__ENV_MAX 100000
+/* Entries read from one admission source (a podSet's flavors, a flavor's or
+ * an update's tolerations): Kueue's APIs allow far fewer; this bounds the
+ * quadratic de-duplication against hostile objects. */
+#define JOB__LIST_MAX 1024
 
 typedef enum job__role {
     JOB__HEAD,
@@ -199,6 +203,10 @@ int job__template_merge(cJSON *tmpl, const char *path, const job__info_t *info,
  * orig (borrowed template of the Workload's podSet); empty ones are removed.
  */
 void job__template_restore(cJSON *tmpl, const cJSON *orig);
+
+/* A pod template's shape: an object whose metadata and spec, when present,
+ * are objects. RG_ERR_TYPE naming path. */
+int job__template_check(const cJSON *tmpl, const char *path, rg_error_t *err);
 
 /*
  * A pod template (borrowed) as a Workload podSet keeps it: an owned copy

@@ -17,9 +17,13 @@
 static int find_assignment(const cJSON *wl, const char *ps_name, const cJSON **out,
                            rg_error_t *err)
 {
+    const cJSON *list = rg_json_path(wl, "status", "admission", "podSetAssignments", NULL);
+    if (list != NULL && !cJSON_IsNull(list) && !cJSON_IsArray(list))
+        return rg_error_set(err, RG_ERR_TYPE, "status.admission.podSetAssignments: Invalid value: "
+                            "\"%s\": must be an array", rg_json_type_name(list));
     const cJSON *a;
     int i = 0;
-    cJSON_ArrayForEach(a, rg_json_path(wl, "status", "admission", "podSetAssignments", NULL))
+    cJSON_ArrayForEach(a, list)
     {
         if (!cJSON_IsObject(a))
             return rg_error_set(err, RG_ERR_TYPE, "status.admission.podSetAssignments[%d]: "
@@ -45,6 +49,10 @@ static int add_flavors(const cJSON *assignment, const char *ps_name, job_flavor_
         return rg_error_set(err, RG_ERR_TYPE, "status.admission.podSetAssignments[%s].flavors: "
                             "Invalid value: \"%s\": must be an object", ps_name,
                             rg_json_type_name(map));
+    if (cJSON_GetArraySize(map) > JOB__LIST_MAX)
+        return rg_error_set(err, RG_ERR_TOO_BIG, "status.admission.podSetAssignments[%s].flavors: "
+                            "Too many: %d: must have at most %d items", ps_name,
+                            cJSON_GetArraySize(map), JOB__LIST_MAX);
     const cJSON *f;
     cJSON_ArrayForEach(f, map)
     {
@@ -114,7 +122,7 @@ static int add_check_updates(const cJSON *wl, const char *ps_name, job__info_t *
                              rg_error_t *err)
 {
     const cJSON *check;
-    cJSON_ArrayForEach(check, rg_json_path(wl, "status", "admissionChecks", NULL))
+    cJSON_ArrayForEach(check, rg_json_get_array(rg_json_get(wl, "status"), "admissionChecks"))
     {
         const char *cname = rg_json_get_string(check, "name");
         const cJSON *u;
@@ -176,10 +184,11 @@ static int slot_template_mut(const job__owner_t *o, const job__slot_t *s, cJSON 
         return RG_OK;
     case JOB__SUBMITTER:
         *out = child(spec, "submitterPodTemplate");
-        if (*out == NULL) {
+        if (!cJSON_IsObject(*out)) { /* absent or null: the owner runs KubeRay's default */
             int rc = job__rayjob_default_submitter(o, out, err);
             if (rc != RG_OK)
                 return rc;
+            cJSON_DeleteItemFromObjectCaseSensitive(spec, "submitterPodTemplate");
             cJSON_AddItemToObject(spec, "submitterPodTemplate", *out);
         }
         return RG_OK;

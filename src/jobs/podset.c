@@ -154,6 +154,9 @@ int job__info_add_tolerations(job__info_t *in, const cJSON *tolerations, const c
     int rc = check_tolerations(tolerations, path, err);
     if (rc != RG_OK)
         return rc;
+    if (cJSON_GetArraySize(tolerations) > JOB__LIST_MAX)
+        return rg_error_set(err, RG_ERR_TOO_BIG, "%s: Too many: %d: must have at most %d items",
+                            path, cJSON_GetArraySize(tolerations), JOB__LIST_MAX);
     if (in->tolerations == NULL)
         in->tolerations = cJSON_CreateArray();
     const cJSON *t;
@@ -403,18 +406,26 @@ static int copy_string_map(cJSON *dst, const cJSON *meta, const char *key, const
     return RG_OK;
 }
 
-int job__template_copy(const cJSON *tmpl, const char *path, cJSON **out, rg_error_t *err)
+int job__template_check(const cJSON *tmpl, const char *path, rg_error_t *err)
 {
-    *out = NULL;
     if (!cJSON_IsObject(tmpl))
         return rg_error_set(err, RG_ERR_TYPE, "%s: Invalid value: \"%s\": must be an object",
                             path, rg_json_type_name(tmpl));
-    const cJSON *meta = NULL, *spec = NULL;
-    int rc = job__opt_object(tmpl, path, "metadata", &meta, err);
+    const cJSON *member = NULL;
+    int rc = job__opt_object(tmpl, path, "metadata", &member, err);
     if (rc == RG_OK)
-        rc = job__opt_object(tmpl, path, "spec", &spec, err);
+        rc = job__opt_object(tmpl, path, "spec", &member, err);
+    return rc;
+}
+
+int job__template_copy(const cJSON *tmpl, const char *path, cJSON **out, rg_error_t *err)
+{
+    *out = NULL;
+    int rc = job__template_check(tmpl, path, err);
     if (rc != RG_OK)
         return rc;
+    const cJSON *meta = rg_json_get_object(tmpl, "metadata");
+    const cJSON *spec = rg_json_get_object(tmpl, "spec");
     cJSON *copy = cJSON_CreateObject();
     cJSON *m = cJSON_AddObjectToObject(copy, "metadata");
     rc = copy_string_map(m, meta, "labels", path, err);

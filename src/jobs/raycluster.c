@@ -73,10 +73,12 @@ static int add_slot(job__owner_t *o, job__role_t role, int group, const char *na
 static int group_template(const cJSON *group, const char *path, const cJSON **out,
                           rg_error_t *err)
 {
+    char tpath[JOB__PATH_MAX + 16];
+    snprintf(tpath, sizeof(tpath), "%s.template", path);
     int rc = job__opt_object(group, path, "template", out, err);
     if (rc == RG_OK && *out == NULL)
-        rc = rg_error_set(err, RG_ERR_INVAL, "%s.template: Required value", path);
-    return rc;
+        rc = rg_error_set(err, RG_ERR_INVAL, "%s: Required value", tpath);
+    return rc == RG_OK ? job__template_check(*out, tpath, err) : rc;
 }
 
 /* Kueue's NewPodSetReference: the lowercased groupName, which must then

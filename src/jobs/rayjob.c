@@ -70,6 +70,8 @@ int job__rayjob_submitter_slot(job__owner_t *o, rg_error_t *err)
     const cJSON *tmpl = NULL;
     int rc = job__opt_object(rg_json_get(o->obj, "spec"), "spec", "submitterPodTemplate", &tmpl,
                              err);
+    if (rc == RG_OK && tmpl != NULL)
+        rc = job__template_check(tmpl, "spec.submitterPodTemplate", err);
     if (rc != RG_OK)
         return rc;
     for (size_t i = 0; i < o->n; i++)

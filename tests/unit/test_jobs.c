@@ -292,6 +292,7 @@ static const char *const POD_SET_CASES[] = {
     "err-bad-types-replicas.json",
     "err-bad-types-template.json",
     "err-bad-types-env.json",
+    "err-bad-types-template-metadata.json",
     "err-not-ray.json",
     "err-no-uid.json",
     "err-autoscaler-bad-quantity.json",
@@ -524,6 +525,7 @@ static const char *const RUN_CASES[] = {
     "seed-ai-training-cluster-gpu-flavor.json",
     "rayjob-default-submitter.json",
     "rayjob-submitter-template.json",
+    "rayjob-null-submitter-template.json",
     "admission-check-updates.json",
     "flavor-tolerations-deduplicated.json",
     "cluster-queue-not-a-label.json",
@@ -537,6 +539,7 @@ static const char *const RUN_CASES[] = {
     "err-podsets-misaligned.json",
     "err-no-resource-version.json",
     "err-bad-flavor-types.json",
+    "err-bad-assignments-type.json",
 };
 
 static int run_case(const cJSON *fx, const cJSON *owner, cJSON **out, rg_error_t *err)
