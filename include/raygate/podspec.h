@@ -75,4 +75,32 @@ void podspec_reqs_copy(podspec_reqs_t *dst, const podspec_reqs_t *src);
 int podspec_requests(const cJSON *spec, const char *path, podspec_reqs_t *out,
                      rg_error_t *err);
 
+/* ---- What a pod asks of a node's labels and taints ---- */
+
+/* Decides whether a label key takes part in matching (Kueue's flavor keys). */
+typedef bool (*podspec_key_filter_fn)(const char *key, void *arg);
+
+/*
+ * Whether a pod with this PodSpec (borrowed) may run on a node labelled
+ * labels (a JSON object of strings; NULL = no labels): its nodeSelector
+ * and requiredDuringSchedulingIgnoredDuringExecution node affinity, as
+ * kube-scheduler's NodeAffinity filter reads them (terms ORed, expressions
+ * ANDed; In, NotIn, Exists, DoesNotExist, Gt, Lt; an empty term matches
+ * nothing; matchFields are not label matches and are ignored).
+ * With keep, only label keys it accepts count, as Kueue's flavorSelector
+ * does: nodeSelector entries and expressions on other keys are dropped,
+ * and a term left empty makes the whole affinity match anything.
+ */
+bool podspec_node_matches(const cJSON *spec, const cJSON *labels, podspec_key_filter_fn keep,
+                          void *arg);
+
+/*
+ * The first taint of taints (a JSON array of core/v1 Taints, borrowed;
+ * NULL = none) whose effect is NoSchedule or NoExecute and that neither
+ * tolerations_a nor tolerations_b (arrays of Tolerations, either NULL)
+ * tolerates, as ToleratesTaint decides; NULL when every one is tolerated.
+ */
+const cJSON *podspec_untolerated_taint(const cJSON *taints, const cJSON *tolerations_a,
+                                       const cJSON *tolerations_b);
+
 #endif
