@@ -40,8 +40,7 @@ void podspec_reqs_release(podspec_reqs_t *r);
 const quota_qty_t *podspec_reqs_get(const podspec_reqs_t *r, const char *name);
 
 /* r[name] += q; adds the entry when missing. RG_ERR_RANGE on overflow (r unchanged). */
-int podspec_reqs_add(podspec_reqs_t *r, const char *name, const quota_qty_t *q,
-                     rg_error_t *err);
+int podspec_reqs_add(podspec_reqs_t *r, const char *name, const quota_qty_t *q, rg_error_t *err);
 
 /* r += y, entry by entry. */
 int podspec_reqs_add_all(podspec_reqs_t *r, const podspec_reqs_t *y, rg_error_t *err);
@@ -72,8 +71,7 @@ void podspec_reqs_copy(podspec_reqs_t *dst, const podspec_reqs_t *src);
  * type gives RG_ERR_PARSE / RG_ERR_RANGE / RG_ERR_TYPE with err naming the
  * field path and the value; out is then empty. Never a silent zero.
  */
-int podspec_requests(const cJSON *spec, const char *path, podspec_reqs_t *out,
-                     rg_error_t *err);
+int podspec_requests(const cJSON *spec, const char *path, podspec_reqs_t *out, rg_error_t *err);
 
 /* ---- What a pod asks of a node's labels and taints ---- */
 
@@ -93,6 +91,13 @@ typedef bool (*podspec_key_filter_fn)(const char *key, void *arg);
  */
 bool podspec_node_matches(const cJSON *spec, const cJSON *labels, podspec_key_filter_fn keep,
                           void *arg);
+
+/*
+ * A metav1.LabelSelector (matchLabels and matchExpressions with In, NotIn,
+ * Exists, DoesNotExist; borrowed) against labels (object of strings, NULL =
+ * none). A NULL or non-object selector matches nothing; {} matches all.
+ */
+bool podspec_label_selector_matches(const cJSON *selector, const cJSON *labels);
 
 /*
  * The first taint of taints (a JSON array of core/v1 Taints, borrowed;

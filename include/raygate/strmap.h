@@ -21,7 +21,10 @@ typedef struct rg_strmap {
     size_t n;
 } rg_strmap_t;
 
-#define RG_STRMAP_INIT {NULL, 0, 0}
+#define RG_STRMAP_INIT                                                                             \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Frees the table (not the keys or values) and empties the map. */
 void rg_strmap_release(rg_strmap_t *m);

@@ -14,8 +14,8 @@ static bool key_counts(const char *key, podspec_key_filter_fn keep, void *arg)
     return keep == NULL || keep(key, arg);
 }
 
-static bool selector_matches(const cJSON *selector, const cJSON *labels,
-                             podspec_key_filter_fn keep, void *arg)
+static bool selector_matches(const cJSON *selector, const cJSON *labels, podspec_key_filter_fn keep,
+                             void *arg)
 {
     const cJSON *it;
     cJSON_ArrayForEach(it, (cJSON_IsObject(selector) ? selector : NULL))
@@ -50,8 +50,11 @@ static bool values_contain(const cJSON *values, const char *v)
     return false;
 }
 
-/* One NodeSelectorRequirement against the labels. */
-static bool requirement_matches(const cJSON *req, const cJSON *labels)
+/*
+ * One requirement against the labels: a NodeSelectorRequirement, or (with
+ * numeric false) a LabelSelectorRequirement, which has no Gt/Lt.
+ */
+static bool requirement_matches(const cJSON *req, const cJSON *labels, bool numeric)
 {
     const char *key = rg_json_get_string(req, "key");
     const char *op = rg_json_get_string(req, "operator");
@@ -67,7 +70,7 @@ static bool requirement_matches(const cJSON *req, const cJSON *labels)
         return have != NULL;
     if (strcmp(op, "DoesNotExist") == 0)
         return have == NULL;
-    if (strcmp(op, "Gt") == 0 || strcmp(op, "Lt") == 0) {
+    if (numeric && (strcmp(op, "Gt") == 0 || strcmp(op, "Lt") == 0)) {
         long long a, b;
         const cJSON *first = cJSON_IsArray(values) ? values->child : NULL;
         if (have == NULL || !cJSON_IsString(first) || cJSON_GetArraySize(values) != 1 ||
@@ -95,7 +98,7 @@ static bool term_matches(const cJSON *term, const cJSON *labels, podspec_key_fil
         if (key == NULL || !key_counts(key, keep, arg))
             continue;
         *counted = true;
-        if (!requirement_matches(it, labels))
+        if (!requirement_matches(it, labels, true))
             ok = false;
     }
     return ok;
@@ -104,9 +107,9 @@ static bool term_matches(const cJSON *term, const cJSON *labels, podspec_key_fil
 static bool affinity_matches(const cJSON *spec, const cJSON *labels, podspec_key_filter_fn keep,
                              void *arg)
 {
-    const cJSON *terms = rg_json_path(spec, "affinity", "nodeAffinity",
-                                      "requiredDuringSchedulingIgnoredDuringExecution",
-                                      "nodeSelectorTerms", NULL);
+    const cJSON *terms =
+        rg_json_path(spec, "affinity", "nodeAffinity",
+                     "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms", NULL);
     if (!cJSON_IsArray(terms))
         return true;
     bool any = false;
@@ -178,4 +181,19 @@ const cJSON *podspec_untolerated_taint(const cJSON *taints, const cJSON *tolerat
             return taint;
     }
     return NULL;
+}
+
+bool podspec_label_selector_matches(const cJSON *selector, const cJSON *labels)
+{
+    if (!cJSON_IsObject(selector))
+        return false;
+    if (!selector_matches(rg_json_get(selector, "matchLabels"), labels, NULL, NULL))
+        return false;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, rg_json_get_array(selector, "matchExpressions"))
+    {
+        if (!requirement_matches(it, labels, false))
+            return false;
+    }
+    return true;
 }

@@ -155,7 +155,7 @@ typedef struct gang_case {
 } gang_case_t;
 
 #define GROUP(body) "{\"groupName\":\"g\"" body "}"
-#define CLUSTER(extra, groups) \
+#define CLUSTER(extra, groups)                                                                     \
     "{\"metadata\":{" extra "},\"spec\":{\"headGroupSpec\":{},\"workerGroupSpecs\":[" groups "]}}"
 
 static const gang_case_t GANG_CASES[] = {
@@ -169,11 +169,11 @@ static const gang_case_t GANG_CASES[] = {
     /* numOfHosts multiplies (multi-host TPU/GPU slices). */
     {CLUSTER("", GROUP(",\"replicas\":2,\"numOfHosts\":4")), 9, NULL},
     /* A suspended group runs nothing. */
-    {CLUSTER("", GROUP(",\"replicas\":2,\"suspend\":true") "," GROUP(",\"replicas\":3")), 4,
-     NULL},
+    {CLUSTER("", GROUP(",\"replicas\":2,\"suspend\":true") "," GROUP(",\"replicas\":3")), 4, NULL},
     /* Autoscaling gangs start at minReplicas. */
-    {"{\"spec\":{\"enableInTreeAutoscaling\":true,\"workerGroupSpecs\":["
-     GROUP(",\"replicas\":5,\"minReplicas\":1,\"maxReplicas\":8") "]}}", 2, NULL},
+    {"{\"spec\":{\"enableInTreeAutoscaling\":true,\"workerGroupSpecs\":[" GROUP(
+         ",\"replicas\":5,\"minReplicas\":1,\"maxReplicas\":8") "]}}",
+     2, NULL},
     /* The annotation overrides. */
     {CLUSTER("\"annotations\":{\"raygate.dev/gang-size\":\"3\"}", GROUP(",\"replicas\":8")), 3,
      NULL},
@@ -209,7 +209,6 @@ START_TEST(test_gang__size)
 }
 END_TEST
 
-
 typedef struct match_case {
     const char *spec;
     const char *labels;
@@ -217,8 +216,9 @@ typedef struct match_case {
     bool want;
 } match_case_t;
 
-#define TERMS(t) "{\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":" \
-                 "{\"nodeSelectorTerms\":[" t "]}}}}"
+#define TERMS(t)                                                                                   \
+    "{\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"         \
+    "{\"nodeSelectorTerms\":[" t "]}}}}"
 #define EXPR(k, op, vals) "{\"key\":\"" k "\",\"operator\":\"" op "\"" vals "}"
 
 static const match_case_t MATCH_CASES[] = {
@@ -232,21 +232,31 @@ static const match_case_t MATCH_CASES[] = {
     /* Terms are ORed, expressions ANDed. */
     {TERMS("{\"matchExpressions\":[" EXPR("gpu", "In", ",\"values\":[\"a\",\"b\"]") "]}"),
      "{\"gpu\":\"b\"}", false, true},
-    {TERMS("{\"matchExpressions\":[" EXPR("gpu", "In", ",\"values\":[\"a\"]") "," EXPR("zone", "Exists", "") "]}"),
+    {TERMS("{\"matchExpressions\":[" EXPR("gpu", "In", ",\"values\":[\"a\"]") "," EXPR(
+         "zone", "Exists", "") "]}"),
      "{\"gpu\":\"a\"}", false, false},
-    {TERMS("{\"matchExpressions\":[" EXPR("gpu", "In", ",\"values\":[\"a\"]") "]},"
-           "{\"matchExpressions\":[" EXPR("zone", "Exists", "") "]}"),
+    {TERMS("{\"matchExpressions\":[" EXPR(
+         "gpu", "In", ",\"values\":[\"a\"]") "]},"
+                                             "{\"matchExpressions\":[" EXPR("zone", "Exists",
+                                                                            "") "]}"),
      "{\"zone\":\"z1\"}", false, true},
-    {TERMS("{\"matchExpressions\":[" EXPR("gpu", "NotIn", ",\"values\":[\"a\"]") "]}"), "{}", false, true},
-    {TERMS("{\"matchExpressions\":[" EXPR("gpu", "DoesNotExist", "") "]}"), "{\"gpu\":\"a\"}", false, false},
-    {TERMS("{\"matchExpressions\":[" EXPR("mem", "Gt", ",\"values\":[\"40\"]") "]}"), "{\"mem\":\"80\"}", false, true},
-    {TERMS("{\"matchExpressions\":[" EXPR("mem", "Lt", ",\"values\":[\"40\"]") "]}"), "{\"mem\":\"80\"}", false, false},
-    {TERMS("{\"matchExpressions\":[" EXPR("mem", "Gt", ",\"values\":[\"x\"]") "]}"), "{\"mem\":\"80\"}", false, false},
+    {TERMS("{\"matchExpressions\":[" EXPR("gpu", "NotIn", ",\"values\":[\"a\"]") "]}"), "{}", false,
+     true},
+    {TERMS("{\"matchExpressions\":[" EXPR("gpu", "DoesNotExist", "") "]}"), "{\"gpu\":\"a\"}",
+     false, false},
+    {TERMS("{\"matchExpressions\":[" EXPR("mem", "Gt", ",\"values\":[\"40\"]") "]}"),
+     "{\"mem\":\"80\"}", false, true},
+    {TERMS("{\"matchExpressions\":[" EXPR("mem", "Lt", ",\"values\":[\"40\"]") "]}"),
+     "{\"mem\":\"80\"}", false, false},
+    {TERMS("{\"matchExpressions\":[" EXPR("mem", "Gt", ",\"values\":[\"x\"]") "]}"),
+     "{\"mem\":\"80\"}", false, false},
     /* An empty term matches nothing in kube-scheduler ... */
     {TERMS("{\"matchExpressions\":[]}"), "{\"gpu\":\"a\"}", false, false},
     /* ... while a term emptied by Kueue's key filter drops the whole affinity. */
-    {TERMS("{\"matchExpressions\":[" EXPR("other", "In", ",\"values\":[\"q\"]") "]},"
-           "{\"matchExpressions\":[" EXPR("gpu", "In", ",\"values\":[\"zz\"]") "]}"),
+    {TERMS("{\"matchExpressions\":[" EXPR(
+         "other", "In", ",\"values\":[\"q\"]") "]},"
+                                               "{\"matchExpressions\":[" EXPR(
+                                                   "gpu", "In", ",\"values\":[\"zz\"]") "]}"),
      "{\"gpu\":\"a\"}", true, true},
 };
 
@@ -289,7 +299,8 @@ static const taint_case_t TAINT_CASES[] = {
     {"[{\"key\":\"a\",\"effect\":\"NoSchedule\"},{\"key\":\"b\",\"effect\":\"NoExecute\"}]",
      "[{\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]", 1},
     {"[{\"key\":\"a\",\"effect\":\"NoSchedule\"}]", "[{\"operator\":\"Exists\"}]", -1},
-    {"[{\"key\":\"a\",\"effect\":\"NoSchedule\"}]", "[{\"key\":\"a\",\"effect\":\"NoExecute\",\"operator\":\"Exists\"}]", 0},
+    {"[{\"key\":\"a\",\"effect\":\"NoSchedule\"}]",
+     "[{\"key\":\"a\",\"effect\":\"NoExecute\",\"operator\":\"Exists\"}]", 0},
 };
 
 START_TEST(test_podspec__taints)
