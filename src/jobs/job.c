@@ -10,11 +10,11 @@
 #include "raygate/alloc.h"
 #include "raygate/field.h"
 #include "raygate/sha1.h"
+#include "raygate/timeutil.h"
 #include "raygate/validate.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 /* Kueue's jobframework name constants (workload_names.go). */
 #define NAME_HASH_LEN 5
@@ -460,17 +460,6 @@ const char *job_gang_cluster_name(const cJSON *owner)
     return name && name[0] ? name : NULL;
 }
 
-/* metav1.Time marshals as RFC 3339 in UTC with whole seconds. */
-static void format_time(int64_t unix_ns, char out[32])
-{
-    time_t s = (time_t)(unix_ns / 1000000000);
-    if (unix_ns < 0 && unix_ns % 1000000000 != 0)
-        s--;
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int job_finished_condition(const cJSON *workload, const char *reason, const char *message,
                            int64_t now_unix_ns, cJSON **out, rg_error_t *err)
 {
@@ -489,7 +478,7 @@ int job_finished_condition(const cJSON *workload, const char *reason, const char
         return rg_error_set(err, RG_ERR_TYPE, "metadata.generation: Invalid value: \"%s\": "
                             "must be an integer", rg_json_type_name(gen));
     char when[32];
-    format_time(now_unix_ns, when);
+    rg_time_format_rfc3339_seconds(now_unix_ns, when, sizeof(when));
     cJSON *c = cJSON_CreateObject();
     cJSON_AddStringToObject(c, "type", "Finished");
     cJSON_AddStringToObject(c, "status", "True");
