@@ -81,12 +81,11 @@ job_kind_t job_kind_of(const cJSON *obj);
  * subdomain.
  */
 int job_workload_name(const char *kind, const char *group, const char *owner_name,
-                      const char *owner_uid, char out[JOB_WORKLOAD_NAME_MAX + 1],
-                      rg_error_t *err);
+                      const char *owner_uid, char out[JOB_WORKLOAD_NAME_MAX + 1], rg_error_t *err);
 
 /* Where a Workload's priority comes from (its spec.priorityClassRef). */
 typedef enum job_prio_source {
-    JOB_PRIO_NONE = 0,      /* no class: priority 0, no priorityClassRef */
+    JOB_PRIO_NONE = 0,       /* no class: priority 0, no priorityClassRef */
     JOB_PRIO_WORKLOAD_CLASS, /* kueue.x-k8s.io WorkloadPriorityClass */
     JOB_PRIO_POD_CLASS,      /* scheduling.k8s.io PriorityClass */
 } job_prio_source_t;
@@ -120,8 +119,8 @@ typedef int (*job_priority_fn)(void *ctx, job_prio_source_t source, const char *
  * RG_ERR_NOT_FOUND naming the label or the template field, as Kueue then
  * creates no Workload.
  */
-int job_priority_resolve(const cJSON *owner, job_priority_fn lookup, void *ctx,
-                         job_priority_t *out, rg_error_t *err);
+int job_priority_resolve(const cJSON *owner, job_priority_fn lookup, void *ctx, job_priority_t *out,
+                         rg_error_t *err);
 
 /*
  * The LocalQueue of an owner (borrowed): its queue-name label, else
@@ -179,8 +178,7 @@ int job_workload_build(const cJSON *owner, const job_workload_opts_t *opts, cJSO
  * returns) and return 1, or return 0 when it does not exist; negative on
  * error (err set).
  */
-typedef int (*job_flavor_fn)(void *ctx, const char *name, const cJSON **flavor,
-                             rg_error_t *err);
+typedef int (*job_flavor_fn)(void *ctx, const char *name, const cJSON **flavor, rg_error_t *err);
 
 /* What the admitter does with an owner's existing Workload (Kueue's
  * ensureOneWorkload). */
@@ -209,9 +207,8 @@ typedef enum job_wl_action {
  * first difference found ("podSets[1].count: Workload has 1, owner wants
  * 3") or "".
  */
-int job_workload_check(const cJSON *owner, const cJSON *workload, job_flavor_fn flavors,
-                       void *ctx, job_wl_action_t *action, char *why, size_t why_size,
-                       rg_error_t *err);
+int job_workload_check(const cJSON *owner, const cJSON *workload, job_flavor_fn flavors, void *ctx,
+                       job_wl_action_t *action, char *why, size_t why_size, rg_error_t *err);
 
 /*
  * For JOB_WL_UPDATE: an owned copy of existing (borrowed) whose spec is the
@@ -219,8 +216,7 @@ int job_workload_check(const cJSON *owner, const cJSON *workload, job_flavor_fn 
  * spec.active, as Kueue's updateWorkloadToMatchJob; metadata (with its
  * resourceVersion) and status are existing's. PUT it.
  */
-int job_workload_update(const cJSON *existing, const cJSON *fresh, cJSON **out,
-                        rg_error_t *err);
+int job_workload_update(const cJSON *existing, const cJSON *fresh, cJSON **out, rg_error_t *err);
 
 /* ---- 3. Start an admitted owner ----------------------------------------- */
 

@@ -48,8 +48,8 @@ static int opt_typed(const cJSON *obj, const char *path, const char *key, const 
     if (v == NULL || cJSON_IsNull(v))
         return RG_OK;
     if ((v->type & 0xFF) != type)
-        return rg_error_set(err, RG_ERR_TYPE, "%s.%s: Invalid value: \"%s\": must be %s", path,
-                            key, rg_json_type_name(v), want);
+        return rg_error_set(err, RG_ERR_TYPE, "%s.%s: Invalid value: \"%s\": must be %s", path, key,
+                            rg_json_type_name(v), want);
     *out = v;
     return RG_OK;
 }
@@ -112,8 +112,10 @@ static int meta_string(const cJSON *meta, const char *key, size_t max, const cha
     if (*out == NULL || (*out)[0] == '\0')
         return rg_error_set(err, RG_ERR_INVAL, "metadata.%s: Required value", key);
     if (strlen(*out) > max)
-        return rg_error_set(err, RG_ERR_INVAL, "metadata.%s: Too long: may not be more than %zu "
-                            "bytes", key, max);
+        return rg_error_set(err, RG_ERR_INVAL,
+                            "metadata.%s: Too long: may not be more than %zu "
+                            "bytes",
+                            key, max);
     return RG_OK;
 }
 
@@ -121,8 +123,10 @@ static int load_metadata(const cJSON *obj, job__owner_t *o, rg_error_t *err)
 {
     const cJSON *meta = rg_json_get(obj, "metadata");
     if (!cJSON_IsObject(meta))
-        return rg_error_set(err, RG_ERR_TYPE, "metadata: Invalid value: \"%s\": must be an "
-                            "object", rg_json_type_name(meta));
+        return rg_error_set(err, RG_ERR_TYPE,
+                            "metadata: Invalid value: \"%s\": must be an "
+                            "object",
+                            rg_json_type_name(meta));
     const cJSON *m = NULL;
     int rc = meta_string(meta, "name", JOB__NAME_MAX, &o->name, err);
     if (rc == RG_OK)
@@ -143,7 +147,8 @@ int job__owner_load(const cJSON *obj, job__owner_t *o, rg_error_t *err)
     memset(o, 0, sizeof(*o));
     o->kind = job_kind_of(obj);
     if (o->kind == JOB_KIND_NONE)
-        return rg_error_set(err, RG_ERR_INVAL, "kind: Unsupported value: \"%s/%s\": supported "
+        return rg_error_set(err, RG_ERR_INVAL,
+                            "kind: Unsupported value: \"%s/%s\": supported "
                             "values: \"ray.io/v1/RayCluster\", \"ray.io/v1/RayJob\"",
                             str_or(rg_json_get_string(obj, "apiVersion")),
                             str_or(rg_json_get_string(obj, "kind")));
@@ -166,8 +171,8 @@ int job__owner_load(const cJSON *obj, job__owner_t *o, rg_error_t *err)
     return rc;
 }
 
-int job__check_name(bool (*check)(field_errors_t *, const char *, const char *),
-                    const char *field, const char *value, const char *note, rg_error_t *err)
+int job__check_name(bool (*check)(field_errors_t *, const char *, const char *), const char *field,
+                    const char *value, const char *note, rg_error_t *err)
 {
     field_errors_t errs = FIELD_ERRORS_INIT;
     int rc = RG_OK;
@@ -181,8 +186,7 @@ int job__check_name(bool (*check)(field_errors_t *, const char *, const char *),
     return rc;
 }
 
-int job__workload_controller(const cJSON *wl, const char **name, const char **uid,
-                             rg_error_t *err)
+int job__workload_controller(const cJSON *wl, const char **name, const char **uid, rg_error_t *err)
 {
     const cJSON *ref;
     cJSON_ArrayForEach(ref, rg_json_get_array(rg_json_get(wl, "metadata"), "ownerReferences"))
@@ -195,7 +199,8 @@ int job__workload_controller(const cJSON *wl, const char **name, const char **ui
                 return RG_OK;
         }
     }
-    return rg_error_set(err, RG_ERR_STATE, "metadata.ownerReferences: Required value: the "
+    return rg_error_set(err, RG_ERR_STATE,
+                        "metadata.ownerReferences: Required value: the "
                         "Workload has no controller owner with a name and uid");
 }
 
@@ -245,8 +250,10 @@ int job_workload_name(const char *kind, const char *group, const char *owner_nam
         if (args[i] == NULL || (i != 1 && args[i][0] == '\0'))
             return rg_error_set(err, RG_ERR_INVAL, "workload name: %s: Required value", names[i]);
         if (strlen(args[i]) > NAME_INPUT_MAX)
-            return rg_error_set(err, RG_ERR_INVAL, "workload name: %s: Too long: may not be "
-                                "more than %d bytes", names[i], NAME_INPUT_MAX);
+            return rg_error_set(err, RG_ERR_INVAL,
+                                "workload name: %s: Too long: may not be "
+                                "more than %d bytes",
+                                names[i], NAME_INPUT_MAX);
     }
     /* "<lowercase kind>-<name>", cut to the prefix limit. */
     char prefix[NAME_PREFIX_MAX + 1];
@@ -277,8 +284,8 @@ int job_workload_name(const char *kind, const char *group, const char *owner_nam
 
 const char *job_queue_name(const cJSON *owner, bool default_queue_exists)
 {
-    const char *q = rg_json_get_string(rg_json_path(owner, "metadata", "labels", NULL),
-                                       JOB_LABEL_QUEUE_NAME);
+    const char *q =
+        rg_json_get_string(rg_json_path(owner, "metadata", "labels", NULL), JOB_LABEL_QUEUE_NAME);
     if (q != NULL && q[0] != '\0')
         return q;
     return default_queue_exists ? JOB_DEFAULT_LOCAL_QUEUE : NULL;
@@ -307,21 +314,21 @@ static int template_priority_class(const job__owner_t *o, const char **name, cha
 }
 
 static int lookup_class(job_priority_fn lookup, void *ctx, job_prio_source_t source,
-                        const char *name, const char *field, job_priority_t *out,
-                        rg_error_t *err)
+                        const char *name, const char *field, job_priority_t *out, rg_error_t *err)
 {
     if (strlen(name) >= sizeof(out->name))
-        return rg_error_set(err, RG_ERR_INVAL, "%s: Invalid value: \"%.64s...\": longer than "
-                            "a Kubernetes name", field, name);
+        return rg_error_set(err, RG_ERR_INVAL,
+                            "%s: Invalid value: \"%.64s...\": longer than "
+                            "a Kubernetes name",
+                            field, name);
     out->value = 0;
     int rc = lookup(ctx, source, name, out, err);
     if (rc < 0)
         return rc;
     if (rc == 0)
-        return rg_error_set(err, RG_ERR_NOT_FOUND, "%s: Not found: \"%s\": no %s of that name",
-                            field, name, source == JOB_PRIO_WORKLOAD_CLASS
-                                             ? "WorkloadPriorityClass"
-                                             : "PriorityClass");
+        return rg_error_set(
+            err, RG_ERR_NOT_FOUND, "%s: Not found: \"%s\": no %s of that name", field, name,
+            source == JOB_PRIO_WORKLOAD_CLASS ? "WorkloadPriorityClass" : "PriorityClass");
     out->source = source;
     snprintf(out->name, sizeof(out->name), "%s", name);
     return RG_OK;
@@ -354,8 +361,8 @@ static int resolve_priority(const job__owner_t *o, job_priority_fn lookup, void 
     return RG_OK;
 }
 
-int job_priority_resolve(const cJSON *owner, job_priority_fn lookup, void *ctx,
-                         job_priority_t *out, rg_error_t *err)
+int job_priority_resolve(const cJSON *owner, job_priority_fn lookup, void *ctx, job_priority_t *out,
+                         rg_error_t *err)
 {
     job__owner_t o;
     int rc = job__owner_load(owner, &o, err);
@@ -364,8 +371,8 @@ int job_priority_resolve(const cJSON *owner, job_priority_fn lookup, void *ctx,
     return resolve_priority(&o, lookup, ctx, out, err);
 }
 
-int job__priority_of(const job__owner_t *o, job_priority_fn lookup, void *ctx,
-                     job_priority_t *out, rg_error_t *err)
+int job__priority_of(const job__owner_t *o, job_priority_fn lookup, void *ctx, job_priority_t *out,
+                     rg_error_t *err)
 {
     return resolve_priority(o, lookup, ctx, out, err);
 }
@@ -376,7 +383,8 @@ int job_suspended(const cJSON *owner, bool *out, rg_error_t *err)
 {
     *out = false;
     if (rg_json_get_bool(rg_json_get(owner, "spec"), "suspend", out) < 0)
-        return rg_error_set(err, RG_ERR_TYPE, "spec.suspend: Invalid value: \"%s\": must be a "
+        return rg_error_set(err, RG_ERR_TYPE,
+                            "spec.suspend: Invalid value: \"%s\": must be a "
                             "boolean",
                             rg_json_type_name(rg_json_path(owner, "spec", "suspend", NULL)));
     return RG_OK;
@@ -387,8 +395,8 @@ bool job_created_by_rayjob(const cJSON *raycluster)
     if (job_kind_of(raycluster) != JOB_KIND_RAYCLUSTER)
         return false;
     const cJSON *meta = rg_json_get(raycluster, "metadata");
-    const char *from = rg_json_get_string(rg_json_get(meta, "labels"),
-                                          JOB_LABEL_ORIGINATED_FROM_CRD);
+    const char *from =
+        rg_json_get_string(rg_json_get(meta, "labels"), JOB_LABEL_ORIGINATED_FROM_CRD);
     if (from != NULL && strcmp(from, "RayJob") == 0)
         return true;
     const cJSON *ref;
@@ -475,8 +483,10 @@ int job_finished_condition(const cJSON *workload, const char *reason, const char
                             reason ? reason : "");
     const cJSON *gen = rg_json_path(workload, "metadata", "generation", NULL);
     if (!cJSON_IsObject(workload) || (gen != NULL && !cJSON_IsNumber(gen)))
-        return rg_error_set(err, RG_ERR_TYPE, "metadata.generation: Invalid value: \"%s\": "
-                            "must be an integer", rg_json_type_name(gen));
+        return rg_error_set(err, RG_ERR_TYPE,
+                            "metadata.generation: Invalid value: \"%s\": "
+                            "must be an integer",
+                            rg_json_type_name(gen));
     char when[32];
     rg_time_format_rfc3339_seconds(now_unix_ns, when, sizeof(when));
     cJSON *c = cJSON_CreateObject();

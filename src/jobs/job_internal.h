@@ -34,11 +34,11 @@ typedef enum job__role {
 /* One pod template of the owner: one podSet of its Workload. */
 typedef struct job__slot {
     job__role_t role;
-    int group;             /* index in workerGroupSpecs; -1 for head and submitter */
-    char name[64];         /* the podSet name */
-    int64_t count;         /* pods */
-    const cJSON *tmpl;     /* the owner's template (borrowed); NULL: KubeRay's default
-                              submitter, which the owner does not carry */
+    int group;                /* index in workerGroupSpecs; -1 for head and submitter */
+    char name[64];            /* the podSet name */
+    int64_t count;            /* pods */
+    const cJSON *tmpl;        /* the owner's template (borrowed); NULL: KubeRay's default
+                                 submitter, which the owner does not carry */
     char path[JOB__PATH_MAX]; /* where tmpl is: "spec.headGroupSpec.template" */
 } job__slot_t;
 
@@ -66,8 +66,8 @@ typedef struct job__owner {
 int job__owner_load(const cJSON *obj, job__owner_t *o, rg_error_t *err);
 
 /* The owner's priority (job_priority_resolve on a loaded owner). */
-int job__priority_of(const job__owner_t *o, job_priority_fn lookup, void *ctx,
-                     job_priority_t *out, rg_error_t *err);
+int job__priority_of(const job__owner_t *o, job_priority_fn lookup, void *ctx, job_priority_t *out,
+                     rg_error_t *err);
 
 /* ---- per kind: raycluster.c ---- */
 
@@ -128,15 +128,14 @@ int job__opt_array(const cJSON *obj, const char *path, const char *key, const cJ
  * Checks value with one of the webhooks' name checks (wh_check_*) and turns
  * its first field error into err (RG_ERR_INVAL), with note appended.
  */
-int job__check_name(bool (*check)(field_errors_t *, const char *, const char *),
-                    const char *field, const char *value, const char *note, rg_error_t *err);
+int job__check_name(bool (*check)(field_errors_t *, const char *, const char *), const char *field,
+                    const char *value, const char *note, rg_error_t *err);
 
 /*
  * The controller ownerReference of a Workload (borrowed): its name and uid
  * (borrowed), or RG_ERR_STATE when it has none.
  */
-int job__workload_controller(const cJSON *wl, const char **name, const char **uid,
-                             rg_error_t *err);
+int job__workload_controller(const cJSON *wl, const char **name, const char **uid, rg_error_t *err);
 
 /* spec.maximumExecutionTimeSeconds Kueue derives from the owner's label:
  * the value, or -1 when the label is absent or not a positive int32. */
@@ -159,7 +158,7 @@ bool job__condition_true(const cJSON *wl, const char *type);
 typedef struct job__info {
     cJSON *labels, *annotations, *node_selector; /* objects of strings */
     cJSON *tolerations;                          /* array */
-    cJSON *origin; /* "nodeSelector/key" -> "ResourceFlavor \"x\"" */
+    cJSON *origin;                               /* "nodeSelector/key" -> "ResourceFlavor \"x\"" */
 } job__info_t;
 
 void job__info_release(job__info_t *in);
@@ -194,8 +193,7 @@ int job__info_add_tolerations(job__info_t *in, const cJSON *tolerations, const c
  * (RG_ERR_CONFLICT when the template has the key with another value, the
  * error naming path and the origin), tolerations gain the ones not present.
  */
-int job__template_merge(cJSON *tmpl, const char *path, const job__info_t *info,
-                        rg_error_t *err);
+int job__template_merge(cJSON *tmpl, const char *path, const job__info_t *info, rg_error_t *err);
 
 /*
  * podset.RestorePodSpec: sets the template's (owned, mutable) labels,

@@ -14,21 +14,23 @@
 #include <string.h>
 
 /* The assignment of a podSet in status.admission.podSetAssignments. */
-static int find_assignment(const cJSON *wl, const char *ps_name, const cJSON **out,
-                           rg_error_t *err)
+static int find_assignment(const cJSON *wl, const char *ps_name, const cJSON **out, rg_error_t *err)
 {
     const cJSON *list = rg_json_path(wl, "status", "admission", "podSetAssignments", NULL);
     if (list != NULL && !cJSON_IsNull(list) && !cJSON_IsArray(list))
-        return rg_error_set(err, RG_ERR_TYPE, "status.admission.podSetAssignments: Invalid value: "
-                            "\"%s\": must be an array", rg_json_type_name(list));
+        return rg_error_set(err, RG_ERR_TYPE,
+                            "status.admission.podSetAssignments: Invalid value: "
+                            "\"%s\": must be an array",
+                            rg_json_type_name(list));
     const cJSON *a;
     int i = 0;
     cJSON_ArrayForEach(a, list)
     {
         if (!cJSON_IsObject(a))
-            return rg_error_set(err, RG_ERR_TYPE, "status.admission.podSetAssignments[%d]: "
-                                "Invalid value: \"%s\": must be an object", i,
-                                rg_json_type_name(a));
+            return rg_error_set(err, RG_ERR_TYPE,
+                                "status.admission.podSetAssignments[%d]: "
+                                "Invalid value: \"%s\": must be an object",
+                                i, rg_json_type_name(a));
         const char *name = rg_json_get_string(a, "name");
         if (name != NULL && strcmp(name, ps_name) == 0) {
             *out = a;
@@ -36,8 +38,10 @@ static int find_assignment(const cJSON *wl, const char *ps_name, const cJSON **o
         }
         i++;
     }
-    return rg_error_set(err, RG_ERR_STATE, "status.admission.podSetAssignments: Not found: "
-                        "\"%s\": the admission assigns nothing to this podSet", ps_name);
+    return rg_error_set(err, RG_ERR_STATE,
+                        "status.admission.podSetAssignments: Not found: "
+                        "\"%s\": the admission assigns nothing to this podSet",
+                        ps_name);
 }
 
 /* podset.FromAssignment: each flavor once, nodeLabels and tolerations. */
@@ -46,20 +50,23 @@ static int add_flavors(const cJSON *assignment, const char *ps_name, job_flavor_
 {
     const cJSON *map = rg_json_get(assignment, "flavors");
     if (map != NULL && !cJSON_IsNull(map) && !cJSON_IsObject(map))
-        return rg_error_set(err, RG_ERR_TYPE, "status.admission.podSetAssignments[%s].flavors: "
-                            "Invalid value: \"%s\": must be an object", ps_name,
-                            rg_json_type_name(map));
+        return rg_error_set(err, RG_ERR_TYPE,
+                            "status.admission.podSetAssignments[%s].flavors: "
+                            "Invalid value: \"%s\": must be an object",
+                            ps_name, rg_json_type_name(map));
     if (cJSON_GetArraySize(map) > JOB__LIST_MAX)
-        return rg_error_set(err, RG_ERR_TOO_BIG, "status.admission.podSetAssignments[%s].flavors: "
-                            "Too many: %d: must have at most %d items", ps_name,
-                            cJSON_GetArraySize(map), JOB__LIST_MAX);
+        return rg_error_set(err, RG_ERR_TOO_BIG,
+                            "status.admission.podSetAssignments[%s].flavors: "
+                            "Too many: %d: must have at most %d items",
+                            ps_name, cJSON_GetArraySize(map), JOB__LIST_MAX);
     const cJSON *f;
     cJSON_ArrayForEach(f, map)
     {
         if (!cJSON_IsString(f) || f->valuestring[0] == '\0')
-            return rg_error_set(err, RG_ERR_TYPE, "status.admission.podSetAssignments[%s]."
-                                "flavors[%s]: Invalid value: must be a flavor name", ps_name,
-                                f->string);
+            return rg_error_set(err, RG_ERR_TYPE,
+                                "status.admission.podSetAssignments[%s]."
+                                "flavors[%s]: Invalid value: must be a flavor name",
+                                ps_name, f->string);
         bool seen = false;
         for (const cJSON *p = map->child; p != f; p = p->next)
             seen |= strcmp(p->valuestring, f->valuestring) == 0;
@@ -71,7 +78,8 @@ static int add_flavors(const cJSON *assignment, const char *ps_name, job_flavor_
         if (rc < 0)
             return rc;
         if (rc == 0 || !cJSON_IsObject(flavor))
-            return rg_error_set(err, RG_ERR_NOT_FOUND, "status.admission.podSetAssignments[%s]."
+            return rg_error_set(err, RG_ERR_NOT_FOUND,
+                                "status.admission.podSetAssignments[%s]."
                                 "flavors[%s]: Not found: \"%s\": no such ResourceFlavor",
                                 ps_name, f->string, f->valuestring);
         char origin[320];
@@ -91,8 +99,7 @@ static int add_flavors(const cJSON *assignment, const char *ps_name, job_flavor_
 }
 
 /* Kueue's own labels and annotation on an admitted pod template. */
-static int add_kueue_meta(const cJSON *wl, const char *ps_name, job__info_t *info,
-                          rg_error_t *err)
+static int add_kueue_meta(const cJSON *wl, const char *ps_name, job__info_t *info, rg_error_t *err)
 {
     cJSON *labels = cJSON_CreateObject();
     cJSON *ann = cJSON_CreateObject();
@@ -102,8 +109,8 @@ static int add_kueue_meta(const cJSON *wl, const char *ps_name, job__info_t *inf
         cJSON_AddStringToObject(labels, JOB_LABEL_LOCAL_QUEUE, lq);
     /* The ClusterQueue label only when its name is a valid label (Kueue's
      * assignQueueLabels checks IsDNS1123Label). */
-    const char *cq = rg_json_get_string(rg_json_path(wl, "status", "admission", NULL),
-                                        "clusterQueue");
+    const char *cq =
+        rg_json_get_string(rg_json_path(wl, "status", "admission", NULL), "clusterQueue");
     if (cq != NULL && job__check_name(wh_check_dns1123_label, "cq", cq, NULL, NULL) == RG_OK)
         cJSON_AddStringToObject(labels, JOB_LABEL_CLUSTER_QUEUE, cq);
     const char *wl_name = rg_json_get_string(rg_json_get(wl, "metadata"), "name");
@@ -173,8 +180,8 @@ static cJSON *child(cJSON *obj, const char *key)
 
 /* The slot's template inside spec (the copy); a RayJob's submitter
  * template is created from KubeRay's default when absent. */
-static int slot_template_mut(const job__owner_t *o, const job__slot_t *s, cJSON *spec,
-                             cJSON **out, rg_error_t *err)
+static int slot_template_mut(const job__owner_t *o, const job__slot_t *s, cJSON *spec, cJSON **out,
+                             rg_error_t *err)
 {
     cJSON *cs = o->kind == JOB_KIND_RAYJOB ? child(spec, "rayClusterSpec") : spec;
     switch (s->role) {
@@ -207,9 +214,10 @@ static int check_owned(const job__owner_t *o, const cJSON *wl, rg_error_t *err)
     if (rc != RG_OK)
         return rc;
     if (strcmp(uid, o->uid) != 0)
-        return rg_error_set(err, RG_ERR_STATE, "metadata.ownerReferences: the Workload is "
-                            "controlled by %s (uid %s), not by %s (uid %s)", name, uid, o->name,
-                            o->uid);
+        return rg_error_set(err, RG_ERR_STATE,
+                            "metadata.ownerReferences: the Workload is "
+                            "controlled by %s (uid %s), not by %s (uid %s)",
+                            name, uid, o->name, o->uid);
     return RG_OK;
 }
 
@@ -218,16 +226,18 @@ static int check_lineup(const job__owner_t *o, const cJSON *wl, rg_error_t *err)
 {
     const cJSON *sets = rg_json_path(wl, "spec", "podSets", NULL);
     if (!cJSON_IsArray(sets) || (size_t)cJSON_GetArraySize(sets) != o->n)
-        return rg_error_set(err, RG_ERR_STATE, "spec.podSets: the Workload has %d pod sets, the "
+        return rg_error_set(err, RG_ERR_STATE,
+                            "spec.podSets: the Workload has %d pod sets, the "
                             "owner %zu: recheck it (job_workload_check)",
                             cJSON_IsArray(sets) ? cJSON_GetArraySize(sets) : 0, o->n);
     for (size_t i = 0; i < o->n; i++) {
         const cJSON *ps = cJSON_GetArrayItem(sets, (int)i);
         const char *ps_name = rg_json_get_string(ps, "name");
         if (ps_name == NULL || strcmp(ps_name, o->slots[i].name) != 0)
-            return rg_error_set(err, RG_ERR_STATE, "spec.podSets[%zu].name: Workload has \"%s\", "
-                                "owner has \"%s\" (%s): recheck it (job_workload_check)", i,
-                                ps_name ? ps_name : "", o->slots[i].name, o->slots[i].path);
+            return rg_error_set(err, RG_ERR_STATE,
+                                "spec.podSets[%zu].name: Workload has \"%s\", "
+                                "owner has \"%s\" (%s): recheck it (job_workload_check)",
+                                i, ps_name ? ps_name : "", o->slots[i].name, o->slots[i].path);
     }
     return RG_OK;
 }
@@ -235,14 +245,15 @@ static int check_lineup(const job__owner_t *o, const cJSON *wl, rg_error_t *err)
 static int require_rv(const job__owner_t *o, rg_error_t *err)
 {
     if (o->resource_version == NULL || o->resource_version[0] == '\0')
-        return rg_error_set(err, RG_ERR_INVAL, "metadata.resourceVersion: Required value: the "
+        return rg_error_set(err, RG_ERR_INVAL,
+                            "metadata.resourceVersion: Required value: the "
                             "patch carries it as its precondition");
     return RG_OK;
 }
 
 /* {metadata: {resourceVersion, annotations: {...}}, spec: diff + suspend}. */
-static cJSON *assemble(const job__owner_t *o, cJSON *new_spec, bool suspend,
-                       const char *admission, const char *cluster_queue)
+static cJSON *assemble(const job__owner_t *o, cJSON *new_spec, bool suspend, const char *admission,
+                       const char *cluster_queue)
 {
     cJSON_DeleteItemFromObjectCaseSensitive(new_spec, "suspend");
     cJSON_AddBoolToObject(new_spec, "suspend", suspend);
@@ -282,7 +293,8 @@ int job_run_patch(const cJSON *owner, const cJSON *workload, job_flavor_fn flavo
     const cJSON *adm = rg_json_path(workload, "status", "admission", NULL);
     const char *cq = rg_json_get_string(adm, "clusterQueue");
     if (!cJSON_IsObject(adm) || cq == NULL || cq[0] == '\0')
-        return rg_error_set(err, RG_ERR_STATE, "status.admission: Required value: the Workload "
+        return rg_error_set(err, RG_ERR_STATE,
+                            "status.admission: Required value: the Workload "
                             "is not admitted (no status.admission.clusterQueue)");
     cJSON *spec = cJSON_Duplicate(rg_json_get(owner, "spec"), 1);
     for (size_t i = 0; i < o.n && rc == RG_OK; i++) {

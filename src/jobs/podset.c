@@ -59,14 +59,18 @@ int job__info_add_map(job__info_t *in, const char *field, const cJSON *map, cons
     cJSON_ArrayForEach(e, map)
     {
         if (!cJSON_IsString(e))
-            return rg_error_set(err, RG_ERR_TYPE, "%s %s[%s]: Invalid value: \"%s\": must be a "
-                                "string", origin, src, e->string, rg_json_type_name(e));
+            return rg_error_set(err, RG_ERR_TYPE,
+                                "%s %s[%s]: Invalid value: \"%s\": must be a "
+                                "string",
+                                origin, src, e->string, rg_json_type_name(e));
         const char *have = rg_json_get_string(*dst, e->string);
         if (have != NULL) {
             if (strcmp(have, e->valuestring) != 0)
-                return rg_error_set(err, RG_ERR_CONFLICT, "%s[%s]: %s sets \"%s\" but %s sets "
-                                    "\"%s\"", field, e->string, origin_of(in, field, e->string),
-                                    have, origin, e->valuestring);
+                return rg_error_set(err, RG_ERR_CONFLICT,
+                                    "%s[%s]: %s sets \"%s\" but %s sets "
+                                    "\"%s\"",
+                                    field, e->string, origin_of(in, field, e->string), have, origin,
+                                    e->valuestring);
             continue;
         }
         cJSON_AddStringToObject(*dst, e->string, e->valuestring);
@@ -124,22 +128,25 @@ static bool has_toleration(const cJSON *list, const cJSON *t)
 static int check_tolerations(const cJSON *list, const char *path, rg_error_t *err)
 {
     if (!cJSON_IsArray(list))
-        return rg_error_set(err, RG_ERR_TYPE, "%s: Invalid value: \"%s\": must be an array",
-                            path, rg_json_type_name(list));
+        return rg_error_set(err, RG_ERR_TYPE, "%s: Invalid value: \"%s\": must be an array", path,
+                            rg_json_type_name(list));
     int i = 0;
     const cJSON *t;
     cJSON_ArrayForEach(t, list)
     {
         static const char *const keys[] = {"key", "operator", "value", "effect"};
         if (!cJSON_IsObject(t))
-            return rg_error_set(err, RG_ERR_TYPE, "%s[%d]: Invalid value: \"%s\": must be an "
-                                "object", path, i, rg_json_type_name(t));
+            return rg_error_set(err, RG_ERR_TYPE,
+                                "%s[%d]: Invalid value: \"%s\": must be an "
+                                "object",
+                                path, i, rg_json_type_name(t));
         for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
             const char *s;
             if (tol_field(t, keys[k], &s) < 0)
-                return rg_error_set(err, RG_ERR_TYPE, "%s[%d].%s: Invalid value: \"%s\": must "
-                                    "be a string", path, i, keys[k],
-                                    rg_json_type_name(rg_json_get(t, keys[k])));
+                return rg_error_set(err, RG_ERR_TYPE,
+                                    "%s[%d].%s: Invalid value: \"%s\": must "
+                                    "be a string",
+                                    path, i, keys[k], rg_json_type_name(rg_json_get(t, keys[k])));
         }
         i++;
     }
@@ -190,8 +197,8 @@ static int merge_map(cJSON *parent, const char *key, const char *path, const job
         return RG_OK;
     const cJSON *have = cJSON_GetObjectItemCaseSensitive(parent, key);
     if (have != NULL && !cJSON_IsNull(have) && !cJSON_IsObject(have))
-        return rg_error_set(err, RG_ERR_TYPE, "%s: Invalid value: \"%s\": must be an object",
-                            path, rg_json_type_name(have));
+        return rg_error_set(err, RG_ERR_TYPE, "%s: Invalid value: \"%s\": must be an object", path,
+                            rg_json_type_name(have));
     const cJSON *e;
     cJSON_ArrayForEach(e, add)
     {
@@ -199,12 +206,16 @@ static int merge_map(cJSON *parent, const char *key, const char *path, const job
         if (cur == NULL || cJSON_IsNull(cur))
             continue;
         if (!cJSON_IsString(cur))
-            return rg_error_set(err, RG_ERR_TYPE, "%s[%s]: Invalid value: \"%s\": must be a "
-                                "string", path, e->string, rg_json_type_name(cur));
+            return rg_error_set(err, RG_ERR_TYPE,
+                                "%s[%s]: Invalid value: \"%s\": must be a "
+                                "string",
+                                path, e->string, rg_json_type_name(cur));
         if (strcmp(cur->valuestring, e->valuestring) != 0)
-            return rg_error_set(err, RG_ERR_CONFLICT, "%s[%s]: Invalid value: \"%s\": conflicts "
-                                "with \"%s\" from %s", path, e->string, cur->valuestring,
-                                e->valuestring, origin_of(info, field, e->string));
+            return rg_error_set(err, RG_ERR_CONFLICT,
+                                "%s[%s]: Invalid value: \"%s\": conflicts "
+                                "with \"%s\" from %s",
+                                path, e->string, cur->valuestring, e->valuestring,
+                                origin_of(info, field, e->string));
     }
     cJSON *dst = ensure_object(parent, key);
     cJSON_ArrayForEach(e, add)
@@ -319,8 +330,10 @@ static int fold_env(cJSON *container, const char *path, rg_error_t *err)
                             path, rg_json_type_name(env));
     int n = cJSON_GetArraySize(env);
     if (n > JOB__ENV_MAX)
-        return rg_error_set(err, RG_ERR_TOO_BIG, "%s.env: Too many: %d: must have at most %d "
-                            "items", path, n, JOB__ENV_MAX);
+        return rg_error_set(err, RG_ERR_TOO_BIG,
+                            "%s.env: Too many: %d: must have at most %d "
+                            "items",
+                            path, n, JOB__ENV_MAX);
     if (n < 2)
         return RG_OK;
     env_ref_t *refs = rg_malloc((size_t)n * sizeof(*refs));
@@ -333,8 +346,8 @@ static int fold_env(cJSON *container, const char *path, rg_error_t *err)
         if (name == NULL) {
             rg_free(refs);
             rg_free(items);
-            return rg_error_set(err, RG_ERR_TYPE, "%s.env[%d].name: Required value: a string",
-                                path, i);
+            return rg_error_set(err, RG_ERR_TYPE, "%s.env[%d].name: Required value: a string", path,
+                                i);
         }
         refs[i] = (env_ref_t){name, i};
         items[i] = e;
@@ -393,14 +406,18 @@ static int copy_string_map(cJSON *dst, const cJSON *meta, const char *key, const
     if (m == NULL || cJSON_IsNull(m))
         return RG_OK;
     if (!cJSON_IsObject(m))
-        return rg_error_set(err, RG_ERR_TYPE, "%s.metadata.%s: Invalid value: \"%s\": must be "
-                            "an object", path, key, rg_json_type_name(m));
+        return rg_error_set(err, RG_ERR_TYPE,
+                            "%s.metadata.%s: Invalid value: \"%s\": must be "
+                            "an object",
+                            path, key, rg_json_type_name(m));
     const cJSON *e;
     cJSON_ArrayForEach(e, m)
     {
         if (!cJSON_IsString(e))
-            return rg_error_set(err, RG_ERR_TYPE, "%s.metadata.%s[%s]: Invalid value: \"%s\": "
-                                "must be a string", path, key, e->string, rg_json_type_name(e));
+            return rg_error_set(err, RG_ERR_TYPE,
+                                "%s.metadata.%s[%s]: Invalid value: \"%s\": "
+                                "must be a string",
+                                path, key, e->string, rg_json_type_name(e));
     }
     cJSON_AddItemToObject(dst, key, cJSON_Duplicate(m, 1));
     return RG_OK;
@@ -409,8 +426,8 @@ static int copy_string_map(cJSON *dst, const cJSON *meta, const char *key, const
 int job__template_check(const cJSON *tmpl, const char *path, rg_error_t *err)
 {
     if (!cJSON_IsObject(tmpl))
-        return rg_error_set(err, RG_ERR_TYPE, "%s: Invalid value: \"%s\": must be an object",
-                            path, rg_json_type_name(tmpl));
+        return rg_error_set(err, RG_ERR_TYPE, "%s: Invalid value: \"%s\": must be an object", path,
+                            rg_json_type_name(tmpl));
     const cJSON *member = NULL;
     int rc = job__opt_object(tmpl, path, "metadata", &member, err);
     if (rc == RG_OK)
@@ -509,7 +526,8 @@ static bool equal_at(const cJSON *a, const cJSON *b, cmp_mode_t mode, field_path
         return true;
     if (mode == CMP_QTY) {
         quota_qty_t x, y;
-        if (quota_qty_parse_json(a, &x, NULL) == RG_OK && quota_qty_parse_json(b, &y, NULL) == RG_OK)
+        if (quota_qty_parse_json(a, &x, NULL) == RG_OK &&
+            quota_qty_parse_json(b, &y, NULL) == RG_OK)
             return quota_qty_cmp(&x, &y) == 0;
     }
     if (a == NULL || b == NULL || (a->type & 0xFF) != (b->type & 0xFF))

@@ -46,13 +46,14 @@ static int gcs_fault_tolerance(const job__owner_t *o, bool *out, rg_error_t *err
 }
 
 /* Appends a slot; name_field names where its podSet name comes from. */
-static int add_slot(job__owner_t *o, job__role_t role, int group, const char *name,
-                    int64_t count, const cJSON *tmpl, const char *path, const char *name_field,
-                    rg_error_t *err)
+static int add_slot(job__owner_t *o, job__role_t role, int group, const char *name, int64_t count,
+                    const cJSON *tmpl, const char *path, const char *name_field, rg_error_t *err)
 {
     if (o->n >= JOB_MAX_POD_SETS)
-        return rg_error_set(err, RG_ERR_TOO_BIG, "%s: Too many: %zu: must have at most %d pod "
-                            "sets", path, o->n + 1, JOB_MAX_POD_SETS);
+        return rg_error_set(err, RG_ERR_TOO_BIG,
+                            "%s: Too many: %zu: must have at most %d pod "
+                            "sets",
+                            path, o->n + 1, JOB_MAX_POD_SETS);
     job__slot_t *s = &o->slots[o->n];
     memset(s, 0, sizeof(*s));
     s->role = role;
@@ -63,15 +64,16 @@ static int add_slot(job__owner_t *o, job__role_t role, int group, const char *na
     snprintf(s->path, sizeof(s->path), "%s", path);
     for (size_t i = 0; i < o->n; i++)
         if (strcmp(o->slots[i].name, name) == 0)
-            return rg_error_set(err, RG_ERR_INVAL, "%s: Duplicate value: \"%s\": already the "
-                                "podSet name of %s", name_field, name, o->slots[i].path);
+            return rg_error_set(err, RG_ERR_INVAL,
+                                "%s: Duplicate value: \"%s\": already the "
+                                "podSet name of %s",
+                                name_field, name, o->slots[i].path);
     o->n++;
     return RG_OK;
 }
 
 /* A required template member of a group spec. */
-static int group_template(const cJSON *group, const char *path, const cJSON **out,
-                          rg_error_t *err)
+static int group_template(const cJSON *group, const char *path, const cJSON **out, rg_error_t *err)
 {
     char tpath[JOB__PATH_MAX + 16];
     snprintf(tpath, sizeof(tpath), "%s.template", path);
@@ -83,8 +85,7 @@ static int group_template(const cJSON *group, const char *path, const cJSON **ou
 
 /* Kueue's NewPodSetReference: the lowercased groupName, which must then
  * be a DNS-1123 label (the PodSetReference pattern). */
-static int group_pod_set_name(const cJSON *group, const char *path, char out[64],
-                              rg_error_t *err)
+static int group_pod_set_name(const cJSON *group, const char *path, char out[64], rg_error_t *err)
 {
     const char *name = NULL;
     int rc = job__opt_string(group, path, "groupName", &name, err);
@@ -94,7 +95,8 @@ static int group_pod_set_name(const cJSON *group, const char *path, char out[64]
         return rg_error_set(err, RG_ERR_INVAL, "%s.groupName: Required value", path);
     size_t len = strlen(name);
     if (len > 63)
-        return rg_error_set(err, RG_ERR_INVAL, "%s.groupName: Invalid value: \"%.63s...\": must "
+        return rg_error_set(err, RG_ERR_INVAL,
+                            "%s.groupName: Invalid value: \"%.63s...\": must "
                             "be no more than 63 characters (it names a Workload podSet)",
                             path, name);
     for (size_t i = 0; i <= len; i++)
@@ -109,10 +111,12 @@ static int worker_slots(job__owner_t *o, const cJSON *groups, rg_error_t *err)
 {
     int n = cJSON_GetArraySize(groups);
     if (n + 1 > JOB_MAX_POD_SETS)
-        return rg_error_set(err, RG_ERR_TOO_BIG, "%s.workerGroupSpecs: Too many: %d: must have "
+        return rg_error_set(err, RG_ERR_TOO_BIG,
+                            "%s.workerGroupSpecs: Too many: %d: must have "
                             "at most %d items (a Workload has at most %d pod sets: the head and "
-                            "%d worker groups)", o->cs_path, n + 1, JOB_MAX_POD_SETS,
-                            JOB_MAX_POD_SETS, JOB_MAX_POD_SETS - 1);
+                            "%d worker groups)",
+                            o->cs_path, n + 1, JOB_MAX_POD_SETS, JOB_MAX_POD_SETS,
+                            JOB_MAX_POD_SETS - 1);
     int i = 0;
     const cJSON *g;
     cJSON_ArrayForEach(g, groups)
@@ -146,8 +150,10 @@ int job__cluster_slots(job__owner_t *o, rg_error_t *err)
 {
     const cJSON *cs = o->cluster_spec;
     if (rg_json_get_bool(cs, "enableInTreeAutoscaling", &o->autoscaling) < 0)
-        return rg_error_set(err, RG_ERR_TYPE, "%s.enableInTreeAutoscaling: Invalid value: \"%s\": "
-                            "must be a boolean", o->cs_path,
+        return rg_error_set(err, RG_ERR_TYPE,
+                            "%s.enableInTreeAutoscaling: Invalid value: \"%s\": "
+                            "must be a boolean",
+                            o->cs_path,
                             rg_json_type_name(rg_json_get(cs, "enableInTreeAutoscaling")));
     int rc = gcs_fault_tolerance(o, &o->redis_cleanup, err);
     if (rc != RG_OK)
@@ -241,9 +247,11 @@ static int redis_cleanup(cJSON *spec, const char *path, rg_error_t *err)
     cJSON *containers = cJSON_GetObjectItemCaseSensitive(spec, "containers");
     cJSON *ray = cJSON_IsArray(containers) ? cJSON_GetArrayItem(containers, 0) : NULL;
     if (!cJSON_IsObject(ray))
-        return rg_error_set(err, RG_ERR_INVAL, "%s.spec.containers: Required value: cannot "
+        return rg_error_set(err, RG_ERR_INVAL,
+                            "%s.spec.containers: Required value: cannot "
                             "account for Redis cleanup resources: head pod template must include "
-                            "the Ray container", path);
+                            "the Ray container",
+                            path);
     cJSON *res = cJSON_GetObjectItemCaseSensitive(ray, "resources");
     if (!cJSON_IsObject(res)) {
         cJSON_DeleteItemFromObjectCaseSensitive(ray, "resources");

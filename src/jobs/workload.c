@@ -14,8 +14,7 @@
 #include <string.h>
 
 /* The template of a slot as the owner has it, or KubeRay's default. */
-static int slot_template(const job__owner_t *o, const job__slot_t *s, cJSON **out,
-                         rg_error_t *err)
+static int slot_template(const job__owner_t *o, const job__slot_t *s, cJSON **out, rg_error_t *err)
 {
     if (s->tmpl == NULL)
         return job__rayjob_default_submitter(o, out, err);
@@ -70,15 +69,17 @@ int job_pod_sets(const cJSON *owner, cJSON **out, rg_error_t *err)
 static int check_manageable(const job__owner_t *o, const char *queue, rg_error_t *err)
 {
     if (o->kind == JOB_KIND_RAYCLUSTER && job_created_by_rayjob(o->obj))
-        return rg_error_set(err, RG_ERR_STATE, "metadata.ownerReferences: the RayCluster was "
+        return rg_error_set(err, RG_ERR_STATE,
+                            "metadata.ownerReferences: the RayCluster was "
                             "created by a RayJob, whose Workload covers it");
     if (queue == NULL)
-        return rg_error_set(err, RG_ERR_STATE, "metadata.labels[" JOB_LABEL_QUEUE_NAME "]: "
+        return rg_error_set(err, RG_ERR_STATE,
+                            "metadata.labels[" JOB_LABEL_QUEUE_NAME "]: "
                             "Required value: no queue-name label and no LocalQueue named "
-                            "\"" JOB_DEFAULT_LOCAL_QUEUE "\" in namespace \"%s\"", o->ns);
-    return job__check_name(wh_check_dns1123_subdomain,
-                           "metadata.labels[" JOB_LABEL_QUEUE_NAME "]", queue,
-                           "(it names a LocalQueue)", err);
+                            "\"" JOB_DEFAULT_LOCAL_QUEUE "\" in namespace \"%s\"",
+                            o->ns);
+    return job__check_name(wh_check_dns1123_subdomain, "metadata.labels[" JOB_LABEL_QUEUE_NAME "]",
+                           queue, "(it names a LocalQueue)", err);
 }
 
 static cJSON *workload_metadata(const job__owner_t *o, const char *name)
@@ -171,7 +172,8 @@ int job_workload_build(const cJSON *owner, const job_workload_opts_t *opts, cJSO
 
 /* ---- Equivalence ---- */
 
-static bool differ(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool differ(char *why, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static bool differ(char *why, size_t size, const char *fmt, ...)
 {
@@ -220,8 +222,8 @@ static bool pod_set_equal(const cJSON *job, const cJSON *wl, size_t i, bool igno
     return true;
 }
 
-static bool pod_sets_equal(const cJSON *job, const cJSON *wl, bool ignore_tolerations,
-                           char *why, size_t why_size)
+static bool pod_sets_equal(const cJSON *job, const cJSON *wl, bool ignore_tolerations, char *why,
+                           size_t why_size)
 {
     int jn = cJSON_GetArraySize(job), wn = cJSON_IsArray(wl) ? cJSON_GetArraySize(wl) : 0;
     if (jn != wn)
@@ -266,15 +268,19 @@ static int check_workload_shape(const cJSON *wl, rg_error_t *err)
                             rg_json_type_name(wl));
     const cJSON *sets = rg_json_path(wl, "spec", "podSets", NULL);
     if (!cJSON_IsArray(sets))
-        return rg_error_set(err, RG_ERR_TYPE, "spec.podSets: Invalid value: \"%s\": must be an "
-                            "array", rg_json_type_name(sets));
+        return rg_error_set(err, RG_ERR_TYPE,
+                            "spec.podSets: Invalid value: \"%s\": must be an "
+                            "array",
+                            rg_json_type_name(sets));
     const cJSON *ps;
     int i = 0;
     cJSON_ArrayForEach(ps, sets)
     {
         if (!cJSON_IsObject(ps))
-            return rg_error_set(err, RG_ERR_TYPE, "spec.podSets[%d]: Invalid value: \"%s\": must "
-                                "be an object", i, rg_json_type_name(ps));
+            return rg_error_set(err, RG_ERR_TYPE,
+                                "spec.podSets[%d]: Invalid value: \"%s\": must "
+                                "be an object",
+                                i, rg_json_type_name(ps));
         i++;
     }
     return RG_OK;
@@ -287,8 +293,10 @@ static bool controlled_by(const job__owner_t *o, const cJSON *wl, char *why, siz
     if (job__workload_controller(wl, &name, &uid, NULL) != RG_OK)
         return differ(why, size, "metadata.ownerReferences: no controller owner");
     if (strcmp(name, o->name) != 0 || strcmp(uid, o->uid) != 0)
-        return differ(why, size, "metadata.ownerReferences: controlled by %s (uid %s), not by "
-                      "the owner", name, uid);
+        return differ(why, size,
+                      "metadata.ownerReferences: controlled by %s (uid %s), not by "
+                      "the owner",
+                      name, uid);
     return true;
 }
 
@@ -307,13 +315,14 @@ static bool equivalent(const job__owner_t *o, const cJSON *wl, const cJSON *job_
     int64_t have = int_or(rg_json_get(wl, "spec"), "maximumExecutionTimeSeconds", -1);
     char hb[24], wb[24];
     if (want != have)
-        return differ(why, size, "spec.maximumExecutionTimeSeconds: Workload has %s, owner "
-                      "wants %s", seconds_text(have, hb), seconds_text(want, wb));
+        return differ(why, size,
+                      "spec.maximumExecutionTimeSeconds: Workload has %s, owner "
+                      "wants %s",
+                      seconds_text(have, hb), seconds_text(want, wb));
     bool admitted = job__condition_true(wl, "Admitted");
     const cJSON *wl_sets = rg_json_path(wl, "spec", "podSets", NULL);
-    cJSON *running = job__condition_true(wl, "QuotaReserved")
-                         ? running_pod_sets(wl, flavors, ctx)
-                         : NULL;
+    cJSON *running =
+        job__condition_true(wl, "QuotaReserved") ? running_pod_sets(wl, flavors, ctx) : NULL;
     bool eq;
     if (running != NULL) {
         eq = pod_sets_equal(job_sets, running, admitted, why, size) ||
@@ -325,9 +334,8 @@ static bool equivalent(const job__owner_t *o, const cJSON *wl, const cJSON *job_
     return eq;
 }
 
-int job_workload_check(const cJSON *owner, const cJSON *workload, job_flavor_fn flavors,
-                       void *ctx, job_wl_action_t *action, char *why, size_t why_size,
-                       rg_error_t *err)
+int job_workload_check(const cJSON *owner, const cJSON *workload, job_flavor_fn flavors, void *ctx,
+                       job_wl_action_t *action, char *why, size_t why_size, rg_error_t *err)
 {
     *action = JOB_WL_RECREATE;
     if (why != NULL && why_size > 0)

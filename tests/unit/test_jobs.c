@@ -107,8 +107,8 @@ static void expect_error(int rc, const rg_error_t *err, const cJSON *fx, const c
 }
 
 /* Priority classes of a case: [{kind, name, value, globalDefault}]. */
-static int lookup_class(void *ctx, job_prio_source_t source, const char *name,
-                        job_priority_t *out, rg_error_t *err)
+static int lookup_class(void *ctx, job_prio_source_t source, const char *name, job_priority_t *out,
+                        rg_error_t *err)
 {
     const cJSON *classes = ctx, *c;
     const cJSON *best = NULL;
@@ -206,8 +206,8 @@ START_TEST(test_jobs__sha1)
     char hex[2 * RG_SHA1_LEN + 1];
     rg_sha1_final(&h, d);
     rg_sha1_hex(d, hex);
-    ck_assert_msg(strncmp(hex, SHA1_CASES[_i].hex, strlen(SHA1_CASES[_i].hex)) == 0,
-                  "case %d: %s", _i, hex);
+    ck_assert_msg(strncmp(hex, SHA1_CASES[_i].hex, strlen(SHA1_CASES[_i].hex)) == 0, "case %d: %s",
+                  _i, hex);
 }
 END_TEST
 
@@ -224,16 +224,16 @@ static const struct {
     /* Kueue: "short name, no extra". */
     {"Job", "batch", "name", "uid", "job-name-ef3a1", NULL},
     /* Kueue: "long owner name truncated (ShortWorkloadNames=true)". */
-    {"Job", "batch", LONG_NAME, "uid", "job-marketing-campaign-autumn-2024-region-north-america-d-218b8",
-     NULL},
+    {"Job", "batch", LONG_NAME, "uid",
+     "job-marketing-campaign-autumn-2024-region-north-america-d-218b8", NULL},
     /* The seed's clusters (hash: sha1("RayCluster\nray.io\n<name>\n<uid>")[:5]). */
     {"RayCluster", "ray.io", "ai-training-cluster", "6d4f1b0e-5b7c-4a39-9c6e-0f3a2b1c9d01",
      "raycluster-ai-training-cluster-51458", NULL},
     {"RayJob", "ray.io", "rayjob-sample", "3c0d2a55-1e4b-4f8e-9a77-5b6c1d2e3f40",
      "rayjob-rayjob-sample-a4452", NULL},
     /* A 63-character name (KubeRay stops RayClusters at 53) is cut to 57 with its kind. */
-    {"RayCluster", "ray.io", "a23456789-123456789-123456789-123456789-123456789-123456789-123",
-     "u", "raycluster-a23456789-123456789-123456789-123456789-123456-c0759", NULL},
+    {"RayCluster", "ray.io", "a23456789-123456789-123456789-123456789-123456789-123456789-123", "u",
+     "raycluster-a23456789-123456789-123456789-123456789-123456-c0759", NULL},
     {"RayCluster", "ray.io", "x", "", NULL, "workload name: uid: Required value"},
     {"RayCluster", "ray.io", "", "u", NULL, "workload name: name: Required value"},
     {"RayCluster", "ray.io", "Bad_Name", "u", NULL,
@@ -362,7 +362,7 @@ static const struct {
 } PRIORITY_CASES[] = {
 #define RC(labels, headspec)                                                                       \
     "{'apiVersion':'ray.io/v1','kind':'RayCluster','metadata':{'name':'c','namespace':'n',"        \
-    "'uid':'u','labels':{" labels "}},'spec':{'headGroupSpec':{'template':{'spec':{" headspec        \
+    "'uid':'u','labels':{" labels "}},'spec':{'headGroupSpec':{'template':{'spec':{" headspec      \
     "'containers':[{'name':'h'}]}}},'workerGroupSpecs':[{'groupName':'w','replicas':1,"            \
     "'template':{'spec':{'priorityClassName':'worker-pc','containers':[{'name':'w'}]}}}]}}"
 #define CLASSES                                                                                    \
@@ -399,8 +399,8 @@ START_TEST(test_jobs__priority)
     int rc = job_priority_resolve(owner, lookup_class, classes, &p, &err);
     if (PRIORITY_CASES[_i].err) {
         ck_assert_int_lt(rc, 0);
-        ck_assert_msg(strstr(rg_error_str(&err), PRIORITY_CASES[_i].err) != NULL, "case %d: %s",
-                      _i, rg_error_str(&err));
+        ck_assert_msg(strstr(rg_error_str(&err), PRIORITY_CASES[_i].err) != NULL, "case %d: %s", _i,
+                      rg_error_str(&err));
     } else {
         ck_assert_msg(rc == RG_OK, "case %d: %s", _i, rg_error_str(&err));
         ck_assert_int_eq(p.source, PRIORITY_CASES[_i].source);
@@ -466,9 +466,9 @@ START_TEST(test_jobs__workload_check)
     job_wl_action_t action;
     char why[256];
     rg_error_t err = {0};
-    int rc = job_workload_check(owner, rg_json_get(fx, "workload"), lookup_flavor,
-                                (void *)rg_json_get(fx, "flavors"), &action, why, sizeof(why),
-                                &err);
+    int rc =
+        job_workload_check(owner, rg_json_get(fx, "workload"), lookup_flavor,
+                           (void *)rg_json_get(fx, "flavors"), &action, why, sizeof(why), &err);
     if (rg_json_get(fx, "error")) {
         expect_error(rc, &err, fx, CHECK_CASES[_i]);
     } else {
@@ -614,9 +614,9 @@ START_TEST(test_jobs__run_then_stop_round_trip)
     const cJSON *wl = rg_json_get(fx, "workload");
     cJSON *run = NULL, *stop = NULL;
     rg_error_t err = {0};
-    ck_assert_int_eq(job_run_patch(owner, wl, lookup_flavor, (void *)rg_json_get(fx, "flavors"),
-                                   &run, &err),
-                     RG_OK);
+    ck_assert_int_eq(
+        job_run_patch(owner, wl, lookup_flavor, (void *)rg_json_get(fx, "flavors"), &run, &err),
+        RG_OK);
     cJSON *running = cJSON_Duplicate(owner, 1);
     merge_apply(running, run);
     bool restored = false;
@@ -673,16 +673,15 @@ static const struct {
      "'spec':{'nodeSelector':{'ns0':'ns0v','ns1':'ns1v'},'tolerations':[{'key':'t0','operator':"
      "'Equal','value':'t0v','effect':'NoSchedule'},{'key':'t1','operator':'Equal','value':'t1v',"
      "'effect':'NoSchedule'}]}}"},
-    {"don't duplicate tolerations", BASE_TEMPLATE, "{'l1':'l1v'}", "{'a1':'a1v'}",
-     "{'ns1':'ns1v'}", "[{'key':'t0','operator':'Equal','value':'t0v','effect':'NoSchedule'}]",
+    {"don't duplicate tolerations", BASE_TEMPLATE, "{'l1':'l1v'}", "{'a1':'a1v'}", "{'ns1':'ns1v'}",
+     "[{'key':'t0','operator':'Equal','value':'t0v','effect':'NoSchedule'}]",
      "{'metadata':{'labels':{'l0':'l0v','l1':'l1v'},'annotations':{'a0':'a0v','a1':'a1v'}},"
      "'spec':{'nodeSelector':{'ns0':'ns0v','ns1':'ns1v'},'tolerations':[{'key':'t0','operator':"
      "'Equal','value':'t0v','effect':'NoSchedule'}]}}"},
     {"empty vs Equal operator", BASE_TEMPLATE, NULL, NULL, NULL,
      "[{'key':'t0','value':'t0v','effect':'NoSchedule'}]", BASE_TEMPLATE},
     {"Equal vs empty operator", BASE_TEMPLATE_NO_OP, NULL, NULL, NULL,
-     "[{'key':'t0','operator':'Equal','value':'t0v','effect':'NoSchedule'}]",
-     BASE_TEMPLATE_NO_OP},
+     "[{'key':'t0','operator':'Equal','value':'t0v','effect':'NoSchedule'}]", BASE_TEMPLATE_NO_OP},
     {"conflicting label", BASE_TEMPLATE, "{'l0':'l0v1'}", NULL, NULL, NULL, NULL},
     {"conflicting annotation", BASE_TEMPLATE, NULL, "{'a0':'a0v1'}", NULL, NULL, NULL},
     {"conflicting node selector", BASE_TEMPLATE, NULL, NULL, "{'ns0':'ns0v1'}", NULL, NULL},
@@ -746,8 +745,7 @@ static const struct {
     {"[{'name':'c','resources':{'limits':{'memory':'1Gi'}}}]",
      "[{'name':'c','resources':{'limits':{'memory':1073741824}}}]", true, ""},
     {"[{'name':'c','resources':{'requests':{'cpu':'1'}}}]",
-     "[{'name':'c','resources':{'requests':{'cpu':'2'}}}]", false,
-     "x[0].resources.requests[cpu]"},
+     "[{'name':'c','resources':{'requests':{'cpu':'2'}}}]", false, "x[0].resources.requests[cpu]"},
     /* Zero values and absence are alike (omitempty round trips). */
     {"[{'name':'c','ports':[],'stdin':false,'env':null,'resources':{}}]", "[{'name':'c'}]", true,
      ""},
@@ -835,8 +833,7 @@ static const struct {
     reader_t reader;
     bool want;
 } READER_CASES[] = {
-    {"{'apiVersion':'ray.io/v1','kind':'RayCluster','status':{'state':'ready'}}", PODS_READY,
-     true},
+    {"{'apiVersion':'ray.io/v1','kind':'RayCluster','status':{'state':'ready'}}", PODS_READY, true},
     {"{'apiVersion':'ray.io/v1','kind':'RayCluster','status':{'state':'suspended'}}", PODS_READY,
      false},
     {RAYJOB_STATUS("'rayClusterStatus':{'state':'ready'}"), PODS_READY, true},
@@ -927,8 +924,10 @@ START_TEST(test_jobs__finished_condition)
     rg_error_t err = {0};
     /* 2026-12-04T10:20:30.5Z: metav1.Time keeps whole seconds. */
     int64_t now = 1796379630LL * 1000000000LL + 500000000LL;
-    ck_assert_int_eq(job_finished_condition(wl, JOB_FINISHED_SUCCEEDED, "Job finished "
-                                            "successfully", now, &c, &err),
+    ck_assert_int_eq(job_finished_condition(wl, JOB_FINISHED_SUCCEEDED,
+                                            "Job finished "
+                                            "successfully",
+                                            now, &c, &err),
                      RG_OK);
     cJSON *want = sq("{'type':'Finished','status':'True','observedGeneration':3,"
                      "'lastTransitionTime':'2026-12-04T10:20:30Z','reason':'Succeeded',"
