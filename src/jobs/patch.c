@@ -341,7 +341,11 @@ int job_stop_patch(const cJSON *owner, const cJSON *workload, cJSON **patch, boo
         if (o.slots[i].tmpl == NULL)
             continue;
         cJSON *tmpl = NULL;
-        slot_template_mut(&o, &o.slots[i], spec, &tmpl, NULL);
+        rc = slot_template_mut(&o, &o.slots[i], spec, &tmpl, err);
+        if (rc != RG_OK) {
+            cJSON_Delete(spec);
+            return rc;
+        }
         job__template_restore(tmpl, rg_json_get(cJSON_GetArrayItem(sets, (int)i), "template"));
     }
     *patch = assemble(&o, spec, true, JOB_ADMISSION_PENDING, NULL);
