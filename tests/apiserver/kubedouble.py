@@ -50,7 +50,11 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The sibling modules below import this one as "kubedouble": make that name this module even
+# when it runs as a script, so that there is one ApiError class. They use it at call time only.
+sys.modules.setdefault("kubedouble", sys.modules[__name__])
 import kyaml  # noqa: E402  (sibling module)
+import podlifecycle  # noqa: E402
 
 MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's default request object limit
 
@@ -71,11 +75,11 @@ class ApiError(Exception):
         st = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
               "message": self.message, "reason": self.reason, "code": self.code}
         details = {}
-        if self.name is not None:
+        if self.name:  # omitempty, as metav1.StatusDetails
             details["name"] = self.name
-        if self.group is not None:
+        if self.group:
             details["group"] = self.group
-        if self.kind is not None:
+        if self.kind:
             details["kind"] = self.kind
         if self.causes:
             details["causes"] = self.causes
@@ -1131,7 +1135,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = self.parse_body(self.read_body())
             if sub == "binding":
                 entry["verb"] = "create"
-                return ops.bind(rt, ns, name, body, user)
+                return ops.bind(rt, ns, name, body, user, dry)
             if name is not None:
                 raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
             entry["verb"] = "create"
@@ -1659,30 +1663,8 @@ class Ops:
         return {"kind": rt.kind + "List", "apiVersion": rt.api_version,
                 "metadata": {"resourceVersion": str(self.reg.rv)}, "items": gone}
 
-    def bind(self, rt, ns, name, body, user):
-        if not isinstance(body, dict) or not isinstance(body.get("target"), dict) or \
-                not body["target"].get("name"):
-            raise invalid(rt, name, [("target.name", "Required value")])
-        node = body["target"]["name"]
-        with self.reg.lock:
-            cur = self.store(rt).objects.get((ns or "", name))
-            if cur is None:
-                raise not_found(rt, name)
-            if (cur.get("spec") or {}).get("nodeName"):
-                raise conflict(rt, name, 'pod %s is already assigned to node "%s"' % (
-                    name, cur["spec"]["nodeName"]), resource="pods/binding")
-            if cur["metadata"].get("deletionTimestamp"):
-                raise conflict(rt, name, "pod %s is being deleted, cannot be assigned to a host" % name,
-                               resource="pods/binding")
-            new = copy.deepcopy(cur)
-            new.setdefault("spec", {})["nodeName"] = node
-            st = new.setdefault("status", {})
-            conds = [c for c in st.get("conditions") or [] if c.get("type") != "PodScheduled"]
-            conds.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                          "lastTransitionTime": now_rfc3339()})
-            st["conditions"] = conds
-            self.commit_update(rt, ns, name, new, cur)
-        return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+    def bind(self, rt, ns, name, body, user, dry=False):
+        return podlifecycle.bind(self, rt, ns, name, body, dry)
 
 
 # ----------------------------------------------------------------------------

@@ -328,7 +328,7 @@ class TestApi(unittest.TestCase):
         st, body = self.c.req("POST", base, pod("p1"))
         self.assertEqual(st, 409)
         self.assertStatus(body, 409, "AlreadyExists")
-        self.assertEqual(body["details"], {"name": "p1", "group": "", "kind": "pods"})
+        self.assertEqual(body["details"], {"name": "p1", "kind": "pods"})  # group omitted when empty
         st, body = self.c.req("GET", base + "/nope")
         self.assertEqual(st, 404)
         self.assertStatus(body, 404, "NotFound")
