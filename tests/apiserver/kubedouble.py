@@ -55,6 +55,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.modules.setdefault("kubedouble", sys.modules[__name__])
 import kyaml  # noqa: E402  (sibling module)
 import podlifecycle  # noqa: E402
+import priority  # noqa: E402
 
 MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's default request object limit
 
@@ -1389,8 +1390,6 @@ class Ops:
             raise bad_request("the body must be a JSON object")
         meta = obj.setdefault("metadata", {}) if isinstance(obj.get("metadata", {}), dict) else obj["metadata"]
         if isinstance(meta, dict):
-            if not meta.get("name") and meta.get("generateName"):
-                meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
             for k in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "generation"):
                 meta.pop(k, None)
         if rt.drop_status_on_create:
@@ -1400,10 +1399,16 @@ class Ops:
             self.check_ns(rt, ns)
         obj = self.prepare(rt, obj, None, ns, check=False)
         name = obj["metadata"].get("name") or ""
+        priority.admit(self, rt, "CREATE", obj, None)  # built-in plugin, before the webhooks
         obj = self.admit(rt, None, "CREATE", obj, None, user, dry, ns, name)
+        if not name and isinstance(obj.get("metadata"), dict) and obj["metadata"].get("generateName"):
+            # Upstream generates the name after mutating admission (rest.BeforeCreate): webhooks see none.
+            obj["metadata"]["name"] = obj["metadata"]["generateName"] + "".join(
+                "bcdfghjklmnpqrstvwxz2456789"[b % 27] for b in uuid.uuid4().bytes[:5])
         obj = self.prepare(rt, obj, name, ns)
-        if obj["metadata"]["name"] != name:
+        if name and obj["metadata"]["name"] != name:
             raise bad_request("admission changed metadata.name")
+        name = obj["metadata"]["name"]
         with self.reg.lock:
             self.check_ns(rt, ns)
             store = self.store(rt)
@@ -1443,6 +1448,7 @@ class Ops:
             if isinstance(spec, dict):
                 spec.setdefault("schedulerName", "default-scheduler")
                 spec.setdefault("restartPolicy", "Always")
+                spec.setdefault("terminationGracePeriodSeconds", 30)
         elif rt.plural == "namespaces":
             obj["status"] = {"phase": "Active"}
             meta = obj.get("metadata")
@@ -1480,6 +1486,8 @@ class Ops:
             new = self.keep_system_meta(old, new)
             if json.dumps(new, sort_keys=True) == json.dumps(old, sort_keys=True):
                 return old  # no-op update: kube-apiserver keeps the resourceVersion
+            if sub is None:
+                priority.admit(self, rt, op_verb, new, old)
             new = self.admit(rt, sub, op_verb, new, old, user, dry, ns, name)
             new = self.prepare(rt, self.merge_subresource(rt, sub, old, new), name, ns)
             new = self.keep_system_meta(old, new)

@@ -124,5 +124,83 @@ class TestBinding(Base):
         self.assertEqual(self.c.req("POST", self.pods + "/d/binding?dryRun=All", binding("d", "n1", uid="x"))[0], 409)
 
 
+PCS = "/apis/scheduling.k8s.io/v1/priorityclasses"
+
+
+class TestPriorityAdmission(Base):
+    def pc(self, name, value, **kw):
+        body = {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name},
+                "value": value}
+        body.update(kw)
+        st, out = self.c.req("POST", PCS, body)
+        if st == 201:
+            self.addCleanup(base.once, "DELETE", PCS + "/" + name)
+        return st, out
+
+    def test_priority_from_class_default_and_zero(self):
+        st, _ = self.c.req("POST", self.pods, pod("zero"))
+        got = self.get(self.pods + "/zero")[1]["spec"]
+        self.assertEqual((got["priority"], "priorityClassName" in got, "preemptionPolicy" in got), (0, False, False))
+        self.assertEqual(got["terminationGracePeriodSeconds"], 30)
+        st, c = self.pc("hi-" + self.ns, 1000, preemptionPolicy="Never")
+        self.assertEqual(st, 201)
+        p = pod("hi")
+        p["spec"]["priorityClassName"] = "hi-" + self.ns
+        st, out = self.c.req("POST", self.pods, p)
+        self.assertEqual((st, out["spec"]["priority"], out["spec"]["preemptionPolicy"]), (201, 1000, "Never"))
+        st, d = self.pc("dflt-" + self.ns, 7, globalDefault=True)
+        self.assertEqual((st, d["preemptionPolicy"]), (201, "PreemptLowerPriority"))
+        st, out = self.c.req("POST", self.pods, pod("d"))
+        self.assertEqual((out["spec"]["priorityClassName"], out["spec"]["priority"],
+                          out["spec"]["preemptionPolicy"]), ("dflt-" + self.ns, 7, "PreemptLowerPriority"))
+        # an update that leaves priority out keeps it (the plugin restores it)
+        out["spec"].pop("priority")
+        st, upd = self.c.req("PUT", self.pods + "/d", out)
+        self.assertEqual((st, upd["spec"]["priority"]), (200, 7))
+        # a second default is refused
+        st, out = self.pc("dflt2-" + self.ns, 8, globalDefault=True)
+        self.assertEqual((st, out["reason"]), (403, "Forbidden"))
+        self.assertEqual(out["message"], 'priorityclasses.scheduling.k8s.io "dflt2-%s" is forbidden: PriorityClass '
+                         'dflt-%s is already marked as default. Only one default can exist' % (self.ns, self.ns))
+
+    def test_unknown_class_and_contradicting_priority_are_forbidden(self):
+        p = pod("x")
+        p["spec"]["priorityClassName"] = "nope"
+        st, out = self.c.req("POST", self.pods, p)
+        self.assertEqual((st, out["reason"], out["message"]),
+                         (403, "Forbidden", 'pods "x" is forbidden: no PriorityClass with name nope was found'))
+        self.assertEqual(out["details"], {"name": "x", "kind": "pods"})
+        p = pod("")
+        p["metadata"] = {"generateName": "gen-"}
+        p["spec"]["priorityClassName"] = "nope"
+        self.assertIn('pods "gen-" is forbidden', self.c.req("POST", self.pods, p)[1]["message"])
+        p = pod("y")
+        p["spec"].update(priorityClassName="system-cluster-critical", priority=5)
+        st, out = self.c.req("POST", self.pods, p)
+        self.assertEqual((st, out["message"]), (403, 'pods "y" is forbidden: the integer value of priority (5) must '
+                         'not be provided in pod spec; priority admission controller computed 2000000000 from the '
+                         'given PriorityClass name'))
+        p["spec"].update(priority=2000000000, preemptionPolicy="Never")
+        st, out = self.c.req("POST", self.pods, p)
+        self.assertEqual((st, out["message"]), (403, 'pods "y" is forbidden: the string value of PreemptionPolicy '
+                         '(Never) must not be provided in pod spec; priority admission controller computed '
+                         'PreemptLowerPriority from the given PriorityClass name'))
+        self.assertEqual(self.get(self.pods + "/y")[0], 404)
+
+    def test_priority_class_validation(self):
+        st, out = self.pc("system-mine", 5)
+        self.assertEqual((st, out["reason"]), (422, "Invalid"))
+        self.assertIn("metadata.name: Forbidden: priority class names with 'system-' prefix are reserved for system "
+                      "use only. error: system-mine is not a known system priority class", out["message"])
+        st, out = self.pc("big-" + self.ns, 1000000001)
+        self.assertIn("value: Forbidden: maximum allowed value of a user defined priority is 1000000000",
+                      out["message"])
+        st, c = self.pc("imm-" + self.ns, 10)
+        c["value"] = 11
+        st, out = self.c.req("PUT", PCS + "/imm-" + self.ns, c)
+        self.assertEqual((st, out["reason"]), (422, "Invalid"))
+        self.assertIn("value: Forbidden: may not be changed in an update.", out["message"])
+
+
 if __name__ == "__main__":
     unittest.main()
