@@ -54,8 +54,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # when it runs as a script, so that there is one ApiError class. They use it at call time only.
 sys.modules.setdefault("kubedouble", sys.modules[__name__])
 import kyaml  # noqa: E402  (sibling module)
+import faultrules  # noqa: E402
 import podlifecycle  # noqa: E402
 import priority  # noqa: E402
+import watchcache  # noqa: E402
 
 MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's default request object limit
 
@@ -515,12 +517,12 @@ class Store:
         self.objects = {}  # (namespace, name) -> object (stored apiVersion may vary)
         self.history = collections.deque()  # (rv, type, obj, old_obj)
         self.window = window
-        self.floor = 0  # a watch from rv < floor is answered with 410 Expired
+        self.floor = 0  # a watch from rv < floor is answered with 410 Expired (see watchcache.py)
+        self.compacted = 0  # a continue token from rv < compacted is 410 Expired (etcd compaction)
 
     def record(self, rv, etype, obj, old):
         self.history.append((rv, etype, obj, old))
-        while len(self.history) > self.window:
-            self.floor = self.history.popleft()[0]
+        watchcache.trim(self)
 
 
 def _version_key(v):
@@ -612,6 +614,7 @@ class Registry:
             self.types[(rt.group, rt.version, rt.plural)] = rt
             if rt.store_key not in self.stores:
                 self.stores[rt.store_key] = Store(self.history_window)
+                self.stores[rt.store_key].floor = self.rv  # its watch cache starts with a list now
 
     def type_for(self, group, version, plural):
         return self.types.get((group, version, plural))
@@ -653,7 +656,7 @@ class Registry:
         with self.lock:
             for store in self.stores.values():
                 store.history.clear()
-                store.floor = self.rv
+                store.floor = store.compacted = self.rv
             self.cond.notify_all()
 
 
@@ -957,6 +960,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             result = self.route(path, params, user or {}, entry)
             if result is not None:
                 code, obj = result
+                if entry is not None and code < 400:
+                    entry["resourceVersion"] = ((obj or {}).get("metadata") or {}).get("resourceVersion", "") \
+                        or entry["resourceVersion"]
+                    self.apply_faults_at("committed", entry, entry["verb"], entry.get("resource"),
+                                         entry.get("subresource"))
                 if entry is not None:
                     entry["code"] = code
                     if not entry["resourceVersion"]:
@@ -1008,25 +1016,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
             f = reg.faults
             if f.delay_ms and path.startswith(f.delay_prefix):
                 delay = f.delay_ms
-            rule = None
-            for r in f.fail_rules:
-                if r["count"] > 0 and path.startswith(r.get("pathPrefix", "")) and \
-                        (not r.get("methods") or self.command in r["methods"]):
-                    r["count"] -= 1
-                    rule = dict(r)
-                    break
-            f.fail_rules = [r for r in f.fail_rules if r["count"] > 0]
+            rule = faultrules.take(f, "request", self.command, path)
         if delay:
             time.sleep(delay / 1000.0)
         if rule:
-            if rule["code"] == 429:
-                raise ApiError(429, "TooManyRequests", rule.get("message") or
-                               "Too many requests, please try again later.",
-                               retry_after=rule.get("retryAfter", 1))
-            code = rule["code"]
-            reason = {500: "InternalError", 503: "ServiceUnavailable", 504: "Timeout"}.get(code, "InternalError")
-            raise ApiError(code, reason, rule.get("message") or "Internal error occurred: injected fault",
-                           retry_after=rule.get("retryAfter"))
+            raise faultrules.error_for(rule)
+
+    def apply_faults_at(self, stage, entry, verb, resource, subresource):
+        """failNext rules that name verbs/resources ("resolved") or fire after a write ("committed")."""
+        reg = self.server.double.registry
+        with reg.lock:
+            rule = faultrules.take(reg.faults, stage, self.command, urllib.parse.urlsplit(self.path).path,
+                                   verb, resource, subresource)
+        if rule:
+            if entry is not None and stage == "committed":
+                entry["committed"] = True
+            raise faultrules.error_for(rule)
 
     # ---- /_double control endpoints ----
     def control(self, path, params):
@@ -1118,6 +1123,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if entry is not None:
             entry.update({"resource": qualified(rt), "namespace": ns or "", "name": name or "",
                           "subresource": sub or ""})
+        self.apply_faults_at("resolved", entry, faultrules.verb_of(
+            m, name, watch_path or params.get("watch") in ("true", "1")), qualified(rt), sub)
         if m in ("GET", "HEAD"):
             if name is not None and watch_path and sub is None:
                 sel = params.get("fieldSelector", "")
@@ -1233,6 +1240,7 @@ class Ops:
             return self.out(rt, obj)
 
     def list(self, rt, ns, params):
+        watchcache.check_list(self.reg, params, self.d.rv_wait_seconds)
         lsel = parse_label_selector(params.get("labelSelector", ""))
         fsel = parse_field_selector(params.get("fieldSelector", ""), rt)
         limit = params.get("limit")
@@ -1252,7 +1260,7 @@ class Ops:
                         raise ValueError("bad version")
                 except (ValueError, KeyError, TypeError, UnicodeDecodeError, base64.binascii.Error):
                     raise bad_request("continue key is not valid: illegal base64 data or bad token") from None
-                if tok_rv < store.floor:
+                if tok_rv < store.compacted:
                     raise ApiError(410, "Expired", "The provided continue parameter is too old to display a "
                                    "consistent list result. You can start a new list without the continue "
                                    "parameter, or use the continue token in this response to retrieve the "
@@ -1423,9 +1431,9 @@ class Ops:
                 meta["uid"] = str(uuid.uuid4())
                 meta["creationTimestamp"] = now_rfc3339()
                 return self.out(rt, obj)
-            if rt.plural == "customresourcedefinitions":
-                self.d.install_crd(obj)
             stored = self.reg._insert(rt, obj)
+            if rt.plural == "customresourcedefinitions":
+                self.d.install_crd(stored)  # after the insert: its watch cache starts at the CRD's version
             return self.out(rt, stored)
 
     def defaults_on_create(self, rt, obj):
@@ -1764,6 +1772,7 @@ class KubeDouble:
         self.port_file = port_file
         self.bookmark_interval = bookmark_interval
         self.default_watch_timeout = default_watch_timeout
+        self.rv_wait_seconds = 3.0  # how long a too-new resourceVersion is waited for (watchcache.py)
         self.mutating = [Webhook(s, True) if isinstance(s, str) else s for s in mutating]
         self.validating = [Webhook(s, False) if isinstance(s, str) else s for s in validating]
         self.verbose = verbose
@@ -1935,7 +1944,8 @@ class KubeDouble:
         if not isinstance(spec, dict):
             raise ValueError("fault spec must be a JSON object")
         known = {"watchDropAfterEvents", "watchDropAfterSeconds", "dropWatchesNow", "failNext", "delayMs",
-                 "delayPathPrefix", "compact", "historyWindow", "bookmarkIntervalSeconds", "reset"}
+                 "delayPathPrefix", "compact", "historyWindow", "bookmarkIntervalSeconds", "reset",
+                 "resourceVersionWaitSeconds"}
         unknown = set(spec) - known
         if unknown:
             raise ValueError("unknown keys %s" % sorted(unknown))
@@ -1954,16 +1964,7 @@ class KubeDouble:
             if rules is not None:
                 if isinstance(rules, dict):
                     rules = [rules]
-                for r in rules:
-                    code = int(r.get("code", 500))
-                    if code not in (429, 500, 502, 503, 504):
-                        raise ValueError("failNext code must be 429 or 5xx")
-                    f.fail_rules.append({"code": code, "count": int(r.get("count", 1)),
-                                         "pathPrefix": str(r.get("pathPrefix", "")),
-                                         "retryAfter": int(r["retryAfter"]) if "retryAfter" in r else
-                                         (1 if code == 429 else None),
-                                         "methods": [m.upper() for m in r.get("methods") or []],
-                                         "message": r.get("message", "")})
+                f.fail_rules.extend([faultrules.parse_rule(r) for r in rules])
             if "delayMs" in spec:
                 f.delay_ms = int(spec["delayMs"] or 0)
             if "delayPathPrefix" in spec:
@@ -1975,10 +1976,11 @@ class KubeDouble:
                 reg.history_window = w
                 for st in reg.stores.values():
                     st.window = w
-                    while len(st.history) > w:
-                        st.floor = st.history.popleft()[0]
+                    watchcache.trim(st)
             if "bookmarkIntervalSeconds" in spec:
                 self.bookmark_interval = float(spec["bookmarkIntervalSeconds"])
+            if "resourceVersionWaitSeconds" in spec:
+                self.rv_wait_seconds = max(0.0, float(spec["resourceVersionWaitSeconds"]))
             reg.cond.notify_all()
         if spec.get("compact"):
             reg.compact()
@@ -2017,8 +2019,7 @@ class KubeDouble:
                 last = reg.rv
             else:
                 last = int(rv_param)
-                if last < store.floor:
-                    expired = "too old resource version: %d (%d)" % (last, store.floor)
+                expired = watchcache.watch_start_error(reg, store, last, self.rv_wait_seconds)
             epoch = reg.faults.drop_epoch
             drop_events = reg.faults.watch_drop_after_events
             drop_secs = reg.faults.watch_drop_after_seconds
@@ -2047,8 +2048,7 @@ class KubeDouble:
 
         try:
             if expired:
-                emit("ERROR", {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                               "message": expired, "reason": "Expired", "code": 410})
+                emit("ERROR", expired)
                 h.wfile.write(b"0\r\n\r\n")
                 return
             for o in initial:
@@ -2073,7 +2073,7 @@ class KubeDouble:
                     if store is None:
                         break  # CRD deleted: kube closes the watch
                     if last < store.floor:
-                        expired = "too old resource version: %d (%d)" % (last, store.floor)
+                        expired = watchcache.too_old_status(last, store.floor)
                         events = []
                     else:
                         events = [e for e in store.history if e[0] > last]
@@ -2085,12 +2085,11 @@ class KubeDouble:
                         store = reg.stores.get(rt.store_key)
                         events = [e for e in store.history if e[0] > last] if store else []
                         if store is not None and last < store.floor:
-                            expired = "too old resource version: %d (%d)" % (last, store.floor)
+                            expired = watchcache.too_old_status(last, store.floor)
                             events = []
                     newest = reg.rv
                 if expired:
-                    emit("ERROR", {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                                   "message": expired, "reason": "Expired", "code": 410})
+                    emit("ERROR", expired)
                     break
                 for rv, etype, obj, old in events:
                     last = rv
