@@ -54,7 +54,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # when it runs as a script, so that there is one ApiError class. They use it at call time only.
 sys.modules.setdefault("kubedouble", sys.modules[__name__])
 import kyaml  # noqa: E402  (sibling module)
+import deletion  # noqa: E402
 import faultrules  # noqa: E402
+import garbagecollector  # noqa: E402
 import podlifecycle  # noqa: E402
 import priority  # noqa: E402
 import watchcache  # noqa: E402
@@ -517,12 +519,16 @@ class Store:
         self.objects = {}  # (namespace, name) -> object (stored apiVersion may vary)
         self.history = collections.deque()  # (rv, type, obj, old_obj)
         self.window = window
+        self.key = None  # its store_key
+        self.observers = ()  # fn(store_key, type, obj, old), called (lock held) on every change
         self.floor = 0  # a watch from rv < floor is answered with 410 Expired (see watchcache.py)
         self.compacted = 0  # a continue token from rv < compacted is 410 Expired (etcd compaction)
 
     def record(self, rv, etype, obj, old):
         self.history.append((rv, etype, obj, old))
         watchcache.trim(self)
+        for fn in self.observers:
+            fn(self.key, etype, obj, old)
 
 
 def _version_key(v):
@@ -574,12 +580,14 @@ class Faults:
         self.fail_rules = []  # dicts: code, count, pathPrefix, retryAfter, methods, message
         self.delay_ms = 0
         self.delay_prefix = ""
+        self.hold_pod_termination = False  # podTermination: "hold" (see podlifecycle.Kubelet)
 
     def describe(self):
         return {"watchDropAfterEvents": self.watch_drop_after_events,
                 "watchDropAfterSeconds": self.watch_drop_after_seconds,
                 "failNext": [dict(r) for r in self.fail_rules],
-                "delayMs": self.delay_ms, "delayPathPrefix": self.delay_prefix}
+                "delayMs": self.delay_ms, "delayPathPrefix": self.delay_prefix,
+                "podTermination": "hold" if self.hold_pod_termination else "run"}
 
 
 class Registry:
@@ -595,6 +603,7 @@ class Registry:
         self.faults = Faults()
         self.writes = []
         self.write_seq = 0
+        self.observers = []  # the double's controllers (gc.py, podlifecycle.Kubelet): see Store.record
         for rt in builtin_types():
             self.add_type(rt)
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
@@ -613,8 +622,9 @@ class Registry:
         with self.lock:
             self.types[(rt.group, rt.version, rt.plural)] = rt
             if rt.store_key not in self.stores:
-                self.stores[rt.store_key] = Store(self.history_window)
-                self.stores[rt.store_key].floor = self.rv  # its watch cache starts with a list now
+                store = self.stores[rt.store_key] = Store(self.history_window)
+                store.floor = self.rv  # its watch cache starts with a list now
+                store.key, store.observers = rt.store_key, self.observers
 
     def type_for(self, group, version, plural):
         return self.types.get((group, version, plural))
@@ -1063,6 +1073,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 with reg.lock:
                     reg.writes.clear()
                 return self.send_json(200, {"items": []})
+        if path.startswith("/_double/pods/"):
+            data = self.read_body()
+            return self.send_json(*podlifecycle.control(d, self.command, path, self.parse_body(data) if data else None))
         if path == "/_double/compact" and self.command == "POST":
             reg.compact()
             return self.send_json(200, {"resourceVersion": str(reg.rv)})
@@ -1151,7 +1164,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if name is None:
             if m == "DELETE":
                 entry["verb"] = "deletecollection"
-                return 200, ops.delete_collection(rt, ns, params, user, dry)
+                data = self.read_body()
+                opts = deletion.parse_options(params, self.parse_body(data) if data else None)
+                return 200, ops.delete_collection(rt, ns, params, user, opts["dryRun"], opts)
             raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
         if m == "PUT":
             entry["verb"] = "update"
@@ -1165,13 +1180,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if m == "DELETE":
             entry["verb"] = "delete"
             data = self.read_body()
-            opts = self.parse_body(data) if data else {}
-            code, obj = ops.delete(rt, ns, name, opts, user, dry)
-            entry["resourceVersion"] = obj["metadata"].get("resourceVersion", "")
-            if not rt.return_deleted:
-                obj = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                       "details": {"name": name, "group": rt.group, "kind": rt.plural,
-                                   "uid": obj["metadata"].get("uid", "")}}
+            opts = deletion.parse_options(params, self.parse_body(data) if data else None)
+            code, obj, stored = ops.delete(rt, ns, name, opts, user, opts["dryRun"])
+            entry["resourceVersion"] = stored["metadata"].get("resourceVersion", "")
             return code, obj
         raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
 
@@ -1421,8 +1432,10 @@ class Ops:
             self.check_ns(rt, ns)
             store = self.store(rt)
             if (ns or "", name) in store.objects:
-                raise ApiError(409, "AlreadyExists", '%s "%s" already exists' % (qualified(rt), name),
-                               name=name, group=rt.group, kind=rt.plural)
+                being_deleted = store.objects[(ns or "", name)]["metadata"].get("deletionTimestamp")
+                raise ApiError(409, "AlreadyExists", '%s%s "%s" already exists' % (
+                    "object is being deleted: " if being_deleted else "", qualified(rt), name),
+                    name=name, group=rt.group, kind=rt.plural)
             if rt.plural == "customresourcedefinitions":
                 self.d.check_crd_conflict(obj)
             meta = obj["metadata"]
@@ -1521,7 +1534,7 @@ class Ops:
         store = self.store(rt)
         self.reg.rv += 1
         new["metadata"]["resourceVersion"] = str(self.reg.rv)
-        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+        if deletion.should_delete_during_update(new, old):
             del store.objects[(ns or "", name)]
             store.record(self.reg.rv, "DELETED", copy.deepcopy(new), copy.deepcopy(old))
             if rt.plural == "customresourcedefinitions":
@@ -1556,7 +1569,8 @@ class Ops:
 
     def keep_system_meta(self, old, new):
         om, nm = old["metadata"], new["metadata"]
-        for k in ("uid", "creationTimestamp", "generation", "deletionTimestamp", "namespace"):
+        for k in ("uid", "creationTimestamp", "generation", "deletionTimestamp", "deletionGracePeriodSeconds",
+                  "namespace"):
             if k in om:
                 nm[k] = om[k]
             else:
@@ -1620,64 +1634,21 @@ class Ops:
         return self.update_loop(rt, ns, name, sub, compute, client_rv, user, dry)
 
     def delete(self, rt, ns, name, opts, user, dry):
-        pre = (opts or {}).get("preconditions") or {}
-        for _attempt in range(8):
-            with self.reg.lock:
-                cur = self.store(rt).objects.get((ns or "", name))
-                if cur is None:
-                    raise not_found(rt, name)
-                if pre.get("resourceVersion") and pre["resourceVersion"] != cur["metadata"]["resourceVersion"]:
-                    raise conflict(rt, name, "the ResourceVersion in the precondition (%s) does not match "
-                                   "the ResourceVersion in record (%s). The object might have been modified"
-                                   % (pre["resourceVersion"], cur["metadata"]["resourceVersion"]))
-                if pre.get("uid") and pre["uid"] != cur["metadata"]["uid"]:
-                    raise conflict(rt, name, "the UID in the precondition (%s) does not match the UID in "
-                                   "record (%s). The object might have been modified"
-                                   % (pre["uid"], cur["metadata"]["uid"]))
-                old = self.out(rt, cur)
-            self.admit(rt, None, "DELETE", None, old, user, dry, ns, name)
-            with self.reg.lock:
-                store = self.store(rt)
-                cur = store.objects.get((ns or "", name))
-                if cur is None:
-                    raise not_found(rt, name)
-                if cur["metadata"]["resourceVersion"] != old["metadata"]["resourceVersion"]:
-                    continue
-                if dry:
-                    return 200, old
-                if cur["metadata"].get("finalizers"):
-                    if cur["metadata"].get("deletionTimestamp"):
-                        return 200, old
-                    new = copy.deepcopy(cur)
-                    new["metadata"]["deletionTimestamp"] = now_rfc3339()
-                    new["metadata"]["deletionGracePeriodSeconds"] = 0
-                    return 200, self.commit_update(rt, ns, name, new, cur)
-                self.reg.rv += 1
-                gone = copy.deepcopy(cur)
-                gone["metadata"]["resourceVersion"] = str(self.reg.rv)
-                del store.objects[(ns or "", name)]
-                store.record(self.reg.rv, "DELETED", copy.deepcopy(gone), copy.deepcopy(cur))
-                if rt.plural == "customresourcedefinitions":
-                    self.d.uninstall_crd(gone)
-                if rt.plural == "namespaces":
-                    self.d.purge_namespace(name)
-                self.reg.cond.notify_all()
-                return 200, self.out(rt, gone)
-        raise ApiError(409, "Conflict", "too many concurrent updates")
+        """Returns (code, answer, object as last stored); see deletion.py. opts: parse_options()."""
+        return deletion.delete(self, rt, ns, name, opts, user, dry)
 
-    def delete_collection(self, rt, ns, params, user, dry):
+    def delete_collection(self, rt, ns, params, user, dry, opts=None):
+        """Delete what the selectors list, each with the same options; answers that list."""
+        opts = opts or deletion.parse_options({}, None)
         lst = self.list(rt, ns, {"labelSelector": params.get("labelSelector", ""),
                                  "fieldSelector": params.get("fieldSelector", "")})
-        gone = []
         for item in lst["items"]:
             try:
-                _code, o = self.delete(rt, item["metadata"].get("namespace"), item["metadata"]["name"], {}, user, dry)
-                gone.append(o)
+                self.delete(rt, item["metadata"].get("namespace"), item["metadata"]["name"], opts, user, dry)
             except ApiError as e:
                 if e.code != 404:
                     raise
-        return {"kind": rt.kind + "List", "apiVersion": rt.api_version,
-                "metadata": {"resourceVersion": str(self.reg.rv)}, "items": gone}
+        return lst
 
     def bind(self, rt, ns, name, body, user, dry=False):
         return podlifecycle.bind(self, rt, ns, name, body, dry)
@@ -1777,6 +1748,9 @@ class KubeDouble:
         self.validating = [Webhook(s, False) if isinstance(s, str) else s for s in validating]
         self.verbose = verbose
         self.webhook_calls = []
+        self.kubelet = podlifecycle.Kubelet(self)
+        self.gc = garbagecollector.GarbageCollector(self)
+        self.registry.observers.extend([self.kubelet.observe, self.gc.observe])
         self.active_watches = 0
         self.server = None
         self.thread = None
@@ -1838,9 +1812,13 @@ class KubeDouble:
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
                                        daemon=True, name="kubedouble")
         self.thread.start()
+        self.gc.start()
+        self.kubelet.start()
         return self
 
     def stop(self):
+        self.kubelet.stop()
+        self.gc.stop()
         if self.server:
             self.server.shutdown()
             self.server.server_close()
@@ -1945,7 +1923,7 @@ class KubeDouble:
             raise ValueError("fault spec must be a JSON object")
         known = {"watchDropAfterEvents", "watchDropAfterSeconds", "dropWatchesNow", "failNext", "delayMs",
                  "delayPathPrefix", "compact", "historyWindow", "bookmarkIntervalSeconds", "reset",
-                 "resourceVersionWaitSeconds"}
+                 "resourceVersionWaitSeconds", "podTermination"}
         unknown = set(spec) - known
         if unknown:
             raise ValueError("unknown keys %s" % sorted(unknown))
@@ -1979,6 +1957,11 @@ class KubeDouble:
                     watchcache.trim(st)
             if "bookmarkIntervalSeconds" in spec:
                 self.bookmark_interval = float(spec["bookmarkIntervalSeconds"])
+            if "podTermination" in spec:
+                if spec["podTermination"] not in ("hold", "run"):
+                    raise ValueError('podTermination must be "hold" or "run"')
+                f.hold_pod_termination = spec["podTermination"] == "hold"
+                self.kubelet.wake.set()
             if "resourceVersionWaitSeconds" in spec:
                 self.rv_wait_seconds = max(0.0, float(spec["resourceVersionWaitSeconds"]))
             reg.cond.notify_all()

@@ -2,33 +2,17 @@
 and of where a watch or list may start (watchcache.py).
 
 Run: cd tests/apiserver && python3 -m unittest -v test_faults
-It starts its own double with test_kubedouble's fixture and reuses its helpers."""
+It shares test_lifecycle's module fixture (its own double)."""
 
 import threading
 import unittest
 
 import test_kubedouble as base
-from test_kubedouble import Client, Watch, new_ns, pod
+from test_kubedouble import Watch, pod
+from test_lifecycle import Base, setUpModule, tearDownModule  # noqa: F401  (the module fixture)
 
 
-def setUpModule():
-    base.setUpModule()
-
-
-def tearDownModule():
-    base.tearDownModule()
-
-
-class Base(unittest.TestCase):
-    def setUp(self):
-        self.c = Client()
-        self.ns = new_ns(self.c)
-        self.pods = "/api/v1/namespaces/%s/pods" % self.ns
-
-    def tearDown(self):
-        self.c.req("DELETE", "/_double/faults")
-        self.c.close()
-
+class FaultBase(Base):
     def faults(self, spec):
         st, out = self.c.req("POST", "/_double/faults", spec)
         self.assertEqual(st, 200, out)
@@ -42,7 +26,7 @@ class Base(unittest.TestCase):
         return items[-1]["seq"] if items else 0
 
 
-class TestFailRules(Base):
+class TestFailRules(FaultBase):
     def test_commit_then_504(self):
         leases = "/apis/coordination.k8s.io/v1/namespaces/%s/leases" % self.ns
         self.faults({"failNext": {"afterCommit": True, "verbs": ["create"], "resource": "leases.coordination.k8s.io"}})
@@ -93,7 +77,7 @@ class TestFailRules(Base):
             self.assertEqual((st, out["reason"]), (400, "BadRequest"), bad)
 
 
-class TestWatchCache(Base):
+class TestWatchCache(FaultBase):
     def patch_n(self, name, n):
         for i in range(n):
             self.c.req("PATCH", "%s/%s" % (self.pods, name), {"metadata": {"labels": {"i": str(i)}}},

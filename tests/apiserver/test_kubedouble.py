@@ -641,6 +641,8 @@ class TestWatch(unittest.TestCase):
                        ctype="application/merge-patch+json")
             self.assertEqual(w.next()["type"], "MODIFIED")
             self.c.req("DELETE", self.base + "/a")
+            ev = w.next()  # a pod is deleted gracefully: even with no node, deletionTimestamp is written first
+            self.assertEqual((ev["type"], ev["object"]["metadata"]["deletionGracePeriodSeconds"]), ("MODIFIED", 0))
             ev = w.next()
             self.assertEqual((ev["type"], ev["object"]["metadata"]["name"]), ("DELETED", "a"))
         finally:

@@ -202,5 +202,273 @@ class TestPriorityAdmission(Base):
         self.assertIn("value: Forbidden: may not be changed in an update.", out["message"])
 
 
+LEASES = "/apis/coordination.k8s.io/v1/namespaces/%s/leases"
+
+
+def lease(name, owners=(), finalizers=None):
+    meta = {"name": name}
+    if owners:
+        meta["ownerReferences"] = list(owners)
+    if finalizers:
+        meta["finalizers"] = finalizers
+    return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": meta, "spec": {}}
+
+
+def owner_ref(obj, block=None, **over):
+    ref = {"apiVersion": obj["apiVersion"], "kind": obj["kind"], "name": obj["metadata"]["name"],
+           "uid": obj["metadata"]["uid"]}
+    if block is not None:
+        ref["blockOwnerDeletion"] = block
+    ref.update(over)
+    return ref
+
+
+class LeaseBase(Base):
+    """Leases make plain owners and dependents (no webhooks, no schema)."""
+
+    def setUp(self):
+        super().setUp()
+        self.leases = LEASES % self.ns
+
+    def mk(self, name, **kw):
+        st, out = self.c.req("POST", self.leases, lease(name, **kw))
+        self.assertEqual(st, 201, out)
+        return out
+
+
+class TestDeletion(LeaseBase):
+    def test_options_are_validated(self):
+        self.mk("v")
+        st, out = self.c.req("DELETE", self.leases + "/v", {"propagationPolicy": "Sideways"})
+        self.assertEqual((st, out["reason"]), (422, "Invalid"))
+        self.assertEqual(out["message"], 'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported '
+                         'value: "Sideways": supported values: "Foreground", "Background", "Orphan", "nil"')
+        st, out = self.c.req("DELETE", self.leases + "/v?propagationPolicy=Orphan&orphanDependents=true")
+        self.assertEqual((st, out["reason"]), (422, "Invalid"))
+        self.assertIn("orphanDependents and deletionPropagation cannot be both set", out["message"])
+        self.assertEqual(self.c.req("DELETE", self.leases + "/v?gracePeriodSeconds=x")[0], 400)
+        self.assertEqual(self.get(self.leases + "/v")[0], 200)
+
+    def test_preconditions(self):
+        v = self.mk("p")
+        st, out = self.c.req("DELETE", self.leases + "/p", {"preconditions": {"uid": "not-it"}})
+        self.assertEqual((st, out["reason"]), (409, "Conflict"))
+        self.assertEqual(out["message"], 'Operation cannot be fulfilled on Lease.coordination.k8s.io "p": the UID in '
+                         'the precondition (not-it) does not match the UID in record (%s). The object might have been '
+                         'deleted and then recreated' % v["metadata"]["uid"])
+        st, out = self.c.req("DELETE", self.leases + "/p", {"preconditions": {"resourceVersion": "1"}})
+        self.assertEqual(out["message"], 'Operation cannot be fulfilled on Lease.coordination.k8s.io "p": the '
+                         'ResourceVersion in the precondition (1) does not match the ResourceVersion in record (%s). '
+                         'The object might have been modified' % v["metadata"]["resourceVersion"])
+        st, out = self.c.req("DELETE", self.leases + "/p", {"preconditions": {
+            "uid": v["metadata"]["uid"], "resourceVersion": v["metadata"]["resourceVersion"]}})
+        self.assertEqual((st, out["kind"], out["status"], out["details"]["uid"]),
+                         (200, "Status", "Success", v["metadata"]["uid"]))
+
+    def test_finalizers_keep_the_object_and_it_is_answered(self):
+        v = self.mk("f", finalizers=["example.com/keep"])
+        st, out = self.c.req("DELETE", self.leases + "/f")
+        # not deleted at once: the answer is the object itself, even for a kind that answers a Status
+        self.assertEqual((st, out["kind"], out["metadata"]["deletionGracePeriodSeconds"]), (200, "Lease", 0))
+        self.assertTrue(out["metadata"]["deletionTimestamp"])
+        self.assertEqual(out["metadata"]["generation"], v["metadata"]["generation"] + 1)
+        st, again = self.c.req("DELETE", self.leases + "/f")
+        self.assertEqual((st, again["metadata"]["resourceVersion"]), (200, out["metadata"]["resourceVersion"]))
+        st, dup = self.c.req("POST", self.leases, lease("f"))
+        self.assertEqual((st, dup["reason"], dup["message"]), (409, "AlreadyExists", 'object is being deleted: '
+                         'leases.coordination.k8s.io "f" already exists'))
+        st, upd = self.c.req("PATCH", self.leases + "/f", {"metadata": {"labels": {"x": "y"}}},
+                             ctype="application/merge-patch+json")
+        self.assertEqual((st, upd["metadata"]["deletionTimestamp"]), (200, out["metadata"]["deletionTimestamp"]))
+        st, _ = self.c.req("PATCH", self.leases + "/f", {"metadata": {"finalizers": None}},
+                           ctype="application/merge-patch+json")
+        self.assertEqual((st, self.get(self.leases + "/f")[0]), (200, 404))
+
+    def test_dry_run_deletes_nothing(self):
+        self.mk("d")
+        st, out = self.c.req("DELETE", self.leases + "/d?dryRun=All")
+        self.assertEqual((st, out["status"]), (200, "Success"))
+        st, out = self.c.req("DELETE", self.leases + "/d", {"dryRun": ["All"], "propagationPolicy": "Foreground"})
+        self.assertEqual((st, out["metadata"]["finalizers"]), (200, ["foregroundDeletion"]))
+        got = self.get(self.leases + "/d")[1]
+        self.assertNotIn("deletionTimestamp", got["metadata"])
+
+
+class TestGracefulPodDeletion(Base):
+    def bound(self, name, node="n1", **spec):
+        self.create_pod(name, **spec)
+        st, out = self.c.req("POST", "%s/%s/binding" % (self.pods, name), binding(name, node))
+        self.assertEqual(st, 201, out)
+        return self.get(self.pods + "/" + name)[1]
+
+    def test_a_bound_pod_terminates_until_the_kubelet_removes_it(self):
+        self.c.req("POST", "/_double/faults", {"podTermination": "hold"})
+        p = self.bound("t")
+        w = Watch(self.pods + "?watch=1&resourceVersion=" + p["metadata"]["resourceVersion"])
+        try:
+            st, out = self.c.req("DELETE", self.pods + "/t")
+            self.assertEqual((st, out["kind"], out["metadata"]["deletionGracePeriodSeconds"]), (200, "Pod", 30))
+            self.assertEqual(out["metadata"]["generation"], p["metadata"]["generation"] + 1)
+            ev = w.next()
+            self.assertEqual((ev["type"], ev["object"]["metadata"]["deletionTimestamp"]),
+                             ("MODIFIED", out["metadata"]["deletionTimestamp"]))
+            self.assertEqual(self.get(self.pods + "/t")[0], 200)  # Terminating: still there
+            st, again = self.c.req("DELETE", self.pods + "/t", {"gracePeriodSeconds": 60})  # longer: ignored
+            self.assertEqual((st, again["metadata"]["resourceVersion"]), (200, out["metadata"]["resourceVersion"]))
+            st, _ = self.c.req("PATCH", self.pods + "/t/status", {"status": {"phase": "Running"}},
+                               ctype="application/merge-patch+json")
+            self.assertEqual((st, self.get(self.pods + "/t")[0]), (200, 200))  # a status write does not delete it
+            self.assertEqual(w.next()["type"], "MODIFIED")
+            seq = self.c.req("GET", "/_double/writes")[1]["items"][-1]["seq"]
+            st, out = self.c.req("POST", "/_double/pods/finish-termination", {"namespace": self.ns})
+            self.assertEqual((st, out["finished"]), (200, ["%s/t" % self.ns]))
+            ev = w.next()
+            self.assertEqual((ev["type"], ev["object"]["metadata"]["deletionGracePeriodSeconds"]), ("MODIFIED", 0))
+            self.assertEqual(w.next()["type"], "DELETED")
+            self.assertEqual(self.get(self.pods + "/t")[0], 404)
+            log = self.c.req("GET", "/_double/writes?since=%d" % seq)[1]["items"]
+            self.assertEqual([(x["user"], x["verb"], x["code"]) for x in log], [("system:node:n1", "delete", 200)])
+        finally:
+            w.close()
+
+    def test_grace_period_then_removed(self):
+        self.bound("g", terminationGracePeriodSeconds=1)
+        t0 = time.monotonic()
+        st, out = self.c.req("DELETE", self.pods + "/g")
+        self.assertEqual(out["metadata"]["deletionGracePeriodSeconds"], 1)  # from the pod's spec
+        self.assertTrue(wait_for(lambda: self.get(self.pods + "/g")[0] == 404, timeout=5))
+        self.assertGreaterEqual(time.monotonic() - t0, 0.9)
+        self.bound("h")
+        st, out = self.c.req("DELETE", self.pods + "/h?gracePeriodSeconds=1")  # the request's, from the query
+        self.assertEqual(out["metadata"]["deletionGracePeriodSeconds"], 1)
+        self.assertTrue(wait_for(lambda: self.get(self.pods + "/h")[0] == 404, timeout=5))
+
+    def test_hold_then_release(self):
+        self.c.req("POST", "/_double/faults", {"podTermination": "hold"})
+        self.bound("k", terminationGracePeriodSeconds=1)
+        self.c.req("DELETE", self.pods + "/k")
+        time.sleep(1.3)
+        self.assertEqual(self.get(self.pods + "/k")[0], 200)
+        self.assertEqual(self.c.req("GET", "/_double/faults")[1]["podTermination"], "hold")
+        self.c.req("POST", "/_double/faults", {"podTermination": "run"})
+        self.assertTrue(wait_for(lambda: self.get(self.pods + "/k")[0] == 404))
+
+    def test_immediate_cases(self):
+        self.c.req("POST", "/_double/faults", {"podTermination": "hold"})
+        self.create_pod("u")  # on no node: at once
+        self.assertEqual(self.c.req("DELETE", self.pods + "/u")[0], 200)
+        self.assertEqual(self.get(self.pods + "/u")[0], 404)
+        self.bound("z")  # a second DELETE with gracePeriodSeconds 0 (a force delete): at once
+        self.c.req("DELETE", self.pods + "/z")
+        st, out = self.c.req("DELETE", self.pods + "/z", {"gracePeriodSeconds": 0})
+        self.assertEqual((st, out["metadata"]["deletionGracePeriodSeconds"]), (200, 0))
+        self.assertEqual(self.get(self.pods + "/z")[0], 404)
+        self.bound("s")  # already Succeeded: at once
+        self.c.req("PATCH", self.pods + "/s/status", {"status": {"phase": "Succeeded"}},
+                   ctype="application/merge-patch+json")
+        self.c.req("DELETE", self.pods + "/s")
+        self.assertEqual(self.get(self.pods + "/s")[0], 404)
+        self.bound("b")
+        self.c.req("DELETE", self.pods + "/b")
+        st, out = self.c.req("POST", self.pods + "/b/binding", binding("b", "n2"))
+        self.assertEqual(st, 409)  # already bound (and being deleted)
+
+
+class TestGarbageCollection(LeaseBase):
+    def gone(self, path, timeout=3.0):
+        return wait_for(lambda: self.get(path)[0] == 404, timeout)
+
+    def test_background_is_the_default(self):
+        o = self.mk("o")
+        self.mk("d1", owners=[owner_ref(o)])
+        p = pod("p1")
+        p["metadata"]["ownerReferences"] = [owner_ref(o, block=True)]
+        self.assertEqual(self.c.req("POST", self.pods, p)[0], 201)
+        self.mk("kept", finalizers=["example.com/keep"], owners=[owner_ref(o)])
+        seq = self.c.req("GET", "/_double/writes")[1]["items"][-1]["seq"]
+        t0 = time.monotonic()
+        st, out = self.c.req("DELETE", self.leases + "/o")
+        self.assertEqual((st, out["kind"]), (200, "Status"))
+        self.assertEqual(self.get(self.leases + "/o")[0], 404)  # the owner goes at once
+        self.assertTrue(self.gone(self.leases + "/d1"))
+        self.assertTrue(self.gone(self.pods + "/p1"))
+        self.assertLess(time.monotonic() - t0, 1.0)
+        kept = wait_for(lambda: self.get(self.leases + "/kept")[1]["metadata"].get("deletionTimestamp"))
+        self.assertTrue(kept)  # a dependent's own finalizers are respected
+        log = [x for x in self.c.req("GET", "/_double/writes?since=%d" % seq)[1]["items"] if x["verb"] == "delete"]
+        gc_user = "system:serviceaccount:kube-system:generic-garbage-collector"
+        self.assertEqual(sorted((x["name"], x["user"]) for x in log if x["user"] == gc_user),
+                         [("d1", gc_user), ("kept", gc_user), ("p1", gc_user)])
+
+    def test_dangling_references_are_collected_or_removed(self):
+        o = self.mk("owner")
+        self.mk("ghost", owners=[owner_ref(o, uid="11111111-2222-3333-4444-555555555555")])  # wrong uid
+        self.mk("orphaned", owners=[{"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "name": "never",
+                                     "uid": "66666666-2222-3333-4444-555555555555"}])
+        self.mk("mixed", owners=[owner_ref(o), {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                                               "name": "never", "uid": "77777777-2222-3333-4444-555555555555"}])
+        self.mk("unknown", owners=[{"apiVersion": "example.com/v1", "kind": "Nope", "name": "n",
+                                    "uid": "88888888-2222-3333-4444-555555555555"}])
+        self.assertTrue(self.gone(self.leases + "/ghost"))
+        self.assertTrue(self.gone(self.leases + "/orphaned"))
+        refs = wait_for(lambda: len(self.get(self.leases + "/mixed")[1]["metadata"]["ownerReferences"]) == 1)
+        self.assertTrue(refs)
+        self.assertEqual(self.get(self.leases + "/mixed")[1]["metadata"]["ownerReferences"], [owner_ref(o)])
+        time.sleep(0.2)
+        self.assertEqual(self.get(self.leases + "/unknown")[0], 200)  # an unresolvable kind: left alone
+
+    def test_foreground_waits_for_blocking_dependents(self):
+        self.c.req("POST", "/_double/faults", {"podTermination": "hold"})
+        o = self.mk("fo")
+        self.mk("blocking", finalizers=["example.com/keep"], owners=[owner_ref(o, block=True)])
+        self.mk("loose", owners=[owner_ref(o, block=False)])
+        p = pod("worker")
+        p["metadata"]["ownerReferences"] = [owner_ref(o, block=True)]
+        self.c.req("POST", self.pods, p)
+        self.c.req("POST", self.pods + "/worker/binding", binding("worker", "n1"))
+        st, out = self.c.req("DELETE", self.leases + "/fo", {"propagationPolicy": "Foreground"})
+        self.assertEqual((st, out["kind"], out["metadata"]["finalizers"]), (200, "Lease", ["foregroundDeletion"]))
+        self.assertTrue(out["metadata"]["deletionTimestamp"])
+        self.assertTrue(self.gone(self.leases + "/loose"))  # every dependent is deleted ...
+        self.assertTrue(wait_for(lambda: self.get(self.leases + "/blocking")[1]["metadata"].get("deletionTimestamp")))
+        self.assertTrue(wait_for(lambda: self.get(self.pods + "/worker")[1]["metadata"].get("deletionTimestamp")))
+        time.sleep(0.2)
+        self.assertEqual(self.get(self.leases + "/fo")[0], 200)  # ... and the owner waits for the blocking ones
+        self.c.req("PATCH", self.leases + "/blocking", {"metadata": {"finalizers": None}},
+                   ctype="application/merge-patch+json")
+        self.assertTrue(self.gone(self.leases + "/blocking"))
+        time.sleep(0.2)
+        self.assertEqual(self.get(self.leases + "/fo")[0], 200)  # the Terminating pod still blocks
+        self.c.req("POST", "/_double/pods/finish-termination", {"namespace": self.ns, "name": "worker"})
+        self.assertTrue(self.gone(self.leases + "/fo"))
+
+    def test_orphan_removes_the_references(self):
+        o = self.mk("oo")
+        d = self.mk("child", owners=[owner_ref(o, block=True)])
+        st, out = self.c.req("DELETE", self.leases + "/oo?propagationPolicy=Orphan")
+        self.assertEqual((st, out["metadata"]["finalizers"]), (200, ["orphan"]))
+        self.assertTrue(self.gone(self.leases + "/oo"))
+        child = self.get(self.leases + "/child")[1]
+        self.assertNotIn("ownerReferences", child["metadata"])
+        self.assertEqual(child["metadata"]["uid"], d["metadata"]["uid"])
+
+    def test_custom_resources_and_namespace_scope(self):
+        rc = dict(base.RC, metadata={"name": "rc"})
+        st, owner = self.c.req("POST", "/apis/ray.io/v1/namespaces/%s/rayclusters" % self.ns, rc)
+        self.assertEqual(st, 201, owner)
+        other = new_ns(self.c)
+        wl = {"metadata": {"name": "wl", "ownerReferences": [owner_ref(owner, block=True, controller=True)]},
+              "spec": {"podSets": [{"name": "head", "count": 1, "template": {"spec": {"containers": [
+                  {"name": "c", "image": "x"}]}}}]}}
+        path = "/apis/kueue.x-k8s.io/v1beta2/namespaces/%s/workloads"
+        self.assertEqual(self.c.req("POST", path % self.ns, wl)[0], 201)
+        self.assertEqual(self.c.req("POST", path % other, wl)[0], 201)  # its owner is not in that namespace
+        self.assertTrue(self.gone(path % other + "/wl"))
+        time.sleep(0.1)
+        self.assertEqual(self.get(path % self.ns + "/wl")[0], 200)
+        self.c.req("DELETE", "/apis/ray.io/v1/namespaces/%s/rayclusters/rc" % self.ns)
+        self.assertTrue(self.gone(path % self.ns + "/wl"))
+
+
 if __name__ == "__main__":
     unittest.main()
