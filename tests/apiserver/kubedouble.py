@@ -58,6 +58,7 @@ import deletion  # noqa: E402
 import faultrules  # noqa: E402
 import garbagecollector  # noqa: E402
 import podlifecycle  # noqa: E402
+import preconditions  # noqa: E402
 import priority  # noqa: E402
 import watchcache  # noqa: E402
 
@@ -1503,6 +1504,8 @@ class Ops:
                 raise bad_request('the name of the object (%s) does not match the name on the URL (%s)'
                                   % (newmeta.get("name"), name))
             newmeta["name"] = name
+            if newmeta.get("uid") not in (None, "", old["metadata"].get("uid")):
+                raise invalid(rt, name, [("metadata.uid", 'Invalid value: "%s": field is immutable' % newmeta["uid"])])
             new = self.prepare(rt, new, name, ns, check=False)
             new = self.keep_system_meta(old, new)
             if json.dumps(new, sort_keys=True) == json.dumps(old, sort_keys=True):
@@ -1600,7 +1603,13 @@ class Ops:
         if rt.namespaced:
             with self.reg.lock:
                 self.check_ns(rt, ns)
-        return self.update_loop(rt, ns, name, sub, lambda old: copy.deepcopy(body), client_rv, user, dry)
+        client_uid = meta.get("uid") or None
+
+        def compute(old):
+            if client_uid:  # the body's uid is a precondition (rest.DefaultUpdatedObjectInfo)
+                preconditions.check_storage(rt, ns, name, old, uid=client_uid)
+            return copy.deepcopy(body)
+        return self.update_loop(rt, ns, name, sub, compute, client_rv, user, dry)
 
     def patch(self, rt, ns, name, sub, ctype, body, user, dry):
         if ctype == "application/json-patch+json":

@@ -470,5 +470,62 @@ class TestGarbageCollection(LeaseBase):
         self.assertTrue(self.gone(path % self.ns + "/wl"))
 
 
+class TestUpdatePreconditionsAndStatus(Base):
+    """What the admitter relies on when it writes a Workload's status."""
+
+    def setUp(self):
+        super().setUp()
+        self.wl = "/apis/kueue.x-k8s.io/v1beta2/namespaces/%s/workloads" % self.ns
+        st, self.obj = self.c.req("POST", self.wl, {"metadata": {"name": "w"}, "spec": {"podSets": [
+            {"name": "main", "count": 1, "template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}}]}})
+        self.assertEqual(st, 201, self.obj)
+
+    def test_uid_in_the_body_is_a_precondition(self):
+        stale = dict(self.obj, metadata=dict(self.obj["metadata"]))
+        self.c.req("DELETE", self.wl + "/w")
+        st, again = self.c.req("POST", self.wl, {"metadata": {"name": "w"}, "spec": self.obj["spec"]})
+        stale["metadata"]["resourceVersion"] = again["metadata"]["resourceVersion"]  # only the uid is stale
+        for path in (self.wl + "/w", self.wl + "/w/status"):
+            st, out = self.c.req("PUT", path, stale)
+            self.assertEqual((st, out["reason"]), (409, "Conflict"), path)
+            self.assertEqual(out["message"], 'Operation cannot be fulfilled on workloads.kueue.x-k8s.io "w": '
+                             'StorageError: invalid object, Code: 4, Key: /registry/kueue.x-k8s.io/workloads/%s/w, '
+                             'ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: %s, '
+                             'UID in object meta: %s' % (self.ns, self.obj["metadata"]["uid"], again["metadata"]["uid"]))
+        st, out = self.c.req("PATCH", self.wl + "/w", {"metadata": {"uid": self.obj["metadata"]["uid"]}},
+                             ctype="application/merge-patch+json")
+        self.assertEqual((st, out["reason"]), (422, "Invalid"))
+        self.assertIn('metadata.uid: Invalid value: "%s": field is immutable' % self.obj["metadata"]["uid"],
+                      out["message"])
+
+    def test_status_writes(self):
+        cur = self.obj
+        body = dict(cur, metadata=dict(cur["metadata"], labels={"ignored": "yes"}),
+                    status={"conditions": [{"type": "QuotaReserved", "status": "False", "reason": "Pending",
+                                            "message": "m", "lastTransitionTime": "2024-01-01T00:00:00Z"}]})
+        body["spec"] = dict(cur["spec"], priority=5)
+        st, out = self.c.req("PUT", self.wl + "/w/status", body)
+        self.assertEqual(st, 200, out)
+        self.assertEqual(out["status"]["conditions"][0]["reason"], "Pending")
+        self.assertNotIn("labels", out["metadata"])  # only status changes through /status
+        self.assertNotIn("priority", out["spec"])
+        self.assertEqual(out["metadata"]["generation"], cur["metadata"]["generation"])
+        st, stale = self.c.req("PUT", self.wl + "/w/status", body)  # the old resourceVersion again
+        self.assertEqual((st, stale["reason"]), (409, "Conflict"))
+        self.assertEqual(stale["message"], 'Operation cannot be fulfilled on workloads.kueue.x-k8s.io "w": the object '
+                         'has been modified; please apply your changes to the latest version and try again')
+        patch = {"metadata": {"resourceVersion": cur["metadata"]["resourceVersion"]}, "status": {}}
+        st, _ = self.c.req("PATCH", self.wl + "/w/status", patch, ctype="application/merge-patch+json")
+        self.assertEqual(st, 409)
+        nov = dict(out, metadata={k: v for k, v in out["metadata"].items() if k != "resourceVersion"})
+        st, err = self.c.req("PUT", self.wl + "/w/status", nov)
+        self.assertEqual((st, err["reason"]), (422, "Invalid"))  # custom resources need a resourceVersion
+        st, err = self.c.req("PATCH", self.wl + "/nope/status", {"status": {}}, ctype="application/merge-patch+json")
+        self.assertEqual((st, err["message"]), (404, 'workloads.kueue.x-k8s.io "nope" not found'))
+        st, out = self.c.req("PATCH", self.wl + "/w", {"status": {"conditions": []}, "metadata": {"labels": {"a": "b"}}},
+                             ctype="application/merge-patch+json")
+        self.assertEqual((st, out["status"]["conditions"][0]["reason"]), (200, "Pending"))  # main resource: status kept
+
+
 if __name__ == "__main__":
     unittest.main()
