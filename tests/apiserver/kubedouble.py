@@ -1055,6 +1055,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if self.command == "DELETE":
                 with reg.lock:
                     reg.faults.reset()
+                    d.kubelet.wake.set()  # held Terminating pods may be overdue
                     return self.send_json(200, reg.faults.describe())
             if self.command == "POST":
                 spec = self.parse_body(self.read_body())
@@ -1970,10 +1971,10 @@ class KubeDouble:
                 if spec["podTermination"] not in ("hold", "run"):
                     raise ValueError('podTermination must be "hold" or "run"')
                 f.hold_pod_termination = spec["podTermination"] == "hold"
-                self.kubelet.wake.set()
             if "resourceVersionWaitSeconds" in spec:
                 self.rv_wait_seconds = max(0.0, float(spec["resourceVersionWaitSeconds"]))
             reg.cond.notify_all()
+            self.kubelet.wake.set()  # "podTermination" or "reset" may have released held pods
         if spec.get("compact"):
             reg.compact()
 
