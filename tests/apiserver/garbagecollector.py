@@ -32,6 +32,38 @@ IGNORED = ("/events", "events.k8s.io/events")
 CRDS = "apiextensions.k8s.io/customresourcedefinitions"
 
 
+def meta_causes(meta):
+    """ValidateOwnerReferences and ValidateFinalizers (422 causes), so that what the collector
+    reads is what a cluster would have accepted. Wrong JSON types are 400, as when decoding."""
+    causes = []
+    refs, fins = meta.get("ownerReferences"), meta.get("finalizers")
+    if refs is not None and (not isinstance(refs, list) or not all(isinstance(r, dict) for r in refs)):
+        raise kd.bad_request("json: cannot unmarshal metadata.ownerReferences: must be a list of objects")
+    if fins is not None and (not isinstance(fins, list) or not all(isinstance(f, str) for f in fins)):
+        raise kd.bad_request("json: cannot unmarshal metadata.finalizers: must be a list of strings")
+    controller = None
+    for ref in refs or []:
+        api_version = ref.get("apiVersion") or ""
+        for field, value, bad, why in (("apiVersion", api_version, not api_version.rsplit("/", 1)[-1],
+                                        "version must not be empty"),
+                                       ("kind", ref.get("kind") or "", not ref.get("kind"), "must not be empty"),
+                                       ("name", ref.get("name") or "", not ref.get("name"), "must not be empty"),
+                                       ("uid", ref.get("uid") or "", not ref.get("uid"), "must not be empty")):
+            if bad:
+                causes.append(("metadata.ownerReferences." + field, 'Invalid value: "%s": %s' % (value, why)))
+        if ref.get("controller") is True:
+            this = "%s/%s" % (ref.get("kind"), ref.get("name"))
+            if controller is not None:
+                causes.append(("metadata.ownerReferences", 'Invalid value: "...": Only one reference can have '
+                               'Controller set to true. Found "true" in references for %s and %s' % (controller, this)))
+            else:
+                controller = this
+    if fins and deletion.ORPHAN in fins and deletion.FOREGROUND in fins:
+        causes.append(("metadata.finalizers", 'Invalid value: "...": finalizer orphan and foregroundDeletion '
+                       "cannot be both set"))
+    return causes
+
+
 class _Unresolvable(Exception):
     """An owner reference the collector cannot look up."""
 

@@ -1340,6 +1340,7 @@ class Ops:
             v = meta.get(fld)
             if v is not None and (not isinstance(v, dict) or not all(isinstance(x, str) for x in v.values())):
                 causes.append(("metadata." + fld, "Invalid value: must be a map of strings"))
+        causes.extend(garbagecollector.meta_causes(meta))
         if rt.schema:
             errs = []
             apply_schema(obj, rt.schema, "", errs, top=True)

@@ -442,6 +442,23 @@ class TestGarbageCollection(LeaseBase):
         self.c.req("POST", "/_double/pods/finish-termination", {"namespace": self.ns, "name": "worker"})
         self.assertTrue(self.gone(self.leases + "/fo"))
 
+    def test_owner_references_and_finalizers_are_validated(self):
+        o = self.mk("vo")
+        for refs, want in (([dict(owner_ref(o), uid="")], 'metadata.ownerReferences.uid: Invalid value: "": must '
+                            'not be empty'),
+                           ([dict(owner_ref(o), apiVersion="coordination.k8s.io/")],
+                            "metadata.ownerReferences.apiVersion: Invalid value"),
+                           ([owner_ref(o, controller=True), owner_ref(o, controller=True, name="x")],
+                            'Only one reference can have Controller set to true. Found "true" in references for '
+                            'Lease/vo and Lease/x')):
+            st, out = self.c.req("POST", self.leases, lease("bad", owners=refs))
+            self.assertEqual((st, out["reason"]), (422, "Invalid"), refs)
+            self.assertIn(want, out["message"])
+        st, out = self.c.req("POST", self.leases, lease("bad", finalizers=["orphan", "foregroundDeletion"]))
+        self.assertIn("finalizer orphan and foregroundDeletion cannot be both set", out["message"])
+        st, out = self.c.req("POST", self.leases, lease("bad", finalizers="orphan"))
+        self.assertEqual(st, 400)
+
     def test_orphan_removes_the_references(self):
         o = self.mk("oo")
         d = self.mk("child", owners=[owner_ref(o, block=True)])
