@@ -50,7 +50,13 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# Run as a script, this module is __main__; the sibling modules import it as kubedouble and
+# must get this very module (one ApiError class, one registry), not a second copy.
+sys.modules.setdefault("kubedouble", sys.modules[__name__])
 import kyaml  # noqa: E402  (sibling module)
+import kinds  # noqa: E402  (stored-only built-in kinds)
+import rbac  # noqa: E402  (authorization)
+import requestinfo  # noqa: E402  (request attributes)
 
 MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's default request object limit
 
@@ -836,6 +842,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return ("chunked" in self.headers.get("Transfer-Encoding", "").lower()
                 or int(self.headers.get("Content-Length") or 0) > 0)
 
+    def drain_small_body(self):
+        """Discard an unread Content-Length body of at most 256 KiB; False if it cannot be."""
+        try:
+            n = int(self.headers.get("Content-Length") or -1)
+            if not 0 <= n <= 256 * 1024 or "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                return False
+            return len(self.rfile.read(n)) == n
+        except (ValueError, OSError):
+            return False
+
     def read_body(self):
         self.body_read = True
         te = self.headers.get("Transfer-Encoding", "")
@@ -940,6 +956,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                          "verb": "", "method": self.command, "path": self.path, "resourceVersion": "",
                          "code": 0}
             self.apply_faults(path)
+            if user is not None:
+                d.authz.check(user, requestinfo.parse(self.command, path, params), entry)
             if path in ("/healthz", "/readyz", "/livez"):
                 return self.send_text(200, "ok")
             if path.startswith(("/healthz/", "/readyz/", "/livez/")):
@@ -980,9 +998,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 self.close_connection = True
         finally:
-            # An answer given before the body was read (a fault, 401, 404 ...)
-            # leaves the body on the wire: the connection cannot be reused.
-            if not self.body_read and self.has_body():
+            # An answer given before the body was read (a fault, 401, 403, 404 ...) leaves the
+            # body on the wire: like Go's net/http, read a small one, else drop the connection.
+            if not self.body_read and self.has_body() and not self.drain_small_body():
                 self.close_connection = True
             if entry is not None:
                 d.registry.log_write(entry)
@@ -1027,6 +1045,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def control(self, path, params):
         d = self.server.double
         reg = d.registry
+        if path == "/_double/access":
+            return d.authz.control(self, path, params)
         if path == "/_double/faults":
             if self.command == "GET":
                 with reg.lock:
@@ -1320,6 +1340,8 @@ class Ops:
             causes.extend(errs)
         if rt.plural == "customresourcedefinitions" and not causes and check:
             crd_types(obj)  # raises 422 on a malformed CRD
+        if check and getattr(rt, "validate", None):
+            causes.extend(rt.validate(rt, obj))  # per-kind rules of the sibling modules
         if causes and check:
             raise invalid(rt, name, causes)
         return obj
@@ -1481,6 +1503,8 @@ class Ops:
             new = self.keep_system_meta(old, new)
             if rt.plural == "pods" and sub != "status":
                 self.check_pod_update(rt, old, new)
+            if getattr(rt, "validate_update", None):
+                rt.validate_update(rt, old, new)
             with self.reg.lock:
                 cur = self.store(rt).objects.get((ns or "", name))
                 if cur is None:
@@ -1703,10 +1727,11 @@ def make_ca(cert_dir):
              "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=cert_dir)
 
 
-def issue_cert(cert_dir, prefix, cn, orgs=(), server=False, ca_prefix="ca"):
+def issue_cert(cert_dir, prefix, cn, orgs=(), server=False, ca_prefix="ca", dns=()):
     """Issue prefix.crt/prefix.key signed by ca_prefix.crt in cert_dir; returns (crt, key) paths.
 
-    server=True: SANs 127.0.0.1, ::1, localhost and serverAuth; otherwise clientAuth.
+    server=True: SANs 127.0.0.1, ::1, localhost (+ dns, e.g. a Service's name.namespace.svc)
+    and serverAuth; otherwise clientAuth.
     orgs become O= entries, i.e. the user's groups for client-certificate authentication."""
     subj = "".join("/O=%s" % o for o in orgs) + "/CN=%s" % cn
     _openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
@@ -1714,7 +1739,8 @@ def issue_cert(cert_dir, prefix, cn, orgs=(), server=False, ca_prefix="ca"):
     ext = os.path.join(cert_dir, prefix + ".ext")
     with open(ext, "w") as f:
         if server:
-            f.write("subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+            f.write("subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost%s\nextendedKeyUsage=serverAuth\n"
+                    % "".join(",DNS:" + n for n in dns))
         else:
             f.write("extendedKeyUsage=clientAuth\n")
         f.write("keyUsage=critical,digitalSignature,keyEncipherment\nbasicConstraints=CA:FALSE\n")
@@ -1782,13 +1808,18 @@ class KubeDouble:
         self.server = None
         self.thread = None
         self.port = None
+        # Concerns kept in sibling modules (tests/apiserver/README.md names each one).
+        for rt in kinds.resource_types():
+            self.registry.add_type(rt)
+        self.authz = rbac.Authorizer(self)
+        self.authz.install()
 
     def add_token(self, spec):
         """TOKEN[=USER[,GROUP...]] ; the user is always in system:authenticated."""
         tok, _, rest = spec.partition("=")
         parts = [p for p in rest.split(",") if p] if rest else []
         user = parts[0] if parts else "kubedouble-admin"
-        groups = parts[1:] + ["system:authenticated"]
+        groups = parts[1:] + rbac.implied_groups(user) + ["system:authenticated"]
         self.tokens[tok] = {"username": user, "groups": groups}
 
     @property
