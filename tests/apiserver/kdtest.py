@@ -131,3 +131,10 @@ class HookServer:
         self.server.shutdown()
         self.server.server_close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def base64_pem(path):
+    """A caBundle value from a PEM file."""
+    import base64
+    with open(path, "rb") as f:
+        return base64.b64encode(f.read()).decode()

@@ -54,9 +54,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # must get this very module (one ApiError class, one registry), not a second copy.
 sys.modules.setdefault("kubedouble", sys.modules[__name__])
 import kyaml  # noqa: E402  (sibling module)
+import conversion  # noqa: E402  (CRD conversion webhooks)
 import kinds  # noqa: E402  (stored-only built-in kinds)
 import rbac  # noqa: E402  (authorization)
 import requestinfo  # noqa: E402  (request attributes)
+import webhookclient  # noqa: E402  (reaching webhooks by url or service)
 
 MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's default request object limit
 
@@ -76,6 +78,8 @@ class ApiError(Exception):
     def status(self):
         st = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
               "message": self.message, "reason": self.reason, "code": self.code}
+        if not self.reason:
+            del st["reason"]  # StatusReasonUnknown is "" and omitted, as kube writes it
         details = {}
         if self.name is not None:
             details["name"] = self.name
@@ -956,8 +960,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                          "verb": "", "method": self.command, "path": self.path, "resourceVersion": "",
                          "code": 0}
             self.apply_faults(path)
+            info = requestinfo.parse(self.command, path, params)
             if user is not None:
-                d.authz.check(user, requestinfo.parse(self.command, path, params), entry)
+                d.authz.check(user, info, entry)
             if path in ("/healthz", "/readyz", "/livez"):
                 return self.send_text(200, "ok")
             if path.startswith(("/healthz/", "/readyz/", "/livez/")):
@@ -970,6 +975,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             result = self.route(path, params, user or {}, entry)
             if result is not None:
                 code, obj = result
+                obj = d.conversion.for_response(info, obj)
                 if entry is not None:
                     entry["code"] = code
                     if not entry["resourceVersion"]:
@@ -1225,9 +1231,11 @@ class Ops:
         self.reg = double.registry
 
     def out(self, rt, obj):
-        """A copy of a stored object as seen through rt's version."""
+        """A copy of a stored object as seen through rt's version (a CRD converting by webhook
+        keeps its stored version here: conversion.py converts at the response edge)."""
         o = copy.deepcopy(obj)
-        o["apiVersion"] = rt.api_version
+        if not self.d.conversion.keeps_stored_version(rt):
+            o["apiVersion"] = rt.api_version
         o["kind"] = rt.kind
         return o
 
@@ -1422,6 +1430,8 @@ class Ops:
         obj = self.prepare(rt, obj, name, ns)
         if obj["metadata"]["name"] != name:
             raise bad_request("admission changed metadata.name")
+        if not dry:
+            obj = self.d.conversion.to_storage(rt, obj)
         with self.reg.lock:
             self.check_ns(rt, ns)
             store = self.store(rt)
@@ -1483,6 +1493,7 @@ class Ops:
                 if client_rv is not None and client_rv != cur_rv:
                     raise conflict(rt, name)
                 old = self.out(rt, cur)
+            old = self.d.conversion.to_version(rt, old)
             new = compute(copy.deepcopy(old))
             if not isinstance(new, dict):
                 raise bad_request("the body must be a JSON object")
@@ -1505,6 +1516,7 @@ class Ops:
                 self.check_pod_update(rt, old, new)
             if getattr(rt, "validate_update", None):
                 rt.validate_update(rt, old, new)
+            new = self.d.conversion.to_storage(rt, new)
             with self.reg.lock:
                 cur = self.store(rt).objects.get((ns or "", name))
                 if cur is None:
@@ -1513,7 +1525,7 @@ class Ops:
                     if client_rv is not None:
                         raise conflict(rt, name)
                     continue  # someone wrote meanwhile: recompute on the fresh object
-                if self._spec_part(new) != self._spec_part(old):
+                if self._spec_part(new) != self._spec_part(cur):
                     new["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
                 if dry:
                     return new
@@ -1813,6 +1825,10 @@ class KubeDouble:
             self.registry.add_type(rt)
         self.authz = rbac.Authorizer(self)
         self.authz.install()
+        self.service_endpoints = webhookclient.ServiceEndpoints()
+        self.conversion = conversion.Converter(self)
+        self.registry.type_for("apiextensions.k8s.io", "v1", "customresourcedefinitions").validate = \
+            conversion.validate_crd
 
     def add_token(self, spec):
         """TOKEN[=USER[,GROUP...]] ; the user is always in system:authenticated."""
@@ -2076,9 +2092,16 @@ class KubeDouble:
         next_bm = start + self.bookmark_interval
 
         def emit(etype, obj):
+            if etype in ("ADDED", "MODIFIED", "DELETED"):
+                try:
+                    obj = self.conversion.for_watch(rt, obj)
+                except ApiError as e:  # the client sees why, then the stream is cut
+                    etype, obj = "ERROR", e.status()
             line = (json.dumps({"type": etype, "object": obj}) + "\n").encode()
             h.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
             h.wfile.flush()
+            if etype == "ERROR" and obj.get("code") != 410:
+                raise _Abort()
 
         def bookmark(rv, annotations=None):
             meta = {"resourceVersion": str(rv)}
@@ -2197,6 +2220,7 @@ def main(argv=None):
                    help="seconds a watch without timeoutSeconds stays open")
     p.add_argument("--faults", help="initial fault spec as JSON (same as POST /_double/faults)")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    webhookclient.add_flags(p)
     a = p.parse_args(argv)
     try:
         d = KubeDouble(port=a.port, crd_paths=a.crds, cert_dir=a.cert_dir, tls_cert=a.tls_cert, tls_key=a.tls_key,
@@ -2207,6 +2231,7 @@ def main(argv=None):
                        validating=a.validating_webhook, verbose=a.verbose)
         if a.faults:
             d.set_faults(json.loads(a.faults))
+        webhookclient.apply_flags(d, a)
         d.start()
     except (ValueError, RuntimeError, OSError, kyaml.YamlError) as e:
         sys.stderr.write("kubedouble: %s\n" % e)
