@@ -112,6 +112,7 @@ class HookServer:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.server.daemon_threads = True
+        self.server.handle_error = lambda *_a: None  # a client refusing our certificate is a test case
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(crt, key)
         self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)

@@ -59,6 +59,7 @@ import kinds  # noqa: E402  (stored-only built-in kinds)
 import rbac  # noqa: E402  (authorization)
 import requestinfo  # noqa: E402  (request attributes)
 import webhookclient  # noqa: E402  (reaching webhooks by url or service)
+import webhookconfig  # noqa: E402  (admission webhooks from flags and configuration objects)
 
 MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's default request object limit
 
@@ -748,45 +749,6 @@ class Webhook:
                 return True
         return False
 
-    def call(self, review):
-        ctx = ssl.create_default_context(cafile=self.ca) if self.ca else ssl.create_default_context()
-        body = json.dumps(review).encode()
-        conn = http.client.HTTPSConnection(self.host, self.port, context=ctx, timeout=self.timeout)
-        try:
-            conn.request("POST", self.path, body=body, headers={
-                "Content-Type": "application/json", "Accept": "application/json"})
-            resp = conn.getresponse()
-            data = resp.read(MAX_BODY + 1)
-            if resp.status != 200:
-                raise RuntimeError("received invalid webhook response: status %d" % resp.status)
-            return json.loads(data)
-        finally:
-            conn.close()
-
-
-def webhook_call_error(hook, err):
-    return ApiError(500, "InternalError",
-                    'Internal error occurred: failed calling webhook "%s": failed to call webhook: '
-                    'Post "%s": %s' % (hook.name, hook.url, err),
-                    causes=[{"message": 'failed calling webhook "%s": %s' % (hook.name, err)}])
-
-
-def webhook_denied(hook, status):
-    st = dict(status or {})
-    code = st.get("code") or 0
-    if code < 400:
-        code = 400
-    msg = st.get("message") or ""
-    by = 'admission webhook "%s" denied the request' % hook.name
-    if msg:
-        msg = "%s: %s" % (by, msg)
-    elif st.get("reason"):
-        msg = "%s: %s" % (by, st["reason"])
-    else:
-        msg = by + " without explanation"
-    e = ApiError(code, st.get("reason", ""), msg)
-    return e
-
 
 # ----------------------------------------------------------------------------
 # HTTP layer.
@@ -1355,57 +1317,8 @@ class Ops:
         return obj
 
     def admit(self, rt, sub, op, obj, old, user, dry, ns, name):
-        """Run mutating then validating webhooks; returns the (possibly mutated) object."""
-        d = self.d
-        for hook in d.mutating + d.validating:
-            if not hook.matches(rt, sub, op):
-                continue
-            uid = str(uuid.uuid4())
-            req = {"uid": uid,
-                   "kind": {"group": rt.group, "version": rt.version, "kind": rt.kind},
-                   "resource": {"group": rt.group, "version": rt.version, "resource": rt.plural},
-                   "requestKind": {"group": rt.group, "version": rt.version, "kind": rt.kind},
-                   "requestResource": {"group": rt.group, "version": rt.version, "resource": rt.plural},
-                   "name": name or "", "namespace": ns or "", "operation": op,
-                   "userInfo": {"username": user.get("username", ""), "groups": user.get("groups", [])},
-                   "object": obj, "oldObject": old, "dryRun": bool(dry),
-                   "options": {"apiVersion": "meta.k8s.io/v1",
-                               "kind": {"CREATE": "CreateOptions", "UPDATE": "UpdateOptions",
-                                        "DELETE": "DeleteOptions"}.get(op, "CreateOptions")}}
-            if sub:
-                req["subResource"] = sub
-                req["requestSubResource"] = sub
-            review = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": req}
-            try:
-                answer = hook.call(review)
-                resp = answer.get("response") if isinstance(answer, dict) else None
-                if not isinstance(resp, dict):
-                    raise RuntimeError("received invalid webhook response: missing response")
-                if resp.get("uid") != uid:
-                    raise RuntimeError("expected response.uid=%r, got %r" % (uid, resp.get("uid")))
-            except (OSError, ssl.SSLError, ValueError, RuntimeError, http.client.HTTPException) as e:
-                with self.reg.lock:
-                    d.webhook_calls.append({"webhook": hook.name, "request": req, "error": str(e)})
-                if hook.failure_policy == "Ignore":
-                    continue
-                raise webhook_call_error(hook, e) from None
-            with self.reg.lock:
-                d.webhook_calls.append({"webhook": hook.name, "request": req, "response": resp})
-            if not resp.get("allowed"):
-                raise webhook_denied(hook, resp.get("status"))
-            if resp.get("patch"):
-                if not hook.mutating:
-                    raise ApiError(500, "InternalError", 'Internal error occurred: validating webhook "%s" '
-                                   "returned a patch" % hook.name)
-                if resp.get("patchType") != "JSONPatch":
-                    raise webhook_call_error(hook, "unsupported patchType %r" % resp.get("patchType"))
-                try:
-                    ops = json.loads(base64.b64decode(resp["patch"]))
-                    obj = json_patch(obj, ops)
-                except (ValueError, PatchFailed) as e:
-                    raise ApiError(500, "InternalError", 'Internal error occurred: admission webhook "%s" '
-                                   "returned an invalid patch: %s" % (hook.name, e)) from None
-        return obj
+        """Run mutating then validating webhooks (webhookconfig.py); returns the (possibly mutated) object."""
+        return self.d.admission.run(rt, sub, op, obj, old, user, dry, ns, name)
 
     def create(self, rt, ns, body, user, dry):
         if rt.namespaced and ns is None:
@@ -1829,6 +1742,8 @@ class KubeDouble:
         self.conversion = conversion.Converter(self)
         self.registry.type_for("apiextensions.k8s.io", "v1", "customresourcedefinitions").validate = \
             conversion.validate_crd
+        self.admission = webhookconfig.Admission(self)
+        self.admission.install()
 
     def add_token(self, spec):
         """TOKEN[=USER[,GROUP...]] ; the user is always in system:authenticated."""

@@ -10,6 +10,7 @@ import threading
 import time
 
 import kubedouble as kd  # the sibling server module (one instance: see the top of kubedouble.py)
+import labelselector
 
 GROUP = "rbac.authorization.k8s.io"
 MASTERS = "system:masters"
@@ -375,39 +376,13 @@ def distinct(entries):
 
 
 def _selector_pred(sel):
-    """A predicate over an object's labels for a metav1.LabelSelector (matchLabels/matchExpressions)."""
-    if not isinstance(sel, dict):
-        return lambda _o: False
-    match = sel.get("matchLabels") or {}
-    exprs = sel.get("matchExpressions") or []
-
+    """A predicate over objects for one aggregation selector (a malformed one selects nothing)."""
     def pred(obj):
-        labels = ((obj.get("metadata") or {}).get("labels")) or {}
-        if any(labels.get(k) != v for k, v in match.items()):
+        try:
+            return labelselector.matches(sel or {}, (obj.get("metadata") or {}).get("labels"))
+        except labelselector.SelectorError:
             return False
-        return all(label_expression_matches(e, labels) for e in exprs)
     return pred
-
-
-def label_expression_matches(expr, labels):
-    """One metav1.LabelSelectorRequirement (In, NotIn, Exists, DoesNotExist)."""
-    if not isinstance(expr, dict):
-        return False
-    key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-    if op == "In":
-        return key in labels and labels[key] in values
-    if op == "NotIn":
-        return key not in labels or labels[key] not in values
-    if op == "Exists":
-        return key in labels
-    if op == "DoesNotExist":
-        return key not in labels
-    return False
-
-
-def selector_matches(sel, labels):
-    """metav1.LabelSelector semantics: an empty selector ({}) matches every label set."""
-    return _selector_pred(sel)({"metadata": {"labels": labels or {}}})
 
 
 def forbidden(user, info, reason):

@@ -41,13 +41,14 @@ class _Hook(http.server.BaseHTTPRequestHandler):
         self.server.reviews.append(review)
         req = review["request"]
         resp = {"uid": req["uid"], "allowed": True}
-        if self.path == "/mutate":
+        path = self.path.split("?")[0]  # kube adds ?timeout=10s
+        if path == "/mutate":
             patch = [{"op": "add", "path": "/spec/suspend", "value": True},
                      {"op": "add", "path": "/metadata/annotations",
                       "value": {"raygate.dev/admission": "Pending"}}]
             resp["patchType"] = "JSONPatch"
             resp["patch"] = base64.b64encode(json.dumps(patch).encode()).decode()
-        elif self.path == "/validate":
+        elif path == "/validate":
             if (req["object"] or {}).get("spec", {}).get("clusterQueue") == "forbidden":
                 resp = {"uid": req["uid"], "allowed": False,
                         "status": {"code": 403, "reason": "Forbidden", "message": "spec.clusterQueue: Forbidden"}}
