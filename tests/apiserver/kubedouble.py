@@ -56,8 +56,10 @@ sys.modules.setdefault("kubedouble", sys.modules[__name__])
 import kyaml  # noqa: E402  (sibling module)
 import conversion  # noqa: E402  (CRD conversion webhooks)
 import kinds  # noqa: E402  (stored-only built-in kinds)
+import openapi  # noqa: E402  (/openapi/v2 and /v3 for kubectl)
 import rbac  # noqa: E402  (authorization)
 import requestinfo  # noqa: E402  (request attributes)
+import smp  # noqa: E402  (strategic merge patch)
 import webhookclient  # noqa: E402  (reaching webhooks by url or service)
 import webhookconfig  # noqa: E402  (admission webhooks from flags and configuration objects)
 
@@ -934,6 +936,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                             "gitCommit": "0000000", "gitTreeState": "clean",
                                             "buildDate": "2024-01-01T00:00:00Z", "goVersion": "go1.22",
                                             "compiler": "gc", "platform": "linux/amd64"})
+            if path == "/openapi/v2" or path.startswith("/openapi/v3") and self.command in ("GET", "HEAD"):
+                return d.openapi.serve(self, path)
             result = self.route(path, params, user or {}, entry)
             if result is not None:
                 code, obj = result
@@ -1531,15 +1535,23 @@ class Ops:
                             op.get("op") in ("replace", "add"):
                         client_rv = str(op.get("value"))
         elif ctype in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
-            # Strategic merge patch is treated as a JSON merge patch (kube rejects it for CRDs with 415;
-            # for built-in kinds lists are replaced whole here instead of merged by key).
+            strategic = ctype == "application/strategic-merge-patch+json"
+            if strategic and rt.is_crd:  # custom resources have no patch strategies
+                raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+                               "accepted media types include: application/json-patch+json, "
+                               "application/merge-patch+json, application/apply-patch+yaml")
             if not isinstance(body, dict):
                 raise bad_request("a merge patch must be a JSON object")
             client_rv = ((body.get("metadata") or {}).get("resourceVersion")
                          if isinstance(body.get("metadata"), dict) else None)
 
             def compute(old):
-                return merge_patch(old, body)
+                if not strategic:
+                    return merge_patch(old, body)
+                try:
+                    return smp.apply(rt.kind, old, body)
+                except smp.PatchError as e:
+                    raise ApiError(422, "Invalid", str(e), name=name, group=rt.group, kind=rt.kind) from None
         elif ctype == "application/apply-patch+yaml":
             raise ApiError(415, "UnsupportedMediaType", "the double does not implement server-side apply")
         else:
@@ -1744,6 +1756,7 @@ class KubeDouble:
             conversion.validate_crd
         self.admission = webhookconfig.Admission(self)
         self.admission.install()
+        self.openapi = openapi.OpenApi(self)
 
     def add_token(self, spec):
         """TOKEN[=USER[,GROUP...]] ; the user is always in system:authenticated."""
