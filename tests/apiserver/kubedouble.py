@@ -50,10 +50,14 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-# Run as a script, this module is __main__; the sibling modules import it as kubedouble and
-# must get this very module (one ApiError class, one registry), not a second copy.
-sys.modules.setdefault("kubedouble", sys.modules[__name__])
 import kyaml  # noqa: E402  (sibling module)
+
+MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's default request object limit
+
+# kube-apiserver's concerns kept in sibling modules (README.md names each). They import this
+# module as "kubedouble" and use it at call time: bind that name to this very module even when
+# it runs as a script (one ApiError class, one registry).
+sys.modules.setdefault("kubedouble", sys.modules[__name__])
 import conversion  # noqa: E402  (CRD conversion webhooks)
 import kinds  # noqa: E402  (stored-only built-in kinds)
 import openapi  # noqa: E402  (/openapi/v2 and /v3 for kubectl)
@@ -62,8 +66,6 @@ import requestinfo  # noqa: E402  (request attributes)
 import smp  # noqa: E402  (strategic merge patch)
 import webhookclient  # noqa: E402  (reaching webhooks by url or service)
 import webhookconfig  # noqa: E402  (admission webhooks from flags and configuration objects)
-
-MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's default request object limit
 
 
 # ----------------------------------------------------------------------------
@@ -941,7 +943,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             result = self.route(path, params, user or {}, entry)
             if result is not None:
                 code, obj = result
-                obj = d.conversion.for_response(info, obj)
                 if entry is not None:
                     entry["code"] = code
                     if not entry["resourceVersion"]:
@@ -950,7 +951,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         entry["name"] = ((obj or {}).get("metadata") or {}).get("name", "")
                     if (obj or {}).get("kind") == "Lease":
                         entry["holderIdentity"] = (obj.get("spec") or {}).get("holderIdentity")
-                self.send_json(code, obj)
+                self.send_json(code, d.conversion.for_response(info, obj))
         except ApiError as e:
             if entry is not None:
                 entry["code"] = e.code
@@ -1318,6 +1319,8 @@ class Ops:
             causes.extend(rt.validate(rt, obj))  # per-kind rules of the sibling modules
         if causes and check:
             raise invalid(rt, name, causes)
+        if check:  # valid in the request's version: what gets stored is the storage version
+            obj = self.d.conversion.to_storage(rt, obj)
         return obj
 
     def admit(self, rt, sub, op, obj, old, user, dry, ns, name):
@@ -1347,8 +1350,6 @@ class Ops:
         obj = self.prepare(rt, obj, name, ns)
         if obj["metadata"]["name"] != name:
             raise bad_request("admission changed metadata.name")
-        if not dry:
-            obj = self.d.conversion.to_storage(rt, obj)
         with self.reg.lock:
             self.check_ns(rt, ns)
             store = self.store(rt)
@@ -1433,7 +1434,6 @@ class Ops:
                 self.check_pod_update(rt, old, new)
             if getattr(rt, "validate_update", None):
                 rt.validate_update(rt, old, new)
-            new = self.d.conversion.to_storage(rt, new)
             with self.reg.lock:
                 cur = self.store(rt).objects.get((ns or "", name))
                 if cur is None:
