@@ -64,6 +64,7 @@ import openapi  # noqa: E402  (/openapi/v2 and /v3 for kubectl)
 import rbac  # noqa: E402  (authorization)
 import requestinfo  # noqa: E402  (request attributes)
 import smp  # noqa: E402  (strategic merge patch)
+import tables  # noqa: E402  (server-side printing for kubectl get)
 import webhookclient  # noqa: E402  (reaching webhooks by url or service)
 import webhookconfig  # noqa: E402  (admission webhooks from flags and configuration objects)
 
@@ -951,7 +952,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         entry["name"] = ((obj or {}).get("metadata") or {}).get("name", "")
                     if (obj or {}).get("kind") == "Lease":
                         entry["holderIdentity"] = (obj.get("spec") or {}).get("holderIdentity")
-                self.send_json(code, d.conversion.for_response(info, obj))
+                self.send_json(code, tables.render(d, self.headers, info, d.conversion.for_response(info, obj),
+                                                   params))
         except ApiError as e:
             if entry is not None:
                 entry["code"] = e.code

@@ -16,6 +16,7 @@ import kdtest  # noqa: E402
 import openapi  # noqa: E402
 import openapiproto  # noqa: E402
 import smp  # noqa: E402
+import tables  # noqa: E402
 
 KUBECTL = os.environ.get("KUBECTL") or shutil.which("kubectl")
 SEED = os.path.join(kdtest.ROOT, "manifests", "examples", "seed")
@@ -155,6 +156,45 @@ class TestOpenApi(unittest.TestCase):
         self.assertEqual(json.loads(dict((f, v) for f, _w, v in openapiproto.decode(ext[2]))[2]), [{"group": "g"}])
 
 
+class TestTables(unittest.TestCase):
+    def test_helpers(self):
+        obj = {"spec": {"a": [{"n": 1}, {"n": 2}]}, "status": {"conditions": [
+            {"type": "Ready", "status": "False"}, {"type": "Admitted", "status": "True"}]}}
+        for path, want in ((".spec.a[1].n", [2]), (".spec.a[*].n", [1, 2]), (".spec['a'][0]", [{"n": 1}]),
+                           (".status.conditions[?(@.type=='Admitted')].status", ["True"]),
+                           ('.status.conditions[?(@.type=="Ready")].status', ["False"]), (".nope.x", []),
+                           ("{.spec.a[0].n}", [1]), (".spec.a[", [])):
+            self.assertEqual(tables.json_path(obj, path), want, path)
+        for secs, want in ((-5, "<invalid>"), (-1, "0s"), (59, "59s"), (119, "119s"), (150, "2m30s"), (600, "10m"),
+                           (3 * 3600 + 60, "3h1m"), (30 * 3600, "30h"), (50 * 3600, "2d2h"), (400 * 86400, "400d"),
+                           (3 * 365 * 86400 + 86400, "3y1d")):
+            self.assertEqual(tables.human_duration(secs), want, secs)
+        self.assertEqual(tables.wants_table("application/json;as=Table;v=v1;g=meta.k8s.io,application/json"), "v1")
+        self.assertIsNone(tables.wants_table("application/json, application/json;as=Table;v=v1;g=meta.k8s.io"))
+        self.assertIsNone(tables.wants_table("application/json;as=Table;v=v2;g=meta.k8s.io"))
+
+    def test_tables_over_http(self):
+        c = K.client()
+        try:
+            c.ok("POST", "/apis/kueue.x-k8s.io/v1beta1/clusterqueues", {"metadata": {"name": "t-cq"},
+                                                                        "spec": {"cohort": "team"}})
+            accept = {"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}
+            st, t = c.req("GET", "/apis/kueue.x-k8s.io/v1beta1/clusterqueues", headers=accept)
+            self.assertEqual((st, t["kind"], t["apiVersion"]), (200, "Table", "meta.k8s.io/v1"))
+            self.assertEqual([d["name"] for d in t["columnDefinitions"]], ["Name", "Cohort", "Pending Workloads"])
+            row = next(r for r in t["rows"] if r["cells"][0] == "t-cq")
+            self.assertEqual(row["cells"], ["t-cq", "team", None])
+            self.assertEqual(row["object"]["kind"], "PartialObjectMetadata")
+            st, t = c.req("GET", "/api/v1/namespaces/default?includeObject=Object", headers=accept)
+            self.assertEqual([d["name"] for d in t["columnDefinitions"]], ["Name", "Age"])
+            self.assertEqual(t["rows"][0]["object"]["kind"], "Namespace")
+            self.assertRegex(t["rows"][0]["cells"][1], r"^\d+[smhdy]")
+            self.assertEqual(c.ok("GET", "/apis/kueue.x-k8s.io/v1beta1/clusterqueues/t-cq")["kind"], "ClusterQueue")
+            c.ok("DELETE", "/apis/kueue.x-k8s.io/v1beta1/clusterqueues/t-cq")
+        finally:
+            c.close()
+
+
 @unittest.skipUnless(KUBECTL, "kubectl is not installed (scripts/deps.sh installs Debian's kubernetes-client)")
 class TestKubectl(unittest.TestCase):
     def kubectl(self, *args, token=None, stdin=None, ok=True):
@@ -190,8 +230,9 @@ class TestKubectl(unittest.TestCase):
                                      "json").stdout)
         applied = json.loads(wl["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"])
         self.assertEqual(applied["metadata"]["name"], "ai-training-job-01")
-        out = self.kubectl("get", "clusterqueues").stdout
-        self.assertIn("ai-cluster-queue", out)
+        out = self.kubectl("get", "clusterqueues").stdout.splitlines()
+        self.assertEqual(out[0].split(), ["NAME", "COHORT", "PENDING", "WORKLOADS"])  # printer columns
+        self.assertIn("ai-cluster-queue", out[1])
         out = self.kubectl("describe", "raycluster", "ray-cluster").stdout
         self.assertIn("Name:         ray-cluster", out)
         self.kubectl("delete", "-f", os.path.join(SEED, "06-raycluster-ray-cluster.yaml"))
