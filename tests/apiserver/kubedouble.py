@@ -2027,6 +2027,7 @@ class KubeDouble:
                     obj = self.conversion.for_watch(rt, obj)
                 except ApiError as e:  # the client sees why, then the stream is cut
                     etype, obj = "ERROR", e.status()
+                obj = tables.watch_object(self, h.headers, rt, obj, params)
             line = (json.dumps({"type": etype, "object": obj}) + "\n").encode()
             h.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
             h.wfile.flush()

@@ -4,7 +4,7 @@ answered with one, as kube-apiserver does: for custom resources the Name column 
 version's additionalPrinterColumns (or Age when it declares none), evaluated with the simple
 JSONPath kube accepts there (apiextensions-apiserver/pkg/registry/customresource/tableconvertor);
 for built-in kinds Name and Age (kube's per-kind printers, e.g. a pod's READY and STATUS, are
-not reproduced)."""
+not reproduced).  A watch asked for as Tables gets each event's object as a one-row Table."""
 
 import datetime
 import json
@@ -114,15 +114,15 @@ def _cell(column, obj, now):
     return value
 
 
-def _columns(double, info):
+def _columns(double, group, version, plural):
     """Printer columns of the resource: the CRD version's, else Age."""
     reg = double.registry
     with reg.lock:
         store = reg.stores.get(CRD_STORE)
-        crd = store.objects.get(("", "%s.%s" % (info.resource, info.group))) if store and info.group else None
+        crd = store.objects.get(("", "%s.%s" % (plural, group))) if store and group else None
         versions = list(((crd or {}).get("spec") or {}).get("versions") or [])
     for v in versions:
-        if v.get("name") == info.version and v.get("additionalPrinterColumns"):
+        if v.get("name") == version and v.get("additionalPrinterColumns"):
             return [dict(c) for c in v["additionalPrinterColumns"] if isinstance(c, dict)]
     return [dict(_AGE)]
 
@@ -133,25 +133,39 @@ def render(double, headers, info, obj, params):
     if not version or not isinstance(obj, dict) or not info.is_resource or info.verb not in ("get", "list") \
             or obj.get("kind") in ("Status", "Table") or info.subresource:
         return obj
-    items = obj.get("items") if isinstance(obj.get("items"), list) else [obj]
-    columns = _columns(double, info)
+    is_list = isinstance(obj.get("items"), list)
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items()
+            if k in ("resourceVersion", "continue", "remainingItemCount")} if is_list else \
+        {"resourceVersion": (obj.get("metadata") or {}).get("resourceVersion", "")}
+    return _table(double, version, (info.group, info.version, info.resource), obj["items"] if is_list else [obj],
+                  params, meta)
+
+
+def watch_object(double, headers, rt, obj, params):
+    """A watch event's object as a one-row Table when the watch asked for Tables, else obj."""
+    version = wants_table(headers.get("Accept"))
+    if not version or not isinstance(obj, dict) or obj.get("kind") == "Status":
+        return obj
+    return _table(double, version, (rt.group, rt.version, rt.plural), [obj], params,
+                  {"resourceVersion": (obj.get("metadata") or {}).get("resourceVersion", "")})
+
+
+def _table(double, version, gvr, items, params, meta):
+    columns = _columns(double, *gvr)
     now = datetime.datetime.now(datetime.timezone.utc)
     include = params.get("includeObject") or "Metadata"
     rows = []
     for item in items:
-        meta = item.get("metadata") or {}
-        row = {"cells": [meta.get("name", "")] + [_cell(c, item, now) for c in columns]}
+        item_meta = item.get("metadata") or {}
+        row = {"cells": [item_meta.get("name", "")] + [_cell(c, item, now) for c in columns]}
         if include == "Object":
             row["object"] = item
         elif include == "Metadata":
             row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/" + version,
-                             "metadata": meta}
+                             "metadata": item_meta}
         rows.append(row)
     defs = [dict(_NAME_COLUMN)] + [{"name": c.get("name", ""), "type": c.get("type", "string"),
                                     "format": c.get("format", ""), "description": c.get("description", ""),
                                     "priority": int(c.get("priority") or 0)} for c in columns]
-    meta = {k: v for k, v in (obj.get("metadata") or {}).items()
-            if k in ("resourceVersion", "continue", "remainingItemCount")} if "items" in obj else \
-        {"resourceVersion": (obj.get("metadata") or {}).get("resourceVersion", "")}
     return {"kind": "Table", "apiVersion": "meta.k8s.io/" + version, "metadata": meta,
             "columnDefinitions": defs, "rows": rows}

@@ -190,6 +190,11 @@ class TestTables(unittest.TestCase):
             self.assertEqual(t["rows"][0]["object"]["kind"], "Namespace")
             self.assertRegex(t["rows"][0]["cells"][1], r"^\d+[smhdy]")
             self.assertEqual(c.ok("GET", "/apis/kueue.x-k8s.io/v1beta1/clusterqueues/t-cq")["kind"], "ClusterQueue")
+            st, raw = c.req("GET", "/apis/kueue.x-k8s.io/v1beta1/clusterqueues?watch=1&timeoutSeconds=1"
+                                   "&fieldSelector=metadata.name%3Dt-cq", headers=accept)
+            events = [raw] if isinstance(raw, dict) else [json.loads(line) for line in raw.splitlines()]
+            self.assertEqual([(e["type"], e["object"]["kind"], e["object"]["rows"][0]["cells"][:2]) for e in events],
+                             [("ADDED", "Table", ["t-cq", "team"])])
             c.ok("DELETE", "/apis/kueue.x-k8s.io/v1beta1/clusterqueues/t-cq")
         finally:
             c.close()
