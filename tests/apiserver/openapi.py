@@ -176,6 +176,26 @@ def crd_definitions(crd, v3=False):
     return out
 
 
+def _read_paths(crds, group, version):
+    """The v3 `paths` of a group-version: only each resource's read operation, whose response
+    names its schema (what `kubectl explain` looks up). No write operations are listed, so
+    kubectl finds no `fieldValidation` parameter and validates on its side."""
+    paths = {}
+    for crd in crds:
+        spec = crd.get("spec") or {}
+        names = spec.get("names") or {}
+        if spec.get("group") != group or not any(v.get("name") == version for v in spec.get("versions") or []):
+            continue
+        scope = "namespaces/{namespace}/" if spec.get("scope") == "Namespaced" else ""
+        ref = "#/components/schemas/" + definition_name(group, version, names.get("kind", ""))
+        paths["/apis/%s/%s/%s%s/{name}" % (group, version, scope, names.get("plural", ""))] = {"get": {
+            "operationId": "read%s%s" % ("Namespaced" if scope else "", names.get("kind", "")),
+            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": ref}}}}},
+            "x-kubernetes-action": "get",
+            "x-kubernetes-group-version-kind": {"group": group, "version": version, "kind": names.get("kind", "")}}}
+    return dict(sorted(paths.items()))
+
+
 # ----------------------------------------------------------------------------
 # Serving.
 # ----------------------------------------------------------------------------
@@ -238,7 +258,8 @@ class OpenApi:
             else:
                 schemas.update(meta_definitions(v3=True))
                 self._cache[key] = {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.30.0-kubedouble"},
-                                    "paths": {}, "components": {"schemas": dict(sorted(schemas.items()))}}
+                                    "paths": _read_paths(crds, parts[1], parts[2]),
+                                    "components": {"schemas": dict(sorted(schemas.items()))}}
         return self._cache[key]
 
     @staticmethod

@@ -139,6 +139,10 @@ class TestOpenApi(unittest.TestCase):
             v3 = c.ok("GET", url)
             self.assertIn("io.x-k8s.kueue.v1beta2.ClusterQueue", v3["components"]["schemas"])
             self.assertNotIn("io.x-k8s.kueue.v1beta1.ClusterQueue", v3["components"]["schemas"])
+            read = v3["paths"]["/apis/kueue.x-k8s.io/v1beta2/namespaces/{namespace}/workloads/{name}"]
+            self.assertEqual(read["get"]["responses"]["200"]["content"]["application/json"]["schema"],
+                             {"$ref": "#/components/schemas/io.x-k8s.kueue.v1beta2.Workload"})
+            self.assertEqual(list(read), ["get"])  # no write operations: no fieldValidation parameter
             self.assertEqual(c.req("GET", "/openapi/v3/apis/nope.io/v1")[0], 404)
         finally:
             c.close()
