@@ -3,6 +3,7 @@ a keep-alive JSON client, and a tiny HTTPS server standing in for a webhook.
 
 Not a test module itself (no test_ prefix), so unittest discovery skips it."""
 
+import base64
 import http.client
 import http.server
 import json
@@ -122,7 +123,6 @@ class HookServer:
     @property
     def ca_bundle(self):
         """The caBundle field value: base64 of the CA's PEM."""
-        import base64
         return base64.b64encode(self.ca_pem).decode()
 
     def url(self, path):
@@ -136,6 +136,5 @@ class HookServer:
 
 def base64_pem(path):
     """A caBundle value from a PEM file."""
-    import base64
     with open(path, "rb") as f:
         return base64.b64encode(f.read()).decode()

@@ -69,6 +69,7 @@ MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's default request object limit
 # it runs as a script (one ApiError class, one registry).
 sys.modules.setdefault("kubedouble", sys.modules[__name__])
 import conversion  # noqa: E402  (CRD conversion webhooks)
+import discovery  # noqa: E402  (aggregated discovery)
 import kinds  # noqa: E402  (stored-only built-in kinds)
 import openapi  # noqa: E402  (/openapi/v2 and /v3 for kubectl)
 import rbac  # noqa: E402  (authorization)
@@ -960,6 +961,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                             "compiler": "gc", "platform": "linux/amd64"})
             if path == "/openapi/v2" or path.startswith("/openapi/v3") and self.command in ("GET", "HEAD"):
                 return d.openapi.serve(self, path)
+            if discovery.serve(self, path):
+                return None
             result = self.route(path, params, user or {}, entry)
             if result is not None:
                 code, obj = result

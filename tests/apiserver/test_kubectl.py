@@ -160,6 +160,37 @@ class TestOpenApi(unittest.TestCase):
         self.assertEqual(json.loads(dict((f, v) for f, _w, v in openapiproto.decode(ext[2]))[2]), [{"group": "g"}])
 
 
+class TestAggregatedDiscovery(unittest.TestCase):
+    def test_documents(self):
+        c = K.client()
+        try:
+            accept = {"Accept": "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+                                "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,"
+                                "application/json"}
+            st, doc = c.req("GET", "/apis", headers=accept)
+            self.assertEqual((st, c.last_headers["Content-Type"], doc["kind"], doc["apiVersion"]), (
+                200, "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList", "APIGroupDiscoveryList",
+                "apidiscovery.k8s.io/v2"))
+            kueue = next(g for g in doc["items"] if g["metadata"]["name"] == "kueue.x-k8s.io")
+            self.assertEqual([v["version"] for v in kueue["versions"]], ["v1beta2", "v1beta1"])
+            wl = next(r for r in kueue["versions"][0]["resources"] if r["resource"] == "workloads")
+            self.assertEqual((wl["scope"], wl["singularResource"], wl["responseKind"]["kind"]),
+                             ("Namespaced", "workload", "Workload"))
+            self.assertEqual([s["subresource"] for s in wl["subresources"]], ["status"])
+            self.assertNotIn("", [g["metadata"]["name"] for g in doc["items"]])
+            core = c.req("GET", "/api", headers=accept)[1]["items"]
+            self.assertEqual([g["metadata"]["name"] for g in core], [""])
+            pods = next(r for r in core[0]["versions"][0]["resources"] if r["resource"] == "pods")
+            self.assertIn({"subresource": "binding", "verbs": ["create"],
+                           "responseKind": {"group": "", "version": "v1", "kind": "Binding"}}, pods["subresources"])
+            # everyone else gets the legacy documents
+            self.assertEqual(c.ok("GET", "/apis")["kind"], "APIGroupList")
+            self.assertEqual(c.req("GET", "/api", headers={"Accept": "application/json, */*"})[1]["kind"],
+                             "APIVersions")
+        finally:
+            c.close()
+
+
 class TestTables(unittest.TestCase):
     def test_helpers(self):
         obj = {"spec": {"a": [{"n": 1}, {"n": 2}]}, "status": {"conditions": [
