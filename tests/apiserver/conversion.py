@@ -68,14 +68,17 @@ class Converter:
 
     # -- which CRDs convert through a webhook --
     def webhook_crd(self, group, plural):
-        """The stored CRD of group/plural when its strategy is Webhook, else None."""
+        """The stored CRD of group/plural when its strategy is Webhook, else None.
+
+        Read only and not copied (this runs for every object a list returns): the store
+        replaces a CRD on update rather than changing it in place."""
         reg = self.d.registry
         with reg.lock:
             store = reg.stores.get("%s/customresourcedefinitions" % CRD_GROUP)
             crd = store.objects.get(("", "%s.%s" % (plural, group))) if store else None
-            if crd is None or ((crd.get("spec") or {}).get("conversion") or {}).get("strategy") != "Webhook":
-                return None
-            return copy.deepcopy(crd)
+        if crd is None or ((crd.get("spec") or {}).get("conversion") or {}).get("strategy") != "Webhook":
+            return None
+        return crd
 
     def keeps_stored_version(self, rt):
         """True when objects of rt leave the store in their stored version (converted at the edge)."""
