@@ -27,7 +27,7 @@ K = None
 
 def setUpModule():
     global K
-    K = kdtest.Double(crd_paths=[kdtest.CRD_DIR], tokens=[
+    K = kdtest.Double(crd_paths=[kdtest.plain_crd_dir()], tokens=[
         "kubedouble-admin-token=kubedouble-admin,system:masters", "sa-token=" + SA])
 
 
@@ -216,9 +216,11 @@ class TestTables(unittest.TestCase):
             accept = {"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}
             st, t = c.req("GET", "/apis/kueue.x-k8s.io/v1beta1/clusterqueues", headers=accept)
             self.assertEqual((st, t["kind"], t["apiVersion"]), (200, "Table", "meta.k8s.io/v1"))
-            self.assertEqual([d["name"] for d in t["columnDefinitions"]], ["Name", "Cohort", "Pending Workloads"])
+            self.assertEqual([d["name"] for d in t["columnDefinitions"]], ["Name", "Cohort", "Strategy",
+                                                                         "Pending Workloads", "Admitted Workloads"])
+            self.assertEqual([d["priority"] for d in t["columnDefinitions"]], [0, 0, 1, 0, 1])  # -o wide
             row = next(r for r in t["rows"] if r["cells"][0] == "t-cq")
-            self.assertEqual(row["cells"], ["t-cq", "team", None])
+            self.assertEqual(row["cells"], ["t-cq", "team", "BestEffortFIFO", None, None])
             self.assertEqual(row["object"]["kind"], "PartialObjectMetadata")
             st, t = c.req("GET", "/api/v1/namespaces/default?includeObject=Object", headers=accept)
             self.assertEqual([d["name"] for d in t["columnDefinitions"]], ["Name", "Age"])

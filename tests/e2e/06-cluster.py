@@ -4,7 +4,6 @@ replicas elect one leader that fails over after kill -9."""
 import os
 import re
 import signal
-import subprocess
 import time
 import unittest
 
@@ -46,20 +45,19 @@ class ClusterTest(unittest.TestCase):
     def setUpClass(cls):
         # raygate's serving certificate first: the double must trust it.
         cls.rg = rgtest.Raygate()
-        certs = os.path.join(cls.rg.tmp, "certs")
-        subprocess.run([rgtest.BIN, "certs", "--out", certs, "--dns", "localhost",
-                        "--ip", "127.0.0.1"], check=True, capture_output=True)
-        ca = os.path.join(certs, "ca.crt")
+        ca, crt, key = rgtest.make_certs(os.path.join(cls.rg.tmp, "certs"))
         url = "https://127.0.0.1:%d" % cls.rg.port
+        # raygate's CRDs: v1beta1 reads and writes convert through raygate's /convert.
+        crds = rgtest.crds_with_ca(os.path.join(cls.rg.tmp, "crds"), ca)
         cls.double = rgtest.KubeDouble(
             "--mutating-webhook", "name=raygate.mutate,url=%s/mutate,ca=%s,resources="
             "rayclusters.ray.io;rayjobs.ray.io;workloads.kueue.x-k8s.io;clusterqueues.kueue.x-k8s.io"
             % (url, ca),
             "--validating-webhook", "name=raygate.validate,url=%s/validate,ca=%s,resources="
             "clusterqueues.kueue.x-k8s.io;localqueues.kueue.x-k8s.io;workloads.kueue.x-k8s.io;"
-            "rayclusters.ray.io;priorityclasses.scheduling.k8s.io" % (url, ca)).start()
-        cls.rg.args += ["--kubeconfig", cls.double.kubeconfig, "--cert",
-                        os.path.join(certs, "tls.crt"), "--key", os.path.join(certs, "tls.key"),
+            "rayclusters.ray.io;priorityclasses.scheduling.k8s.io" % (url, ca),
+            crds=crds, raygate_port=cls.rg.port).start()
+        cls.rg.args += ["--kubeconfig", cls.double.kubeconfig, "--cert", crt, "--key", key,
                         "--config", config(cls.rg, "rg-main")]
         cls.rg.ca_file = ca
         cls.rg.start()
@@ -139,6 +137,10 @@ class ClusterTest(unittest.TestCase):
         self.assertNotIn("suspend", by_name["ray-cluster"]["spec"])
         for wl in created["Workload"]:
             self.assertEqual(wl["metadata"]["annotations"]["raygate.dev/admission"], "Pending")
+        # v1beta1 in, v1beta2 stored: the API server converted through raygate's /convert.
+        self.assertGreater(metric(self.rg, 'raygate_http_requests_total{endpoint="convert",'
+                                           'code="200"}') or 0, 0)
+        self.assertEqual(cq["apiVersion"], "kueue.x-k8s.io/v1beta1")
 
     def test_invalid_clusterqueue_is_refused_by_the_apiserver(self):
         cq = {"apiVersion": "kueue.x-k8s.io/v1beta1", "kind": "ClusterQueue",

@@ -223,17 +223,59 @@ def seed_raycluster():
     return load_fixture("admission", "raycluster-create-v1.json")["request"]["object"]
 
 
-class KubeDouble:
-    """The API-server test double (tests/apiserver/kubedouble.py) as a process."""
+# The in-cluster name of raygate's Service: webhooks and CRD conversion call it there.
+SERVICE_DNS = "raygate.raygate-system.svc"
 
-    def __init__(self, *args):
+
+def make_certs(out_dir):
+    """`raygate certs` for a test: valid for 127.0.0.1, localhost and the Service's name (the
+    double verifies a webhook reached through --service-endpoint against that name).
+    Returns (ca.crt, tls.crt, tls.key)."""
+    subprocess.run([BIN, "certs", "--out", out_dir, "--dns", "localhost", "--dns", SERVICE_DNS,
+                    "--ip", "127.0.0.1"], check=True, capture_output=True)
+    return tuple(os.path.join(out_dir, n) for n in ("ca.crt", "tls.crt", "tls.key"))
+
+
+def crds_with_ca(out_dir, ca_path):
+    """manifests/crds with the conversion webhooks' caBundle filled in, as raygate's leader
+    (caInjection) or cert-manager would leave them: for tests that start the double with
+    raygate's CRDs before raygate runs. Returns out_dir."""
+    sys.path.insert(0, os.path.join(SRC, "tests/apiserver"))
+    import kyaml
+    with open(ca_path, "rb") as f:
+        bundle = base64.b64encode(f.read()).decode()
+    os.makedirs(out_dir, exist_ok=True)
+    src = os.path.join(SRC, "manifests/crds")
+    for name in sorted(os.listdir(src)):
+        if not name.endswith(".yaml"):
+            continue
+        with open(os.path.join(src, name)) as f:
+            crd = kyaml.load(f.read())
+        hook = (crd["spec"].get("conversion") or {}).get("webhook")
+        if hook:
+            hook["clientConfig"]["caBundle"] = bundle
+        with open(os.path.join(out_dir, name[:-5] + ".json"), "w") as f:
+            json.dump(crd, f)
+    return out_dir
+
+
+class KubeDouble:
+    """The API-server test double (tests/apiserver/kubedouble.py) as a process.
+
+    crds: the CRD directory (manifests/crds by default). raygate_port: where Service
+    raygate-system/raygate:443 is reached (webhook and conversion calls), as kube-proxy would."""
+
+    def __init__(self, *args, crds=None, raygate_port=None):
         self.tmp = tempfile.mkdtemp(prefix="rg-double-")
         self.port_file = os.path.join(self.tmp, "port")
         self.kubeconfig = os.path.join(self.tmp, "kubeconfig")
         self.pki = os.path.join(self.tmp, "pki")
+        if raygate_port:
+            args = ("--service-endpoint", "raygate-system/raygate:443=127.0.0.1:%d" % raygate_port,
+                    *args)
         self.args = [sys.executable, os.path.join(SRC, "tests/apiserver/kubedouble.py"),
                      "--port-file", self.port_file, "--kubeconfig", self.kubeconfig,
-                     "--cert-dir", self.pki, "--crds", os.path.join(SRC, "manifests/crds"),
+                     "--cert-dir", self.pki, "--crds", crds or os.path.join(SRC, "manifests/crds"),
                      *args]
         self.proc = None
         self.port = None
