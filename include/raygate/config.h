@@ -22,6 +22,7 @@
  *   tls:
  *     certFile: /etc/raygate/tls.crt  # unset = self-signed under stateDir
  *     keyFile: /etc/raygate/tls.key   # set together with certFile
+ *     caFile: /etc/raygate/ca.crt     # the CA API server clients trust (caInjection publishes it)
  *     pollIntervalMillis: 1000        # certificate reload poll, 0 = never, ..3600000
  *   audit:
  *     path: /var/log/raygate/audit.log  # unset = <stateDir>/audit.log; "-" = stdout
@@ -46,6 +47,11 @@
  *     burst: 200                      # and burst, 1..100000
  *     pendingRefreshSeconds: 30       # a pending reason's figures/position rewritten at most this often, 1..86400
  *     queueStatusMillis: 1000         # ClusterQueue/LocalQueue status at most this often, 100..3600000
+ *   caInjection:                      # the leader writes tls.caFile where the API server needs it
+ *     mutatingWebhookConfiguration: raygate-mutating      # its webhooks' caBundle; unset = not managed
+ *     validatingWebhookConfiguration: raygate-validating  # unset = not managed
+ *     conversionService: raygate-system/raygate:443       # the Kueue CRDs' conversion webhook; unset = not managed
+ *     intervalSeconds: 60             # re-checked at least this often, 1..86400
  *
  * Byte sizes are plain integers or integers with one of the suffixes Ki,
  * Mi, Gi (powers of 1024) or k, M, G (powers of 1000); this is not the full
@@ -111,6 +117,11 @@ typedef struct cfg_config {
     unsigned admit_burst;           /* 200 */
     unsigned admit_pending_refresh_s; /* 30: a pending reason's figures rewritten at most this often */
     unsigned admit_queue_status_ms; /* 1000: ClusterQueue/LocalQueue status at most this often */
+    char *ca_file;                  /* NULL = no CA to publish */
+    char *cainj_mutating;           /* NULL = not managed */
+    char *cainj_validating;         /* NULL = not managed */
+    char *cainj_conversion_service; /* "ns/name[:port]"; NULL = not managed */
+    unsigned cainj_interval_s;      /* 60 */
 } cfg_config_t;
 
 /* Fills c with the defaults above (allocating its default strings); c's
@@ -152,10 +163,24 @@ int cfg_config_set(cfg_config_t *c, const char *key, const char *value, rg_error
 /*
  * Rules that span several keys, to run once after the file and every flag
  * have been applied: certFile and keyFile are set together; retry period <
- * renew deadline < lease duration. Returns 0 or
+ * renew deadline < lease duration; caInjection targets need tls.caFile and a
+ * well-formed conversionService. Returns 0 or
  * RG_ERR_CONFIG.
  */
 int cfg_config_check(const cfg_config_t *c, rg_error_t *err);
+
+/* A Service reference, "namespace/name[:port]" (both DNS-1123 labels). */
+typedef struct cfg_service {
+    char ns[64];
+    char name[64];
+    unsigned port; /* 443 when not given */
+} cfg_service_t;
+
+/*
+ * Parses text into out. Returns 0 or RG_ERR_CONFIG with err reading
+ * `<key>: invalid value "<text>": <why>`.
+ */
+int cfg_service_parse(const char *key, const char *text, cfg_service_t *out, rg_error_t *err);
 
 /*
  * Reads a whole regular file of at most max_bytes into *out (owned, NUL

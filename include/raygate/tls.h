@@ -162,6 +162,14 @@ int tls_file_stamp(const char *path, tls_file_stamp_t *out);
 /* Whether two stamps describe the same content. */
 bool tls_file_stamp_equal(const tls_file_stamp_t *a, const tls_file_stamp_t *b);
 
+/*
+ * Reads a CA bundle (PEM, at most TLS_PAIR_MAX_BYTES_DEFAULT) that API
+ * server clients must trust: at least one certificate, every one parsing.
+ * On success *bundle_b64 is the standard base64 of the file's bytes
+ * (a webhook's caBundle; owned, rg_free). Errors name the file.
+ */
+int tls_ca_bundle_load(const char *path, char **bundle_b64, rg_error_t *err);
+
 /* OpenSSL's run-time version text ("OpenSSL 3.0.13 30 Jan 2024"); static. */
 const char *tls_openssl_version(void);
 

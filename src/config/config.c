@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,6 +57,7 @@ static const field_t fields[] = {
     {"tls.certFile", F_STR_OPT, OFF(cert_file), 0, 0},
     {"tls.keyFile", F_STR_OPT, OFF(key_file), 0, 0},
     {"tls.pollIntervalMillis", F_UINT, OFF(cert_poll_interval_ms), 0, 3600000},
+    {"tls.caFile", F_STR_OPT, OFF(ca_file), 0, 0},
     {"audit.path", F_STR_OPT, OFF(audit_path), 0, 0},
     {"audit.maxBytes", F_SIZE, OFF(audit_max_bytes), 4 * KI, TI},
     {"audit.maxFiles", F_UINT, OFF(audit_max_files), 1, 1000},
@@ -75,6 +77,10 @@ static const field_t fields[] = {
     {"admitter.burst", F_UINT, OFF(admit_burst), 1, 100000},
     {"admitter.pendingRefreshSeconds", F_UINT, OFF(admit_pending_refresh_s), 1, 86400},
     {"admitter.queueStatusMillis", F_UINT, OFF(admit_queue_status_ms), 100, 3600000},
+    {"caInjection.mutatingWebhookConfiguration", F_STR_OPT, OFF(cainj_mutating), 0, 0},
+    {"caInjection.validatingWebhookConfiguration", F_STR_OPT, OFF(cainj_validating), 0, 0},
+    {"caInjection.conversionService", F_STR_OPT, OFF(cainj_conversion_service), 0, 0},
+    {"caInjection.intervalSeconds", F_UINT, OFF(cainj_interval_s), 1, 86400},
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -108,6 +114,7 @@ void cfg_config_init_defaults(cfg_config_t *c)
     c->admit_burst = 200;
     c->admit_pending_refresh_s = 30;
     c->admit_queue_status_ms = 1000;
+    c->cainj_interval_s = 60;
 }
 
 static char **str_slot(cfg_config_t *c, size_t off)
@@ -157,6 +164,53 @@ int cfg_config_check(const cfg_config_t *c, rg_error_t *err)
                             "leaderElection.retryPeriodSeconds: %u must be less than "
                             "leaderElection.renewDeadlineSeconds (%u)",
                             c->retry_period_s, c->renew_deadline_s);
+    cfg_service_t svc;
+    if (c->cainj_conversion_service &&
+        cfg_service_parse("caInjection.conversionService", c->cainj_conversion_service, &svc,
+                          err) != RG_OK)
+        return RG_ERR_CONFIG;
+    if ((c->cainj_mutating || c->cainj_validating || c->cainj_conversion_service) &&
+        c->ca_file == NULL)
+        return rg_error_set(err, RG_ERR_CONFIG,
+                            "caInjection needs tls.caFile: the CA bundle it publishes");
+    return RG_OK;
+}
+
+/* A DNS-1123 label: 1..63 of [a-z0-9-], alphanumeric at both ends. */
+static bool dns_label(const char *s, size_t n)
+{
+    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+int cfg_service_parse(const char *key, const char *text, cfg_service_t *out, rg_error_t *err)
+{
+    memset(out, 0, sizeof(*out));
+    const char *slash = strchr(text, '/');
+    const char *colon = slash ? strchr(slash, ':') : NULL;
+    size_t ns_len = slash ? (size_t)(slash - text) : 0;
+    size_t name_len = slash ? (colon ? (size_t)(colon - slash - 1) : strlen(slash + 1)) : 0;
+    if (!slash || !dns_label(text, ns_len) || !dns_label(slash + 1, name_len))
+        return rg_error_set(err, RG_ERR_CONFIG,
+                            "%s: invalid value \"%s\": must be namespace/name[:port], each a "
+                            "DNS-1123 label", key, text);
+    out->port = 443;
+    if (colon) {
+        char *end = NULL;
+        unsigned long p = strtoul(colon + 1, &end, 10);
+        if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || p < 1 || p > 65535)
+            return rg_error_set(err, RG_ERR_CONFIG,
+                                "%s: invalid value \"%s\": the port must be 1..65535", key, text);
+        out->port = (unsigned)p;
+    }
+    memcpy(out->ns, text, ns_len);
+    memcpy(out->name, slash + 1, name_len);
     return RG_OK;
 }
 

@@ -145,6 +145,7 @@ static void on_started_leading(void *arg)
     const char *me = leader_elector_identity(app->leader);
     rg_log_info("serve", "leading: this replica holds the lease identity=\"%s\"", me);
     admit_set_leading(app->admit, true);
+    cainj_set_leading(app->cainj, true);
     /* As client-go's elector does: an Event on the Lease says who leads. */
     cJSON *lease = cJSON_CreateObject(); /* an ObjectReference */
     cJSON_AddStringToObject(lease, "apiVersion", "coordination.k8s.io/v1");
@@ -164,6 +165,7 @@ static void on_stopped_leading(void *arg)
     serve_app_t *app = arg;
     rg_log_warn("serve", "stopped leading identity=\"%s\"", leader_elector_identity(app->leader));
     admit_set_leading(app->admit, false);
+    cainj_set_leading(app->cainj, false);
 }
 
 static int load_creds(const cfg_config_t *cfg, kube_creds_t *creds, rg_error_t *err)
@@ -206,6 +208,8 @@ static int connect_cluster(serve_app_t *app, rg_error_t *err)
     app->caches = cache_set_new(&opts, err);
     if (app->caches == NULL || admitter_new(app, err) != RG_OK ||
         cache_set_start(app->caches, err) != RG_OK || admit_start(app->admit, err) != RG_OK)
+        return err ? err->code : RG_ERR_STATE;
+    if (serve__cainject_new(app, err) != RG_OK)
         return err ? err->code : RG_ERR_STATE;
 
     leader_opts_t lo = {
@@ -332,6 +336,7 @@ void serve_app_free(serve_app_t *app)
     http_server_stop(app->server, SERVE_DRAIN_MS);
     app->server = NULL;
     leader_elector_free(app->leader);
+    cainj_free(app->cainj);
     /* No handler may call into the admitter once it is gone. */
     if (app->caches)
         cache_set_stop(app->caches);

@@ -8,6 +8,7 @@
 #include "raygate/admit.h"
 #include "raygate/audit.h"
 #include "raygate/cache.h"
+#include "raygate/cainject.h"
 #include "raygate/events.h"
 #include "raygate/http.h"
 #include "raygate/kube.h"
@@ -38,6 +39,7 @@ struct serve_app {
     events_recorder_t *events;   /* NULL when standalone */
     kube_client_t *admit_client; /* the admitter's writes: its own rate limit */
     admit_t *admit;              /* the quota admitter (leads when leader, or standalone) */
+    cainj_t *cainj;              /* CA injection (leader only); NULL when not configured */
     http_server_t *server;
     http_route_t routes[SERVE_MAX_ROUTES];
     size_t n_routes;
@@ -78,6 +80,8 @@ void serve__metrics_decision(serve_metrics_t *m, const char *endpoint, const cha
                              const char *outcome);
 /* The registry the admitter adds its instruments to (borrowed from m). */
 metrics_registry_t *serve__metrics_registry(serve_metrics_t *m);
+/* CA injection from the configuration, when connected and configured. */
+int serve__cainject_new(serve_app_t *app, rg_error_t *err);
 /* The registry, then the cluster-side stats (caches, client, lease, events). */
 void serve__metrics_render(serve_app_t *app, rg_buf_t *out);
 

@@ -498,14 +498,6 @@ void tls_certs_result_release(tls_certs_result_t *r)
     memset(r, 0, sizeof(*r));
 }
 
-static char *base64_of(const char *data, size_t len)
-{
-    char *out = rg_malloc(4 * ((len + 2) / 3) + 1);
-    int n = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data, (int)len);
-    out[n < 0 ? 0 : n] = '\0';
-    return out;
-}
-
 enum { F_CA, F_KEY, F_CERT, F_COUNT };
 
 int tls_certs_generate(const tls_certs_opts_t *opts, tls_certs_result_t *out, rg_error_t *err)
@@ -599,7 +591,7 @@ int tls_certs_generate(const tls_certs_opts_t *opts, tls_certs_result_t *out, rg
     out->ca_path = paths[F_CA];
     out->cert_path = paths[F_CERT];
     out->key_path = paths[F_KEY];
-    out->ca_bundle_b64 = base64_of(issued.ca_pem, issued.ca_len);
+    out->ca_bundle_b64 = tls__base64(issued.ca_pem, issued.ca_len);
     out->serial_hex = issued.serial_hex;
     issued.serial_hex = NULL;
     issued_release(&issued);
