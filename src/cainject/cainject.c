@@ -14,7 +14,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <time.h>
 
 /* A pass that failed is retried this soon, not a whole interval later. */
 #define CAINJ_RETRY_NS (5 * (int64_t)1000000000)
@@ -204,14 +203,7 @@ static void *run(void *arg)
     pthread_mutex_lock(&c->mu);
     while (!c->stopping) {
         if (!c->kick) {
-            struct timespec dl;
-            clock_gettime(CLOCK_REALTIME, &dl);
-            dl.tv_sec += c->poll_ms / 1000;
-            dl.tv_nsec += (long)(c->poll_ms % 1000) * 1000000L;
-            if (dl.tv_nsec >= 1000000000L) {
-                dl.tv_sec++;
-                dl.tv_nsec -= 1000000000L;
-            }
+            struct timespec dl = rg_time_deadline_ms(CLOCK_REALTIME, c->poll_ms);
             pthread_cond_timedwait(&c->cond, &c->mu, &dl);
         }
         if (c->stopping)
