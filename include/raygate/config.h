@@ -35,6 +35,7 @@
  *   kubeconfig: ~/.kube/config        # unset = in-cluster service account
  *   context: prod                     # kubeconfig context; unset = current-context
  *   leaderElection:                   # the quota admitter's Lease
+ *     enabled: true                   # false: this replica never leads (no admitter, no caInjection)
  *     namespace: raygate-system
  *     leaseName: raygate
  *     identity: ""                    # unset = <hostname>_<random>
@@ -72,6 +73,7 @@
 #include "raygate/log.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -106,6 +108,7 @@ typedef struct cfg_config {
     char *standalone_dir;           /* NULL */
     char *kubeconfig;               /* NULL = in-cluster credentials */
     char *kube_context;             /* NULL = the kubeconfig's current-context */
+    bool lease_enabled;             /* true; false = never lead (an extender-only sidecar) */
     char *lease_namespace;          /* "raygate-system" */
     char *lease_name;               /* "raygate" */
     char *lease_identity;           /* NULL = <hostname>_<random> */

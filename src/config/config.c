@@ -32,6 +32,7 @@ typedef enum field_kind {
     F_UINT,    /* unsigned */
     F_SIZE,    /* size_t with Ki/Mi/Gi/k/M/G */
     F_LEVEL,   /* rg_log_level_t */
+    F_BOOL,    /* bool: true or false */
     F_STR,     /* char *, required and non-empty */
     F_STR_OPT, /* char *, NULL when unset */
 } field_kind_t;
@@ -66,6 +67,7 @@ static const field_t fields[] = {
     {"standalone", F_STR_OPT, OFF(standalone_dir), 0, 0},
     {"kubeconfig", F_STR_OPT, OFF(kubeconfig), 0, 0},
     {"context", F_STR_OPT, OFF(kube_context), 0, 0},
+    {"leaderElection.enabled", F_BOOL, OFF(lease_enabled), 0, 0},
     {"leaderElection.namespace", F_STR, OFF(lease_namespace), 0, 0},
     {"leaderElection.leaseName", F_STR, OFF(lease_name), 0, 0},
     {"leaderElection.identity", F_STR_OPT, OFF(lease_identity), 0, 0},
@@ -104,6 +106,7 @@ void cfg_config_init_defaults(cfg_config_t *c)
     c->audit_max_bytes = 100 * MI;
     c->audit_max_files = 5;
     c->log_level = RG_LOG_INFO;
+    c->lease_enabled = true;
     c->lease_namespace = rg_strdup("raygate-system");
     c->lease_name = rg_strdup("raygate");
     c->lease_duration_s = 15;
@@ -199,7 +202,8 @@ int cfg_service_parse(const char *key, const char *text, cfg_service_t *out, rg_
     if (!slash || !dns_label(text, ns_len) || !dns_label(slash + 1, name_len))
         return rg_error_set(err, RG_ERR_CONFIG,
                             "%s: invalid value \"%s\": must be namespace/name[:port], each a "
-                            "DNS-1123 label", key, text);
+                            "DNS-1123 label",
+                            key, text);
     out->port = 443;
     if (colon) {
         char *end = NULL;
@@ -387,6 +391,18 @@ static int field_apply(cfg_config_t *c, const field_t *f, const char *value, siz
         rg_free(c->listen_addr);
         c->listen_addr = host;
         c->port = port;
+        return RG_OK;
+    }
+    case F_BOOL: {
+        /* The two words only: a config read by people should not mean "no" by "n". */
+        bool *slot = (bool *)(void *)((char *)c + f->off);
+        if (strcmp(value, "true") == 0)
+            *slot = true;
+        else if (strcmp(value, "false") == 0)
+            *slot = false;
+        else
+            return rg_error_set(err, RG_ERR_CONFIG,
+                                "%s: invalid value \"%s\": must be true or false", f->key, value);
         return RG_OK;
     }
     case F_LEVEL: {

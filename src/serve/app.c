@@ -188,7 +188,8 @@ static int connect_cluster(serve_app_t *app, rg_error_t *err)
     kube_client_opts_t lopts = {.timeout_ms = 3000, .max_retries = 1};
     /* The admitter writes at its own pace; a write must not outlive the
      * renew deadline by much, or a deposed leader's write could land late. */
-    kube_client_opts_t aopts = {.qps = app->cfg.admit_qps, .burst = app->cfg.admit_burst,
+    kube_client_opts_t aopts = {.qps = app->cfg.admit_qps,
+                                .burst = app->cfg.admit_burst,
                                 .timeout_ms = app->cfg.renew_deadline_s * 1000,
                                 .max_retries = 2};
     if (app->client)
@@ -212,6 +213,15 @@ static int connect_cluster(serve_app_t *app, rg_error_t *err)
     if (serve__cainject_new(app, err) != RG_OK)
         return err ? err->code : RG_ERR_STATE;
 
+    if (!app->cfg.lease_enabled) {
+        /* A replica that serves but never leads: e.g. the extender sidecar of
+         * a kube-scheduler, which must not run a second admitter. */
+        rg_log_info("serve",
+                    "connected server=\"%s\"; leader election off: this replica never "
+                    "runs the admitter",
+                    app->source);
+        return RG_OK;
+    }
     leader_opts_t lo = {
         .ns = app->cfg.lease_namespace,
         .name = app->cfg.lease_name,
@@ -262,8 +272,7 @@ serve_app_t *serve_app_new(const cfg_config_t *cfg, rg_error_t *err)
     app->metrics = serve__metrics_new(app, err);
     if (app->metrics == NULL)
         goto err;
-    if ((wants_cluster(&app->cfg) ? connect_cluster(app, err) : load_standalone(app, err)) !=
-        RG_OK)
+    if ((wants_cluster(&app->cfg) ? connect_cluster(app, err) : load_standalone(app, err)) != RG_OK)
         goto err;
     build_routes(app);
     unsigned threads = worker_threads(&app->cfg);
@@ -287,9 +296,8 @@ serve_app_t *serve_app_new(const cfg_config_t *cfg, rg_error_t *err)
         goto err;
     atomic_store(&app->ready, true);
     const char *addr = app->cfg.listen_addr && app->cfg.listen_addr[0] ? app->cfg.listen_addr : "*";
-    rg_log_info("serve", "serving https://%s%s%s:%u threads=%u", strchr(addr, ':') ? "[" : "",
-                addr, strchr(addr, ':') ? "]" : "", (unsigned)http_server_port(app->server),
-                threads);
+    rg_log_info("serve", "serving https://%s%s%s:%u threads=%u", strchr(addr, ':') ? "[" : "", addr,
+                strchr(addr, ':') ? "]" : "", (unsigned)http_server_port(app->server), threads);
     return app;
 err:
     serve_app_free(app);
