@@ -106,7 +106,7 @@ void cfg_config_init_defaults(cfg_config_t *c)
     c->admit_writers = 4;
     c->admit_qps = 100;
     c->admit_burst = 200;
-    c->admit_pending_refresh_s = 30;
+    c->admit_pending_refresh_s = 300;
     c->admit_queue_status_ms = 1000;
 }
 
