@@ -48,6 +48,7 @@ struct gang_view {
     bool is_gpu[VIEW_RES_MAX];
     int8_t local[GANG_RES_NAMES_MAX]; /* global id -> local index, -1 = not offered */
     int64_t *alloc, *used, *reserved; /* n_nodes x n_res */
+    int64_t *base_free;               /* alloc - used - reserved, copied by gang_free_new */
     recorded_priv_t *recorded;
     size_t n_recorded;
     key_idx_t *by_cluster; /* sorted by key */
@@ -427,6 +428,10 @@ gang_view_t *gang_view_build(const gang_view_src_t *src, const gang_view_opts_t 
         add_recorded(v, cache_snapshot_at(src->workloads, i));
     map_clusters(v, src->rayclusters);
     reserve_recorded(v, src->pods);
+    size_t cells = v->n_nodes * v->n_res;
+    v->base_free = rg_malloc((cells + 1) * sizeof(int64_t));
+    for (size_t c = 0; c < cells; c++)
+        v->base_free[c] = v->alloc[c] - v->used[c] - v->reserved[c];
     return v;
 }
 
@@ -473,6 +478,7 @@ void gang_view_unref(gang_view_t *v)
     rg_free(v->alloc);
     rg_free(v->used);
     rg_free(v->reserved);
+    rg_free(v->base_free);
     rg_free(v);
 }
 
@@ -573,8 +579,7 @@ gang_free_t *gang_free_new(const gang_view_t *v, const char *except_workload)
     f->v = v;
     size_t cells = v->n_nodes * v->n_res;
     f->free = rg_malloc((cells + 1) * sizeof(int64_t));
-    for (size_t c = 0; c < cells; c++)
-        f->free[c] = v->alloc[c] - v->used[c] - v->reserved[c];
+    memcpy(f->free, v->base_free, cells * sizeof(int64_t));
     const key_idx_t *k =
         except_workload ? find_key(v->by_workload, v->n_by_workload, except_workload) : NULL;
     if (k) {

@@ -8,6 +8,7 @@
 #include "raygate/audit.h"
 #include "raygate/cache.h"
 #include "raygate/events.h"
+#include "raygate/extender.h"
 #include "raygate/http.h"
 #include "raygate/kube.h"
 #include "raygate/leader.h"
@@ -35,6 +36,7 @@ struct serve_app {
     kube_client_t *lease_client; /* short timeouts: a renewal must not outlive its deadline */
     leader_elector_t *leader;    /* NULL when standalone */
     events_recorder_t *events;   /* NULL when standalone */
+    ext_t *ext;                  /* the scheduler extender */
     http_server_t *server;
     http_route_t routes[SERVE_MAX_ROUTES];
     size_t n_routes;
@@ -45,7 +47,10 @@ struct serve_app {
 void serve__on_mutate(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_validate(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_convert(void *ctx, const http_request_t *req, http_response_t *resp);
-void serve__on_not_implemented(void *ctx, const http_request_t *req, http_response_t *resp);
+void serve__on_ext_filter(void *ctx, const http_request_t *req, http_response_t *resp);
+void serve__on_ext_prioritize(void *ctx, const http_request_t *req, http_response_t *resp);
+void serve__on_ext_bind(void *ctx, const http_request_t *req, http_response_t *resp);
+void serve__on_ext_preempt(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_healthz(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_readyz(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_metrics(void *ctx, const http_request_t *req, http_response_t *resp);
@@ -73,6 +78,13 @@ void serve__metrics_observe(void *ctx, const char *route, int status, double sec
 /* One admission decision of kind ("RayCluster") and outcome ("patched"). */
 void serve__metrics_decision(serve_metrics_t *m, const char *endpoint, const char *kind,
                              const char *outcome);
+/* One extender verb's decision and its compute time. */
+void serve__metrics_extender(serve_metrics_t *m, const char *verb, const char *decision,
+                             double seconds);
+/* One gang outcome ("planned", "steered", ...). */
+void serve__metrics_gang(serve_metrics_t *m, const char *outcome);
+/* The extender over the app's caches and client (after they exist). */
+int serve__extender_new(serve_app_t *app, rg_error_t *err);
 /* The registry, then the cluster-side stats (caches, client, lease, events). */
 void serve__metrics_render(serve_app_t *app, rg_buf_t *out);
 

@@ -83,8 +83,8 @@ void rgt_cluster_node(rgt_cluster_t *c, const char *name, int gpus, const char *
                     ready ? "True" : "False");
 }
 
-void rgt_cluster_pod(rgt_cluster_t *c, const char *name, const char *cluster, const char *group,
-                     int gpus, const char *node, const char *phase)
+char *rgt_pod_json(const char *name, const char *cluster, const char *group, int gpus,
+                   const char *node, const char *phase)
 {
     char labels[300] = "";
     bool head = group && strcmp(group, "head") == 0;
@@ -95,13 +95,31 @@ void rgt_cluster_pod(rgt_cluster_t *c, const char *name, const char *cluster, co
     char nodefield[200] = "";
     if (node)
         snprintf(nodefield, sizeof(nodefield), "\"nodeName\":\"%s\",", node);
-    rgt_cluster_add(c,
-                    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\","
-                    "\"namespace\":\"default\",\"uid\":\"uid-%s\",\"labels\":{%s}},"
-                    "\"spec\":{%s\"containers\":[{\"name\":\"ray\",\"resources\":{\"requests\":"
-                    "{\"cpu\":\"1\",\"memory\":\"4Gi\",\"nvidia.com/gpu\":\"%d\"}}}]},"
-                    "\"status\":{\"phase\":\"%s\"}}",
-                    name, name, labels, nodefield, gpus, phase ? phase : "Running");
+    char gpu[64] = "";
+    if (gpus)
+        snprintf(gpu, sizeof(gpu), ",\"nvidia.com/gpu\":\"%d\"", gpus);
+    return rg_asprintf("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\","
+                       "\"namespace\":\"default\",\"uid\":\"uid-%s\",\"labels\":{%s}},"
+                       "\"spec\":{%s\"containers\":[{\"name\":\"ray\",\"resources\":{\"requests\":"
+                       "{\"cpu\":\"1\",\"memory\":\"4Gi\"%s}}}]},\"status\":{\"phase\":\"%s\"}}",
+                       name, name, labels, nodefield, gpu, phase ? phase : "Running");
+}
+
+void rgt_cluster_pod(rgt_cluster_t *c, const char *name, const char *cluster, const char *group,
+                     int gpus, const char *node, const char *phase)
+{
+    char *json = rgt_pod_json(name, cluster, group, gpus, node, phase);
+    rgt_cluster_add(c, "%s", json);
+    rg_free(json);
+}
+
+void rgt_cluster_bind(rgt_cluster_t *c, const char *name, const char *node)
+{
+    cJSON *o = find(c, "Pod", "default", name);
+    ck_assert_msg(o != NULL, "no pod %s", name);
+    cJSON *spec = cJSON_GetObjectItemCaseSensitive(o, "spec");
+    cJSON_DeleteItemFromObjectCaseSensitive(spec, "nodeName");
+    cJSON_AddStringToObject(spec, "nodeName", node);
 }
 
 void rgt_cluster_pod_terminating(rgt_cluster_t *c, const char *name)

@@ -32,6 +32,11 @@ void rgt_cluster_node(rgt_cluster_t *c, const char *name, int gpus, const char *
  * group name; node NULL = pending; phase NULL = Running. uid = "uid-<name>". */
 void rgt_cluster_pod(rgt_cluster_t *c, const char *name, const char *cluster, const char *group,
                      int gpus, const char *node, const char *phase);
+/* The JSON of such a pod (owned, rg_free); gpus 0 = no GPU request. */
+char *rgt_pod_json(const char *name, const char *cluster, const char *group, int gpus,
+                   const char *node, const char *phase);
+/* Sets a pod's spec.nodeName, as a Binding does. */
+void rgt_cluster_bind(rgt_cluster_t *c, const char *name, const char *node);
 /* Marks a pod terminating (deletionTimestamp set). */
 void rgt_cluster_pod_terminating(rgt_cluster_t *c, const char *name);
 /* A RayCluster in default: a head (1 cpu) and one worker group of replicas × gpus. */
