@@ -40,8 +40,7 @@ void podspec_reqs_release(podspec_reqs_t *r);
 const quota_qty_t *podspec_reqs_get(const podspec_reqs_t *r, const char *name);
 
 /* r[name] += q; adds the entry when missing. RG_ERR_RANGE on overflow (r unchanged). */
-int podspec_reqs_add(podspec_reqs_t *r, const char *name, const quota_qty_t *q,
-                     rg_error_t *err);
+int podspec_reqs_add(podspec_reqs_t *r, const char *name, const quota_qty_t *q, rg_error_t *err);
 
 /* r += y, entry by entry. */
 int podspec_reqs_add_all(podspec_reqs_t *r, const podspec_reqs_t *y, rg_error_t *err);
@@ -72,7 +71,41 @@ void podspec_reqs_copy(podspec_reqs_t *dst, const podspec_reqs_t *src);
  * type gives RG_ERR_PARSE / RG_ERR_RANGE / RG_ERR_TYPE with err naming the
  * field path and the value; out is then empty. Never a silent zero.
  */
-int podspec_requests(const cJSON *spec, const char *path, podspec_reqs_t *out,
-                     rg_error_t *err);
+int podspec_requests(const cJSON *spec, const char *path, podspec_reqs_t *out, rg_error_t *err);
+
+/* ---- What a pod asks of a node's labels and taints ---- */
+
+/* Decides whether a label key takes part in matching (Kueue's flavor keys). */
+typedef bool (*podspec_key_filter_fn)(const char *key, void *arg);
+
+/*
+ * Whether a pod with this PodSpec (borrowed) may run on a node labelled
+ * labels (a JSON object of strings; NULL = no labels): its nodeSelector
+ * and requiredDuringSchedulingIgnoredDuringExecution node affinity, as
+ * kube-scheduler's NodeAffinity filter reads them (terms ORed, expressions
+ * ANDed; In, NotIn, Exists, DoesNotExist, Gt, Lt; an empty term matches
+ * nothing; matchFields are not label matches and are ignored).
+ * With keep, only label keys it accepts count, as Kueue's flavorSelector
+ * does: nodeSelector entries and expressions on other keys are dropped,
+ * and a term left empty makes the whole affinity match anything.
+ */
+bool podspec_node_matches(const cJSON *spec, const cJSON *labels, podspec_key_filter_fn keep,
+                          void *arg);
+
+/*
+ * A metav1.LabelSelector (matchLabels and matchExpressions with In, NotIn,
+ * Exists, DoesNotExist; borrowed) against labels (object of strings, NULL =
+ * none). A NULL or non-object selector matches nothing; {} matches all.
+ */
+bool podspec_label_selector_matches(const cJSON *selector, const cJSON *labels);
+
+/*
+ * The first taint of taints (a JSON array of core/v1 Taints, borrowed;
+ * NULL = none) whose effect is NoSchedule or NoExecute and that neither
+ * tolerations_a nor tolerations_b (arrays of Tolerations, either NULL)
+ * tolerates, as ToleratesTaint decides; NULL when every one is tolerated.
+ */
+const cJSON *podspec_untolerated_taint(const cJSON *taints, const cJSON *tolerations_a,
+                                       const cJSON *tolerations_b);
 
 #endif

@@ -109,8 +109,8 @@ int podspec_reqs_scale(podspec_reqs_t *r, int64_t n, rg_error_t *err)
         quota_i128_t v = r->v[i].qty.nano;
         quota_i128_t mag = v < 0 ? -v : v;
         if (n != 0 && mag > QUOTA_QTY_MAX_NANO / n)
-            return rg_error_set(err, RG_ERR_RANGE, "%s times %lld is out of range",
-                                r->v[i].name, (long long)n);
+            return rg_error_set(err, RG_ERR_RANGE, "%s times %lld is out of range", r->v[i].name,
+                                (long long)n);
         r->v[i].qty.nano = v * n;
     }
     return RG_OK;
@@ -134,8 +134,8 @@ void podspec_reqs_copy(podspec_reqs_t *dst, const podspec_reqs_t *src)
  * skipping names already present in skip (used for limits standing in for
  * requests). Every value must be a valid, non-negative quantity.
  */
-static int read_map(const cJSON *obj, const char *key, const char *path,
-                    const podspec_reqs_t *skip, podspec_reqs_t *out, rg_error_t *err)
+static int read_map(const cJSON *obj, const char *key, const char *path, const podspec_reqs_t *skip,
+                    podspec_reqs_t *out, rg_error_t *err)
 {
     const cJSON *map = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (map == NULL || cJSON_IsNull(map))
@@ -148,24 +148,28 @@ static int read_map(const cJSON *obj, const char *key, const char *path,
     {
         const char *name = it->string ? it->string : "";
         if (strlen(name) == 0 || strlen(name) > PODSPEC_RESOURCE_NAME_MAX)
-            return rg_error_set(err, RG_ERR_PARSE, "%s.%s: Invalid value: \"%.64s\": not a "
-                                "resource name", path, key, name);
+            return rg_error_set(err, RG_ERR_PARSE,
+                                "%s.%s: Invalid value: \"%.64s\": not a "
+                                "resource name",
+                                path, key, name);
         if (skip && podspec_reqs_get(skip, name))
             continue;
         quota_qty_t q;
         rg_error_t qerr = {0};
         if (quota_qty_parse_json(it, &q, &qerr) < 0) {
             char *shown = cJSON_IsString(it) ? NULL : rg_json_print(it);
-            rg_error_set(err, qerr.code, "%s.%s[%s]: Invalid value: \"%.64s\": %s", path, key,
-                         name, shown ? shown : it->valuestring, rg_error_str(&qerr));
+            rg_error_set(err, qerr.code, "%s.%s[%s]: Invalid value: \"%.64s\": %s", path, key, name,
+                         shown ? shown : it->valuestring, rg_error_str(&qerr));
             rg_free(shown);
             return err ? err->code : qerr.code;
         }
         if (quota_qty_sign(&q) < 0) {
             char text[QUOTA_QTY_STR_MAX];
             quota_qty_format(&q, text, sizeof(text));
-            return rg_error_set(err, RG_ERR_RANGE, "%s.%s[%s]: Invalid value: \"%s\": must be "
-                                "greater than or equal to 0", path, key, name, text);
+            return rg_error_set(err, RG_ERR_RANGE,
+                                "%s.%s[%s]: Invalid value: \"%s\": must be "
+                                "greater than or equal to 0",
+                                path, key, name, text);
         }
         int rc = podspec_reqs_add(out, name, &q, err);
         if (rc < 0) {
@@ -187,8 +191,8 @@ static int read_requirements(const cJSON *holder, const char *path, podspec_reqs
     char sub[512];
     snprintf(sub, sizeof(sub), "%s.resources", path);
     if (!cJSON_IsObject(res))
-        return rg_error_set(err, RG_ERR_TYPE, "%s: Invalid value: \"%s\": must be an object",
-                            sub, rg_json_type_name(res));
+        return rg_error_set(err, RG_ERR_TYPE, "%s: Invalid value: \"%s\": must be an object", sub,
+                            rg_json_type_name(res));
     int rc = read_map(res, "requests", sub, NULL, out, err);
     if (rc == RG_OK) {
         podspec_reqs_t requested = {0};
@@ -207,8 +211,8 @@ static const cJSON *container_list(const cJSON *spec, const char *key, const cha
     if (list == NULL || cJSON_IsNull(list))
         return NULL;
     if (!cJSON_IsArray(list)) {
-        *rc = rg_error_set(err, RG_ERR_TYPE, "%s.%s: Invalid value: \"%s\": must be an array",
-                           path, key, rg_json_type_name(list));
+        *rc = rg_error_set(err, RG_ERR_TYPE, "%s.%s: Invalid value: \"%s\": must be an array", path,
+                           key, rg_json_type_name(list));
         return NULL;
     }
     return list;
@@ -221,13 +225,12 @@ static bool is_sidecar(const cJSON *init_container)
 }
 
 /* Σ containers; sidecars join the sum; regular init containers bound it from below. */
-static int sum_containers(const cJSON *spec, const char *path, podspec_reqs_t *out,
-                          rg_error_t *err)
+static int sum_containers(const cJSON *spec, const char *path, podspec_reqs_t *out, rg_error_t *err)
 {
     int rc;
     const cJSON *containers = container_list(spec, "containers", path, err, &rc);
-    const cJSON *inits = rc == RG_OK ? container_list(spec, "initContainers", path, err, &rc)
-                                     : NULL;
+    const cJSON *inits =
+        rc == RG_OK ? container_list(spec, "initContainers", path, err, &rc) : NULL;
     podspec_reqs_t one = {0}, sidecars = {0}, init_floor = {0}, tmp = {0};
     char sub[512];
     int i = 0;
@@ -288,8 +291,8 @@ int podspec_requests(const cJSON *spec, const char *path, podspec_reqs_t *out, r
     if (path == NULL)
         path = "spec";
     if (!cJSON_IsObject(spec))
-        return rg_error_set(err, RG_ERR_TYPE, "%s: Invalid value: \"%s\": must be an object",
-                            path, spec ? rg_json_type_name(spec) : "null");
+        return rg_error_set(err, RG_ERR_TYPE, "%s: Invalid value: \"%s\": must be an object", path,
+                            spec ? rg_json_type_name(spec) : "null");
     int rc = sum_containers(spec, path, out, err);
     if (rc == RG_OK)
         rc = apply_pod_level(spec, path, out, err);

@@ -155,7 +155,7 @@ typedef struct gang_case {
 } gang_case_t;
 
 #define GROUP(body) "{\"groupName\":\"g\"" body "}"
-#define CLUSTER(extra, groups) \
+#define CLUSTER(extra, groups)                                                                     \
     "{\"metadata\":{" extra "},\"spec\":{\"headGroupSpec\":{},\"workerGroupSpecs\":[" groups "]}}"
 
 static const gang_case_t GANG_CASES[] = {
@@ -169,11 +169,11 @@ static const gang_case_t GANG_CASES[] = {
     /* numOfHosts multiplies (multi-host TPU/GPU slices). */
     {CLUSTER("", GROUP(",\"replicas\":2,\"numOfHosts\":4")), 9, NULL},
     /* A suspended group runs nothing. */
-    {CLUSTER("", GROUP(",\"replicas\":2,\"suspend\":true") "," GROUP(",\"replicas\":3")), 4,
-     NULL},
+    {CLUSTER("", GROUP(",\"replicas\":2,\"suspend\":true") "," GROUP(",\"replicas\":3")), 4, NULL},
     /* Autoscaling gangs start at minReplicas. */
-    {"{\"spec\":{\"enableInTreeAutoscaling\":true,\"workerGroupSpecs\":["
-     GROUP(",\"replicas\":5,\"minReplicas\":1,\"maxReplicas\":8") "]}}", 2, NULL},
+    {"{\"spec\":{\"enableInTreeAutoscaling\":true,\"workerGroupSpecs\":[" GROUP(
+         ",\"replicas\":5,\"minReplicas\":1,\"maxReplicas\":8") "]}}",
+     2, NULL},
     /* The annotation overrides. */
     {CLUSTER("\"annotations\":{\"raygate.dev/gang-size\":\"3\"}", GROUP(",\"replicas\":8")), 3,
      NULL},
@@ -209,12 +209,124 @@ START_TEST(test_gang__size)
 }
 END_TEST
 
+typedef struct match_case {
+    const char *spec;
+    const char *labels;
+    bool flavor_keys; /* filter to the keys "gpu" and "zone" */
+    bool want;
+} match_case_t;
+
+#define TERMS(t)                                                                                   \
+    "{\"affinity\":{\"nodeAffinity\":{\"requiredDuringSchedulingIgnoredDuringExecution\":"         \
+    "{\"nodeSelectorTerms\":[" t "]}}}}"
+#define EXPR(k, op, vals) "{\"key\":\"" k "\",\"operator\":\"" op "\"" vals "}"
+
+static const match_case_t MATCH_CASES[] = {
+    {"{}", "{}", false, true},
+    {"{\"nodeSelector\":{\"gpu\":\"a100\"}}", "{\"gpu\":\"a100\",\"x\":\"y\"}", false, true},
+    {"{\"nodeSelector\":{\"gpu\":\"a100\"}}", "{\"gpu\":\"h100\"}", false, false},
+    {"{\"nodeSelector\":{\"gpu\":\"a100\"}}", "{}", false, false},
+    /* Keys the flavor does not define do not count. */
+    {"{\"nodeSelector\":{\"other\":\"x\",\"gpu\":\"a100\"}}", "{\"gpu\":\"a100\"}", true, true},
+    {"{\"nodeSelector\":{\"other\":\"x\"}}", "{\"gpu\":\"a100\"}", false, false},
+    /* Terms are ORed, expressions ANDed. */
+    {TERMS("{\"matchExpressions\":[" EXPR("gpu", "In", ",\"values\":[\"a\",\"b\"]") "]}"),
+     "{\"gpu\":\"b\"}", false, true},
+    {TERMS("{\"matchExpressions\":[" EXPR("gpu", "In", ",\"values\":[\"a\"]") "," EXPR(
+         "zone", "Exists", "") "]}"),
+     "{\"gpu\":\"a\"}", false, false},
+    {TERMS("{\"matchExpressions\":[" EXPR(
+         "gpu", "In", ",\"values\":[\"a\"]") "]},"
+                                             "{\"matchExpressions\":[" EXPR("zone", "Exists",
+                                                                            "") "]}"),
+     "{\"zone\":\"z1\"}", false, true},
+    {TERMS("{\"matchExpressions\":[" EXPR("gpu", "NotIn", ",\"values\":[\"a\"]") "]}"), "{}", false,
+     true},
+    {TERMS("{\"matchExpressions\":[" EXPR("gpu", "DoesNotExist", "") "]}"), "{\"gpu\":\"a\"}",
+     false, false},
+    {TERMS("{\"matchExpressions\":[" EXPR("mem", "Gt", ",\"values\":[\"40\"]") "]}"),
+     "{\"mem\":\"80\"}", false, true},
+    {TERMS("{\"matchExpressions\":[" EXPR("mem", "Lt", ",\"values\":[\"40\"]") "]}"),
+     "{\"mem\":\"80\"}", false, false},
+    {TERMS("{\"matchExpressions\":[" EXPR("mem", "Gt", ",\"values\":[\"x\"]") "]}"),
+     "{\"mem\":\"80\"}", false, false},
+    /* An empty term matches nothing in kube-scheduler ... */
+    {TERMS("{\"matchExpressions\":[]}"), "{\"gpu\":\"a\"}", false, false},
+    /* ... while a term emptied by Kueue's key filter drops the whole affinity. */
+    {TERMS("{\"matchExpressions\":[" EXPR(
+         "other", "In", ",\"values\":[\"q\"]") "]},"
+                                               "{\"matchExpressions\":[" EXPR(
+                                                   "gpu", "In", ",\"values\":[\"zz\"]") "]}"),
+     "{\"gpu\":\"a\"}", true, true},
+};
+
+static bool flavor_keys(const char *key, void *arg)
+{
+    (void)arg;
+    return strcmp(key, "gpu") == 0 || strcmp(key, "zone") == 0;
+}
+
+START_TEST(test_podspec__node_matches)
+{
+    const match_case_t *c = &MATCH_CASES[_i];
+    cJSON *spec = rg_json_parse(c->spec, strlen(c->spec), NULL);
+    cJSON *labels = rg_json_parse(c->labels, strlen(c->labels), NULL);
+    ck_assert_ptr_nonnull(spec);
+    ck_assert_ptr_nonnull(labels);
+    bool got = podspec_node_matches(spec, labels, c->flavor_keys ? flavor_keys : NULL, NULL);
+    ck_assert_msg(got == c->want, "case %d: got %d", _i, got);
+    cJSON_Delete(spec);
+    cJSON_Delete(labels);
+}
+END_TEST
+
+typedef struct taint_case {
+    const char *taints;
+    const char *tolerations;
+    int want; /* index of the untolerated taint, -1 when all are tolerated */
+} taint_case_t;
+
+static const taint_case_t TAINT_CASES[] = {
+    {"[]", "[]", -1},
+    {"[{\"key\":\"gpu\",\"value\":\"true\",\"effect\":\"NoSchedule\"}]", "[]", 0},
+    {"[{\"key\":\"gpu\",\"effect\":\"PreferNoSchedule\"}]", "[]", -1},
+    {"[{\"key\":\"gpu\",\"value\":\"true\",\"effect\":\"NoSchedule\"}]",
+     "[{\"key\":\"gpu\",\"operator\":\"Equal\",\"value\":\"true\",\"effect\":\"NoSchedule\"}]", -1},
+    {"[{\"key\":\"gpu\",\"value\":\"true\",\"effect\":\"NoSchedule\"}]",
+     "[{\"key\":\"gpu\",\"value\":\"false\"}]", 0},
+    {"[{\"key\":\"gpu\",\"value\":\"true\",\"effect\":\"NoExecute\"}]",
+     "[{\"key\":\"gpu\",\"operator\":\"Exists\"}]", -1},
+    {"[{\"key\":\"a\",\"effect\":\"NoSchedule\"},{\"key\":\"b\",\"effect\":\"NoExecute\"}]",
+     "[{\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]", 1},
+    {"[{\"key\":\"a\",\"effect\":\"NoSchedule\"}]", "[{\"operator\":\"Exists\"}]", -1},
+    {"[{\"key\":\"a\",\"effect\":\"NoSchedule\"}]",
+     "[{\"key\":\"a\",\"effect\":\"NoExecute\",\"operator\":\"Exists\"}]", 0},
+};
+
+START_TEST(test_podspec__taints)
+{
+    const taint_case_t *c = &TAINT_CASES[_i];
+    cJSON *taints = rg_json_parse(c->taints, strlen(c->taints), NULL);
+    cJSON *tols = rg_json_parse(c->tolerations, strlen(c->tolerations), NULL);
+    const cJSON *got = podspec_untolerated_taint(taints, NULL, tols);
+    const cJSON *want = c->want >= 0 ? cJSON_GetArrayItem(taints, c->want) : NULL;
+    ck_assert_msg(got == want, "case %d", _i);
+    /* Either list may hold the toleration. */
+    ck_assert_msg(podspec_untolerated_taint(taints, tols, NULL) == want, "case %d swapped", _i);
+    cJSON_Delete(taints);
+    cJSON_Delete(tols);
+}
+END_TEST
+
 static Suite *podspec_suite(void)
 {
     Suite *s = suite_create("podspec");
     TCase *tc = tcase_create("core");
     tcase_add_loop_test(tc, test_podspec__requests, 0, sizeof(REQ_CASES) / sizeof(REQ_CASES[0]));
     tcase_add_test(tc, test_podspec__list_arithmetic);
+    tcase_add_loop_test(tc, test_podspec__node_matches, 0,
+                        sizeof(MATCH_CASES) / sizeof(MATCH_CASES[0]));
+    tcase_add_loop_test(tc, test_podspec__taints, 0, sizeof(TAINT_CASES) / sizeof(TAINT_CASES[0]));
     tcase_add_loop_test(tc, test_gang__size, 0, sizeof(GANG_CASES) / sizeof(GANG_CASES[0]));
     suite_add_tcase(s, tc);
     return s;
