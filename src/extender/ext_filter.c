@@ -326,9 +326,10 @@ static void replan_member(ext_round_t *r, const ext_pod_t *pod, ext_live_t *l, s
     }
     const gang_plan_set_t *ps = &l->plan->sets[set];
     const char *from = NULL;
+    /* A copy: moving the slot may free the plan's string. */
     for (size_t j = 0; j < ps->n_slots && from == NULL; j++)
         if (l->left[set][j] > 0)
-            from = ps->slots[j].node;
+            from = rg_arena_strdup(arena, ps->slots[j].node);
     if (best < 0) {
         char *planned = rg_arena_sprintf(arena, "gang %s: member of podSet \"%s\" is planned on "
                                          "node %s, which kube-scheduler did not offer, and no "

@@ -390,7 +390,8 @@ static void map_clusters(gang_view_t *v, const cache_snapshot_t *rayclusters)
     for (size_t i = 0; i < n_jobs; i++)
         rg_free(jobs[i].key);
     rg_free(jobs);
-    qsort(v->by_cluster, v->n_by_cluster, sizeof(*v->by_cluster), cmp_key);
+    if (v->n_by_cluster)
+        qsort(v->by_cluster, v->n_by_cluster, sizeof(*v->by_cluster), cmp_key);
 }
 
 static void reserve_recorded(gang_view_t *v, const cache_snapshot_t *pods)
