@@ -24,6 +24,12 @@ static void *grow(rg_arena_t *a, void *arr, size_t n, size_t *cap, size_t elem)
     return na;
 }
 
+static int truncated(ext_scan_t *s)
+{
+    return rg_error_set(s->err, RG_ERR_PARSE, "malformed JSON at byte %zu: unexpected end of input",
+                        ext__scan_offset(s));
+}
+
 /* Records the span of the next value (an object or null) and skips it. */
 static int object_span(ext_scan_t *s, const char *what, const char **start, size_t *len)
 {
@@ -31,6 +37,8 @@ static int object_span(ext_scan_t *s, const char *what, const char **start, size
     *len = 0;
     if (ext__scan_null(s))
         return RG_OK;
+    if (ext__scan_peek(s) == 0)
+        return truncated(s);
     if (ext__scan_peek(s) != '{')
         return rg_error_set(s->err, RG_ERR_TYPE, "%s: Invalid value: must be an object (byte %zu)",
                             what, ext__scan_offset(s));
@@ -49,6 +57,8 @@ static int string_value(ext_scan_t *s, rg_arena_t *a, const char *what, const ch
     *out = "";
     if (ext__scan_null(s))
         return RG_OK;
+    if (ext__scan_peek(s) == 0)
+        return truncated(s);
     if (ext__scan_peek(s) != '"')
         return rg_error_set(s->err, RG_ERR_TYPE, "%s: Invalid value: must be a string (byte %zu)",
                             what, ext__scan_offset(s));
