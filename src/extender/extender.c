@@ -197,6 +197,8 @@ void ext__claim_forget(ext_t *x, const char *uid)
 
 void ext__claim_put(ext_t *x, const ext_pod_t *pod, const char *node, int64_t expires, bool bound)
 {
+    if (pod->uid == NULL || *pod->uid == '\0')
+        return; /* a pod without a UID cannot be told apart from its successor: never held */
     ext_claim_t *c = ext__claim_find(x, pod->uid);
     if (c == NULL) {
         x->claims = rg_realloc(x->claims, (x->n_claims + 1) * sizeof(*x->claims));
