@@ -5,6 +5,9 @@
  * workers over N nodes, the capacity view's rebuild, and RSS. In-process:
  * decode, decide and encode, as the HTTPS handler runs them.
  *   extender_bench [NODES PODS WORKERS ROUNDS]   defaults 5000 50000 64 15
+ * Environment: RG_BENCH_NAMES=N or RG_BENCH_PLANS=N repeat only those calls (for a
+ * profiler); RG_BENCH_NO_DIGESTS=1 loads without the placement digests and prints RSS;
+ * RG_BENCH_DUMP=DIR writes DIR/cluster/ manifests and the request bodies for the HTTPS run.
  * Build and run: sh bench/extender.sh
  */
 #include "raygate/alloc.h"
@@ -176,7 +179,10 @@ int main(int argc, char **argv)
     rg_error_t err = {0};
     cache_set_opts_t co = {0};
     cache_set_t *caches = cache_set_new(&co, &err);
-    gang_digests_install(caches, &err);
+    /* RG_BENCH_NO_DIGESTS=1: load without the placement digests, print RSS, stop (their cost). */
+    bool no_digests = getenv("RG_BENCH_NO_DIGESTS") != NULL;
+    if (!no_digests)
+        gang_digests_install(caches, &err);
     int64_t t0 = rg_time_mono_ns();
     if (cache_set_load_objects(caches, (const cJSON *const *)objs, n_objs, &err) != RG_OK) {
         fprintf(stderr, "load: %s\n", rg_error_str(&err));
@@ -187,6 +193,10 @@ int main(int argc, char **argv)
         cJSON_Delete(objs[i]);
     rg_free(objs);
     long rss_loaded = rss_kb();
+    if (no_digests) {
+        printf("cache load without digests: RSS %ld MB\n", rss_loaded / 1024);
+        return 0;
+    }
 
     ext_opts_t eo = {.topology_label = "rack"};
     ext_t *x = ext_new(&eo, caches, NULL, &err);
@@ -202,6 +212,62 @@ int main(int argc, char **argv)
         rg_buf_appendf(&names, "%s\"gpu-node-%05d\"", i ? "," : "", i);
     rg_buf_append_str(&names, "]}");
     rg_free(pod);
+
+    /* RG_BENCH_DUMP=DIR: the nodes and the first PODS_DUMPED pods as one List for
+     * `raygate serve --standalone DIR/cluster`, and both request bodies, for the HTTPS run. */
+    const char *dump = getenv("RG_BENCH_DUMP");
+    if (dump) {
+        /* Files of 1,000 nodes: the standalone loader reads files of up to 16 MiB. */
+        char path[512];
+        FILE *f = NULL;
+        for (int i = 0; i < nodes; i++) {
+            if (i % 1000 == 0) {
+                if (f)
+                    fputs("]}\n", f), fclose(f);
+                snprintf(path, sizeof(path), "%s/cluster/nodes-%d.json", dump, i / 1000);
+                if ((f = fopen(path, "w")) == NULL) {
+                    perror(path);
+                    return 1;
+                }
+                fputs("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[", f);
+            }
+            rg_buf_t one = RG_BUF_INIT;
+            node_json(&one, i);
+            fprintf(f, "%s{\"apiVersion\":\"v1\",\"kind\":\"Node\",%s", i % 1000 ? "," : "",
+                    one.data + 1);
+            rg_buf_release(&one);
+        }
+        if (f)
+            fputs("]}\n", f), fclose(f);
+        snprintf(path, sizeof(path), "%s/cluster/pods.json", dump);
+        if ((f = fopen(path, "w")) == NULL) {
+            perror(path);
+            return 1;
+        }
+        fputs("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[", f);
+        for (int p = 0; p < pods && p < 5000; p++) {
+            char name[64], node[32];
+            snprintf(name, sizeof(name), "busy-%06d", p);
+            snprintf(node, sizeof(node), "gpu-node-%05d", p % nodes);
+            char *j = pod_json(name, node, 1 + p % 4, NULL);
+            fprintf(f, "%s%s", p ? "," : "", j);
+            rg_free(j);
+        }
+        fputs("]}\n", f);
+        fclose(f);
+        const char *files[2] = {"filter-full.json", "filter-names.json"};
+        const rg_buf_t *bodies[2] = {&full, &names};
+        for (int k = 0; k < 2; k++) {
+            snprintf(path, sizeof(path), "%s/%s", dump, files[k]);
+            f = fopen(path, "w");
+            if (f == NULL || fwrite(bodies[k]->data, 1, bodies[k]->len, f) != bodies[k]->len) {
+                perror(path);
+                return 1;
+            }
+            fclose(f);
+        }
+        return 0;
+    }
 
     int64_t *tf = rg_calloc((size_t)rounds, sizeof(int64_t));
     int64_t *tn = rg_calloc((size_t)rounds, sizeof(int64_t));
@@ -269,7 +335,14 @@ int main(int argc, char **argv)
     gang_podset_t set = {"workers", workers, &req, NULL};
     gang_free_t *f = gang_free_new(v, NULL);
     gang_weights_t w = {2, 1, 1};
-    for (int r = 0; r < rounds; r++) {
+    /* RG_BENCH_PLANS=N: that many plans only, for a profiler. */
+    const char *plans_only = getenv("RG_BENCH_PLANS");
+    int n_plans = plans_only ? atoi(plans_only) : rounds;
+    if (plans_only) {
+        rg_free(tp);
+        tp = rg_calloc((size_t)n_plans + 1, sizeof(int64_t));
+    }
+    for (int r = 0; r < n_plans; r++) {
         gang_plan_t *plan = NULL;
         char *reason = NULL;
         int64_t s = rg_time_mono_ns();

@@ -42,6 +42,7 @@ typedef struct planner {
     size_t n_touched;
     int32_t *placed; /* n_touched x n_sets */
     int64_t *unplaced; /* per set, of the last attempt */
+    uint32_t *scratch; /* one attempt's candidate nodes */
 } planner_t;
 
 static int64_t gpu_of(const gang_view_t *v, const gang_rvec_t *r)
@@ -161,13 +162,21 @@ static bool attempt(planner_t *pl, const uint8_t *in_attempt, bool keep_going)
         size_t s = pl->order[o];
         const elig_t *e = &pl->elig[s];
         pl->unplaced[s] = 0;
+        /* This attempt's candidates once, not a mask test per member and node. */
+        uint32_t *cand = e->nodes;
+        size_t n_cand = e->n;
+        if (in_attempt) {
+            cand = pl->scratch;
+            n_cand = 0;
+            for (size_t k = 0; k < e->n; k++)
+                if (in_attempt[e->nodes[k]])
+                    cand[n_cand++] = e->nodes[k];
+        }
         for (int64_t m = 0; m < pl->sets[s].count; m++) {
             long best = -1;
             int64_t best_score = -1;
-            for (size_t k = 0; k < e->n; k++) {
-                size_t node = e->nodes[k];
-                if (in_attempt && !in_attempt[node])
-                    continue;
+            for (size_t k = 0; k < n_cand; k++) {
+                size_t node = cand[k];
                 if (!fits_now(pl, node, pl->sets[s].req, NULL))
                     continue;
                 int64_t sc = member_score(pl, node, s);
@@ -470,6 +479,7 @@ static void planner_release(planner_t *pl)
     rg_free(pl->touched);
     rg_free(pl->placed);
     rg_free(pl->unplaced);
+    rg_free(pl->scratch);
 }
 
 int gang_plan_make(const gang_view_t *v, const gang_free_t *free, const gang_podset_t *sets,
@@ -503,6 +513,7 @@ int gang_plan_make(const gang_view_t *v, const gang_free_t *free, const gang_pod
         .touched = rg_malloc((n + 1) * sizeof(uint32_t)),
         .placed = rg_malloc((n + 1) * (n_sets + 1) * sizeof(int32_t)),
         .unplaced = rg_calloc(n_sets + 1, sizeof(int64_t)),
+        .scratch = rg_malloc((n + 1) * sizeof(uint32_t)),
     };
     for (size_t i = 0; i < n; i++)
         pl.touched_at[i] = -1;
