@@ -40,6 +40,12 @@
  *     leaseDurationSeconds: 15        # 1..3600
  *     renewDeadlineSeconds: 10        # < leaseDurationSeconds
  *     retryPeriodSeconds: 2           # < renewDeadlineSeconds
+ *   admitter:                         # the leader's quota admitter
+ *     writers: 4                      # writer threads, 1..16
+ *     qps: 100                        # its API client: requests per second, 1..100000
+ *     burst: 200                      # and burst, 1..100000
+ *     pendingRefreshSeconds: 30       # a pending reason's figures/position rewritten at most this often, 1..86400
+ *     queueStatusMillis: 1000         # ClusterQueue/LocalQueue status at most this often, 100..3600000
  *   extender:                         # the kube-scheduler extender (docs/extender.md)
  *     gpuResources: [nvidia.com/gpu, "nvidia.com/mig-*"]  # or "a,b"; '*' ends a prefix
  *     topologyLabel: ""               # rack/NVLink node label beside the zone; "" = none
@@ -109,6 +115,11 @@ typedef struct cfg_config {
     unsigned lease_duration_s;      /* 15 */
     unsigned renew_deadline_s;      /* 10 */
     unsigned retry_period_s;        /* 2 */
+    unsigned admit_writers;         /* 4: the admitter's writer threads */
+    unsigned admit_qps;             /* 100: the admitter's API client, sustained */
+    unsigned admit_burst;           /* 200 */
+    unsigned admit_pending_refresh_s; /* 30: a pending reason's figures rewritten at most this often */
+    unsigned admit_queue_status_ms; /* 1000: ClusterQueue/LocalQueue status at most this often */
     char *ext_gpu_resources;        /* "nvidia.com/gpu,nvidia.com/mig-*": comma-joined */
     char *ext_topology_label;       /* NULL = zone only */
     unsigned ext_plan_ttl_s;        /* 60 */

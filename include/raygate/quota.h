@@ -262,6 +262,9 @@ void quota_model_remove_workload(quota_model_t *m, const char *ns, const char *n
  */
 void quota_model_forget(quota_model_t *m, const char *ns, const char *name);
 
+/* An EVICT decision's write failed without a new version to react to: decide it again. */
+void quota_model_eviction_failed(quota_model_t *m, const char *ns, const char *name);
+
 /* Marks every pending workload for another look (e.g. placement capacity changed). */
 void quota_model_wake_all(quota_model_t *m);
 
@@ -309,6 +312,7 @@ typedef struct quota_decision {
     int position;                 /* PENDING: 1-based place in its ClusterQueue, 0 unknown */
     quota_admission_t *admission; /* ADMIT: owned */
     int64_t wait_ns;              /* ADMIT: since creation (or eviction) */
+    char *priority_class;         /* the workload's priorityClassRef name, "" when none */
 } quota_decision_t;
 
 typedef struct quota_decisions {
@@ -383,8 +387,21 @@ int quota_model_cq_status(quota_model_t *m, size_t i, quota_cq_status_t *out);
 int quota_model_lq_counts(const quota_model_t *m, const char *ns, const char *name, size_t *pending,
                           size_t *reserving, size_t *admitted);
 
+/* The counts of every LocalQueue that has workloads, in one walk. */
+typedef struct quota_lq_counts {
+    char *ns;
+    char *name;
+    size_t pending, reserving, admitted;
+} quota_lq_counts_t;
+
+/* Returns an owned array (quota_lq_counts_free) and its length in *n. */
+quota_lq_counts_t *quota_model_lq_counts_all(const quota_model_t *m, size_t *n);
+void quota_lq_counts_free(quota_lq_counts_t *v, size_t n);
+
 /* Whether any ClusterQueue uses the flavor, and whether the named CQ has any reserving workload. */
 bool quota_model_flavor_in_use(const quota_model_t *m, const char *flavor);
 bool quota_model_cq_in_use(const quota_model_t *m, const char *cq);
+/* Whether the named ClusterQueue exists and is active. */
+bool quota_model_cq_active(const quota_model_t *m, const char *cq);
 
 #endif

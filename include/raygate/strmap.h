@@ -28,6 +28,8 @@ typedef struct rg_strmap {
 
 /* Frees the table (not the keys or values) and empties the map. */
 void rg_strmap_release(rg_strmap_t *m);
+/* Calls fn on every value (NULL fn: nothing), then releases the map. */
+void rg_strmap_release_with(rg_strmap_t *m, void (*fn)(void *value));
 /* The value of key, or NULL. */
 void *rg_strmap_get(const rg_strmap_t *m, const char *key);
 /* Sets key to value (replacing and returning the old value, else NULL). */

@@ -71,6 +71,11 @@ static const field_t fields[] = {
     {"leaderElection.leaseDurationSeconds", F_UINT, OFF(lease_duration_s), 1, 3600},
     {"leaderElection.renewDeadlineSeconds", F_UINT, OFF(renew_deadline_s), 1, 3600},
     {"leaderElection.retryPeriodSeconds", F_UINT, OFF(retry_period_s), 1, 3600},
+    {"admitter.writers", F_UINT, OFF(admit_writers), 1, 16},
+    {"admitter.qps", F_UINT, OFF(admit_qps), 1, 100000},
+    {"admitter.burst", F_UINT, OFF(admit_burst), 1, 100000},
+    {"admitter.pendingRefreshSeconds", F_UINT, OFF(admit_pending_refresh_s), 1, 86400},
+    {"admitter.queueStatusMillis", F_UINT, OFF(admit_queue_status_ms), 100, 3600000},
     {"extender.gpuResources", F_LIST, OFF(ext_gpu_resources), 0, 0},
     {"extender.topologyLabel", F_STR_OPT, OFF(ext_topology_label), 0, 0},
     {"extender.planningTTLSeconds", F_UINT, OFF(ext_plan_ttl_s), 1, 86400},
@@ -107,6 +112,11 @@ void cfg_config_init_defaults(cfg_config_t *c)
     c->lease_duration_s = 15;
     c->renew_deadline_s = 10;
     c->retry_period_s = 2;
+    c->admit_writers = 4;
+    c->admit_qps = 100;
+    c->admit_burst = 200;
+    c->admit_pending_refresh_s = 30;
+    c->admit_queue_status_ms = 1000;
     c->ext_gpu_resources = rg_strdup("nvidia.com/gpu,nvidia.com/mig-*");
     c->ext_plan_ttl_s = 60;
     c->ext_assume_ttl_s = 30;

@@ -26,6 +26,14 @@ void rg_strmap_release(rg_strmap_t *m)
     *m = (rg_strmap_t)RG_STRMAP_INIT;
 }
 
+void rg_strmap_release_with(rg_strmap_t *m, void (*fn)(void *value))
+{
+    for (size_t i = 0; fn && i < m->cap; i++)
+        if (m->slots[i].key != NULL)
+            fn(m->slots[i].value);
+    rg_strmap_release(m);
+}
+
 static size_t find(const rg_strmap_t *m, const char *key, bool *found)
 {
     size_t mask = m->cap - 1;

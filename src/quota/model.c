@@ -431,36 +431,44 @@ static bool flavor_exists(const quota_model_t *m, const char *name)
     return rg_strmap_get(&m->flavors, name) != NULL || strcmp(name, QUOTA_SHORTHAND_FLAVOR) == 0;
 }
 
-/* Kueue's Active condition: flavors present, not stopped, not terminating. */
+/* Kueue's Active condition (clusterQueue.inactiveReason): not terminating,
+ * not stopped, every flavor present; reasons and messages as Kueue words them. */
 static void cq_update_active(const quota_model_t *m, qcq_t *cq)
 {
     rg_free(cq->inactive_message);
     cq->inactive_message = NULL;
-    cq->active = true;
     cq->inactive_reason = NULL;
-    rg_buf_t missing = RG_BUF_INIT;
+    cq->active = true;
+    if (cq->spec->deleting) {
+        cq->active = false;
+        cq->inactive_reason = "Terminating";
+        cq->inactive_message = rg_strdup("Can't admit new workloads; clusterQueue is terminating");
+        return;
+    }
+    rg_buf_t missing = RG_BUF_INIT, msg = RG_BUF_INIT;
     for (size_t g = 0; g < cq->spec->n_groups; g++) {
         for (size_t f = 0; f < cq->spec->groups[g].n_flavors; f++) {
             const char *fl = cq->spec->groups[g].flavors[f].flavor;
             if (!flavor_exists(m, fl))
-                rg_buf_appendf(&missing, "%s%s", missing.len ? " " : "", fl);
+                rg_buf_appendf(&missing, "%s%s", missing.len ? "," : "", fl);
         }
     }
-    if (missing.len) {
-        cq->active = false;
-        cq->inactive_reason = "FlavorNotFound";
-        cq->inactive_message = rg_asprintf(
-            "Can't admit new workloads: references missing ResourceFlavor(s): %s.", missing.data);
-    } else if (cq->spec->deleting) {
-        cq->active = false;
-        cq->inactive_reason = "Terminating";
-        cq->inactive_message = rg_strdup("Can't admit new workloads; clusterQueue is terminating");
-    } else if (cq->spec->stop != QUOTA_STOP_NONE) {
-        cq->active = false;
+    if (cq->spec->stop != QUOTA_STOP_NONE) {
         cq->inactive_reason = "Stopped";
-        cq->inactive_message = rg_strdup("Can't admit new workloads: is stopped.");
+        rg_buf_append_str(&msg, "is stopped");
+    }
+    if (missing.len) {
+        if (cq->inactive_reason == NULL)
+            cq->inactive_reason = "FlavorNotFound";
+        rg_buf_appendf(&msg, "%sreferences missing ResourceFlavor(s): %s", msg.len ? ", " : "",
+                       missing.data);
+    }
+    if (msg.len) {
+        cq->active = false;
+        cq->inactive_message = rg_asprintf("Can't admit new workloads: %s.", msg.data);
     }
     rg_buf_release(&missing);
+    rg_buf_release(&msg);
 }
 
 static void cq_groups_release(qcq_t *cq)
@@ -819,6 +827,15 @@ void quota_model_forget(quota_model_t *m, const char *ns, const char *name)
     quota__enqueue(m, w, 0);
 }
 
+void quota_model_eviction_failed(quota_model_t *m, const char *ns, const char *name)
+{
+    qwl_t *w = wl_get(m, ns, name);
+    if (w == NULL || !w->evict_sent)
+        return;
+    w->evict_sent = false;
+    track_eviction(m, w);
+}
+
 void quota_model_wake_all(quota_model_t *m)
 {
     size_t it = 0;
@@ -826,17 +843,6 @@ void quota_model_wake_all(quota_model_t *m)
     void *v;
     while (rg_strmap_next(&m->cqs, &it, &k, &v))
         quota__wake_tree(m, quota__root(&((qcq_t *)v)->node));
-}
-
-/* Frees every value of a map with fn, then the map. */
-static void release_map(rg_strmap_t *map, void (*fn)(void *))
-{
-    size_t it = 0;
-    const char *k;
-    void *v;
-    while (rg_strmap_next(map, &it, &k, &v))
-        fn(v);
-    rg_strmap_release(map);
 }
 
 static void free_wl(void *v)
@@ -874,15 +880,15 @@ void quota_model_free(quota_model_t *m)
 {
     if (m == NULL)
         return;
-    release_map(&m->wls, free_wl);
-    release_map(&m->cqs, free_cq);
-    release_map(&m->cohorts, free_cohort);
-    release_map(&m->flavors, free_flavor);
-    release_map(&m->lqs, free_lq);
-    release_map(&m->lq_keys, rg_free);
-    release_map(&m->classes, free_class);
-    release_map(&m->namespaces, free_json);
-    release_map(&m->ns_keys, rg_free);
+    rg_strmap_release_with(&m->wls, free_wl);
+    rg_strmap_release_with(&m->cqs, free_cq);
+    rg_strmap_release_with(&m->cohorts, free_cohort);
+    rg_strmap_release_with(&m->flavors, free_flavor);
+    rg_strmap_release_with(&m->lqs, free_lq);
+    rg_strmap_release_with(&m->lq_keys, rg_free);
+    rg_strmap_release_with(&m->classes, free_class);
+    rg_strmap_release_with(&m->namespaces, free_json);
+    rg_strmap_release_with(&m->ns_keys, rg_free);
     quota__names_release(&m->flavor_names);
     quota__names_release(&m->resource_names);
     rg_free(m);

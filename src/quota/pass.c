@@ -27,6 +27,7 @@ void quota_decisions_release(quota_decisions_t *d)
         rg_free(x->cluster_queue);
         rg_free(x->reason);
         rg_free(x->message);
+        rg_free(x->priority_class);
         quota_admission_free(x->admission);
     }
     rg_free(d->v);
@@ -47,6 +48,7 @@ static quota_decision_t *decision_add(quota_decisions_t *d, quota_decision_kind_
     x->uid = rg_strdup(w->spec->uid);
     x->resource_version = rg_strdup(w->spec->resource_version);
     x->cluster_queue = w->cq ? rg_strdup(w->cq->spec->name) : NULL;
+    x->priority_class = rg_strdup(w->spec->class_name ? w->spec->class_name : "");
     return x;
 }
 

@@ -142,8 +142,65 @@ bool quota_model_flavor_in_use(const quota_model_t *m, const char *flavor)
     return false;
 }
 
+bool quota_model_cq_active(const quota_model_t *m, const char *cq_name)
+{
+    const qcq_t *cq = quota__cq(m, cq_name);
+    return cq && cq->active;
+}
+
 bool quota_model_cq_in_use(const quota_model_t *m, const char *cq_name)
 {
     const qcq_t *cq = quota__cq(m, cq_name);
     return cq && cq->n_reserving > 0;
+}
+
+quota_lq_counts_t *quota_model_lq_counts_all(const quota_model_t *m, size_t *n)
+{
+    rg_strmap_t idx = RG_STRMAP_INIT;
+    quota_lq_counts_t *v = NULL;
+    size_t len = 0, cap = 0, it = 0;
+    const char *k;
+    void *val;
+    while (rg_strmap_next(&m->wls, &it, &k, &val)) {
+        const qwl_t *w = val;
+        const quota_wl_spec_t *s = w->spec;
+        if (s->queue == NULL || (w->state == QWL_IDLE))
+            continue;
+        char key[600];
+        snprintf(key, sizeof(key), "%s/%s", s->ns, s->queue);
+        uintptr_t slot = (uintptr_t)rg_strmap_get(&idx, key);
+        if (slot == 0) {
+            if (len == cap) {
+                cap = cap ? cap * 2 : 16;
+                v = rg_realloc(v, cap * sizeof(*v));
+            }
+            v[len] = (quota_lq_counts_t){.ns = rg_strdup(s->ns), .name = rg_strdup(s->queue)};
+            slot = ++len;
+            /* The key must outlive the map: use the entry's own strings. */
+            char *owned = rg_asprintf("%s/%s", s->ns, s->queue);
+            rg_strmap_put(&idx, owned, (void *)slot);
+        }
+        quota_lq_counts_t *c = &v[slot - 1];
+        if (w->state == QWL_RESERVED) {
+            c->reserving++;
+            c->admitted++;
+        } else {
+            c->pending++;
+        }
+    }
+    it = 0;
+    while (rg_strmap_next(&idx, &it, &k, &val))
+        rg_free((char *)k);
+    rg_strmap_release(&idx);
+    *n = len;
+    return v;
+}
+
+void quota_lq_counts_free(quota_lq_counts_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        rg_free(v[i].ns);
+        rg_free(v[i].name);
+    }
+    rg_free(v);
 }
