@@ -11,6 +11,7 @@ import rgtest
 PODS = "/api/v1/namespaces/default/pods"
 NODES = "/api/v1/nodes"
 RAYCLUSTERS = "/apis/ray.io/v1/namespaces/default/rayclusters"
+WORKLOADS = "/apis/kueue.x-k8s.io/v1beta1/namespaces/default/workloads"
 
 
 def wait_for(pred, timeout=20, step=0.05):
@@ -250,6 +251,42 @@ class ExtenderTest(unittest.TestCase):
         res = self.call("preempt", {"Pod": hi, "NodeNameToVictims": None, "NodeNameToMetaVictims": {
             "gpu-a": {"Pods": [{"UID": w1["metadata"]["uid"]}], "NumPDBViolations": 0}}})
         self.assertEqual(res, {"NodeNameToMetaVictims": {}})
+
+    def test_recorded_plan_is_followed_and_updated_on_replan(self):
+        for n in ("gpu-a", "gpu-b", "gpu-c"):
+            self.create(NODES, node(n, 4))
+        rc = self.create(RAYCLUSTERS, raycluster("rc", 2, 4))
+        plan = ('{"v":1,"podSets":[{"name":"head","nodes":{"gpu-c":1}},'
+                '{"name":"workers","nodes":{"gpu-b":1,"gpu-c":1}}]}')
+        spec = raycluster("rc", 2, 4)["spec"]
+        wl = {"apiVersion": "kueue.x-k8s.io/v1beta1", "kind": "Workload",
+              "metadata": {"name": "raycluster-rc-1a2b3", "namespace": "default",
+                           "annotations": {"raygate.dev/placement": plan},
+                           "ownerReferences": [{"apiVersion": "ray.io/v1", "kind": "RayCluster",
+                                                "name": "rc", "uid": rc["metadata"]["uid"],
+                                                "controller": True}]},
+              "spec": {"podSets": [
+                  {"name": "head", "count": 1, "template": spec["headGroupSpec"]["template"]},
+                  {"name": "workers", "count": 2,
+                   "template": spec["workerGroupSpecs"][0]["template"]}]}}
+        self.create(WORKLOADS, wl)
+        self.create(PODS, pod("rc-head", "rc", "head"))
+        self.create(PODS, pod("rc-w0", "rc", "workers", 4))
+        self.create(PODS, pod("rc-w1", "rc", "workers", 4))
+        self.wait_cached(Node=3, Pod=3, RayCluster=1, Workload=1)
+        # The recorded plan is followed: the extender plans nothing itself.
+        self.assertEqual(self.schedule("rc-head", ["gpu-a", "gpu-b", "gpu-c"])[0], "gpu-c")
+        self.assertEqual(self.schedule("rc-w0", ["gpu-a", "gpu-b", "gpu-c"])[0], "gpu-b")
+        # kube-scheduler's own filters rejected gpu-c for the last worker: it alone moves.
+        self.assertEqual(self.schedule("rc-w1", ["gpu-a", "gpu-b"])[0], "gpu-a")
+        want = ('{"v":1,"podSets":[{"name":"head","nodes":{"gpu-c":1}},'
+                '{"name":"workers","nodes":{"gpu-b":1,"gpu-a":1}}]}')
+        self.assertTrue(wait_for(lambda: self.double.request("GET", WORKLOADS + "/raycluster-rc-1a2b3")[1]
+                                 ["metadata"]["annotations"]["raygate.dev/placement"] == want),
+                        self.double.request("GET", WORKLOADS + "/raycluster-rc-1a2b3")[1]["metadata"])
+        text = self.rg.request("GET", "/metrics")[2].decode()
+        self.assertNotIn('outcome="planned"', text)
+        self.assertRegex(text, r'raygate_extender_gang_outcomes_total\{outcome="replanned"\} 1\n')
 
     def test_bad_requests(self):
         status, _, data = self.rg.request("POST", "/scheduler/filter", b'{"Pod": ')
