@@ -79,6 +79,8 @@ static void handle(struct admit *a, aev_t *e)
 {
     switch (e->kind) {
     case AEV_CACHE:
+        rg_log_debug("admit", "event kind=%s type=%d object=%s", cache_kind_name(e->ck), (int)e->ev,
+                     (e->new_obj ? e->new_obj : e->old_obj)->key);
         remember(a, e->ck, e->old_obj, e->new_obj);
         admit__model_apply(a, e->ck, e->old_obj, e->new_obj);
         atomic_fetch_add(&a->st_events, 1);

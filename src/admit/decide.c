@@ -132,11 +132,20 @@ void admit__model_apply(struct admit *a, cache_kind_t kind, const cache_obj_t *o
                                       rg_json_path(o->json, "metadata", "labels", NULL));
         break;
     case CACHE_KIND_RAYCLUSTER:
-    case CACHE_KIND_RAYJOB: admit__owner_touched(a, kind, o->key); break;
+    case CACHE_KIND_RAYJOB:
+        admit__owner_touched(a, kind, o->key);
+        /* A deleted owner's Workloads must let go (events of different
+         * kinds arrive in no particular order). */
+        if (gone || o->deleting)
+            admit__touch_workloads_of(a, o->ns,
+                                      kind == CACHE_KIND_RAYJOB ? "RayJob" : "RayCluster", o->name);
+        break;
     case CACHE_KIND_POD: {
         char key[600];
         snprintf(key, sizeof(key), "%s/%s", o->ns, o->ray_cluster);
         admit__owner_touched(a, CACHE_KIND_RAYCLUSTER, key);
+        if (gone) /* the last pod of a deleted cluster lets its Workload go */
+            admit__touch_workloads_of(a, o->ns, "RayCluster", o->ray_cluster);
         break;
     }
     default: break;
@@ -350,6 +359,7 @@ void admit__finalizer_release(struct admit *a, const kube_resource_t *res, const
     int idx;
     if ((only_deleting && !o->deleting) || !has_finalizer(o->json, &idx))
         return;
+    rg_log_debug("admit", "releasing the resource-in-use finalizer object=%s", o->key);
     char path[64];
     snprintf(path, sizeof(path), "/metadata/finalizers/%d", idx);
     cJSON *ops = cJSON_CreateArray();

@@ -184,6 +184,9 @@ void admit__queue_status(struct admit *a, int64_t now_ns);
 /* The job side (owners.c): Ray objects and their Workloads. */
 void admit__owner_touched(struct admit *a, cache_kind_t kind, const char *key);
 void admit__workload_touched(struct admit *a, const char *key);
+/* Marks every Workload controlled by the Ray object kind ns/name for a look. */
+void admit__touch_workloads_of(struct admit *a, const char *ns, const char *kind,
+                               const char *name);
 void admit__reconcile_owners(struct admit *a, int64_t now_ns);
 void admit__owner_write_done(struct admit *a, const admit_write_t *w);
 /* Drops kueue.x-k8s.io/resource-in-use from o (only while deleting when asked). */

@@ -136,16 +136,20 @@ static const cache_obj_t *workload_of(struct admit *a, const cache_obj_t *o)
     return NULL;
 }
 
-static size_t pods_of(const cache_obj_t *o, cache_set_t *caches)
+/* Pods (Terminating ones included) labelled ray.io/cluster=cluster in ns. */
+static size_t cluster_pods(struct admit *a, const char *ns, const char *cluster)
 {
-    const char *cluster = job_gang_cluster_name(o->json);
-    if (cluster == NULL)
-        return 0;
-    cache_snapshot_t *s = cache_snapshot_acquire(caches, CACHE_KIND_POD);
+    cache_snapshot_t *s = cache_snapshot_acquire(a->opts.caches, CACHE_KIND_POD);
     const cache_obj_t *const *pods;
-    size_t n = cache_snapshot_pods_of_cluster(s, o->ns, cluster, &pods);
+    size_t n = cache_snapshot_pods_of_cluster(s, ns, cluster, &pods);
     cache_snapshot_release(s);
     return n;
+}
+
+static size_t pods_of_owner(struct admit *a, const cache_obj_t *o)
+{
+    const char *cluster = job_gang_cluster_name(o->json);
+    return cluster ? cluster_pods(a, o->ns, cluster) : 0;
 }
 
 static const kube_resource_t *owner_res(const cache_obj_t *o)
@@ -206,7 +210,7 @@ static void create_workload(struct admit *a, const cache_obj_t *o)
     }
     const char *name = rg_json_get_string(rg_json_get(wl, "metadata"), "name");
     char *wname = rg_strdup(name ? name : "");
-    if (admit__write(a, ADMIT_OP_CREATE, ADMIT_FOR_WORKLOAD_CREATE, &kube_res_workloads_v1beta2,
+    if (admit__write(a, ADMIT_OP_CREATE, ADMIT_FOR_WORKLOAD_CREATE, &kube_res_workloads,
                      o->ns, wname, wl)) {
         char note[400];
         snprintf(note, sizeof(note), "Created Workload: %s/%s", o->ns, wname);
@@ -276,7 +280,7 @@ static void evicted(struct admit *a, const cache_obj_t *o, const cache_obj_t *w,
         stop_owner(a, o, w, message ? message : "evicted");
         return;
     }
-    if (pods_of(o, a->opts.caches) > 0)
+    if (pods_of_owner(a, o) > 0)
         return; /* still stopping: the quota stays held (pod events bring us back) */
     cJSON *p = admit_status_release(w->json, message ? message : "evicted", rg_time_now_ns());
     admit__write(a, ADMIT_OP_PATCH_STATUS, ADMIT_FOR_RELEASE, &kube_res_workloads, w->ns, w->name,
@@ -443,18 +447,26 @@ static void reconcile_workload(struct admit *a, const char *key)
     bool ray = ray_owner(a, w, &o);
     bool reserved = condition_true(w->json, "QuotaReserved", NULL, NULL);
     bool finished = condition_true(w->json, "Finished", NULL, NULL);
-    if (ray && o == NULL) {
+    rg_log_debug("admit", "workload check workload=%s ray=%d owner=%s deleting=%d reserved=%d "
+                 "finished=%d", key, ray, o ? o->key : "(gone)", w->deleting, reserved, finished);
+    if (ray && (o == NULL || o->deleting)) {
+        /* Its owner is gone or going (any propagation policy): once no pod of
+         * it is left, the Workload lets go of the quota and goes too. */
+        const char *kind, *name;
+        controller_uid(w->json, &kind, &name);
+        if (strcmp(kind, "RayCluster") == 0 && cluster_pods(a, w->ns, name) > 0)
+            return;
         admit__finalizer_release(a, &kube_res_workloads, w, false);
         if (!w->deleting)
-            admit__write_delete(a, ADMIT_FOR_WORKLOAD_DELETE, &kube_res_workloads, w->ns, w->name,
-                                w->uid);
+            admit__write_delete(a, ADMIT_FOR_WORKLOAD_DELETE, &kube_res_workloads, w->ns,
+                                w->name, w->uid);
         return;
     }
     if (!w->deleting)
         return;
     bool suspended = false;
-    bool stopped = o == NULL || (job_suspended(o->json, &suspended, NULL) == RG_OK && suspended &&
-                                 pods_of(o, a->opts.caches) == 0);
+    bool stopped = o == NULL || (job_suspended(o->json, &suspended, NULL) == RG_OK &&
+                                 suspended && pods_of_owner(a, o) == 0);
     if (!reserved || finished || stopped)
         admit__finalizer_release(a, &kube_res_workloads, w, true);
 }
@@ -462,6 +474,21 @@ static void reconcile_workload(struct admit *a, const char *key)
 void admit__workload_touched(struct admit *a, const char *key)
 {
     admit__owner_touched(a, CACHE_KIND_WORKLOAD, key);
+}
+
+void admit__touch_workloads_of(struct admit *a, const char *ns, const char *kind,
+                               const char *name)
+{
+    size_t it = 0;
+    const char *k;
+    void *v;
+    while (rg_strmap_next(&a->latest[CACHE_KIND_WORKLOAD], &it, &k, &v)) {
+        const cache_obj_t *w = v;
+        const char *wkind, *wname;
+        const char *uid = strcmp(w->ns, ns) == 0 ? controller_uid(w->json, &wkind, &wname) : NULL;
+        if (uid && wkind && wname && strcmp(wkind, kind) == 0 && strcmp(wname, name) == 0)
+            admit__workload_touched(a, k);
+    }
 }
 
 /* Owners in the order they were created (then by key), so their Workloads

@@ -390,10 +390,11 @@ void http_server_stop(http_server_t *srv, unsigned grace_ms)
 {
     if (srv == NULL)
         return;
-    /* Stop accepting first so the drain below can finish. */
+    /* Stop accepting first so the drain below can finish. The listening
+     * socket is closed only after MHD_stop_daemon: its threads may still
+     * hold it, and a number closed early can be reused by another thread's
+     * socket, which MHD would then close (libmicrohttpd's quiesce contract). */
     MHD_socket ls = MHD_quiesce_daemon(srv->daemon);
-    if (ls != MHD_INVALID_SOCKET)
-        close(ls);
     int64_t deadline = rg_time_mono_ns() + (int64_t)grace_ms * 1000000LL;
     while (atomic_load(&srv->inflight) > 0 && rg_time_mono_ns() < deadline)
         usleep(10 * 1000);
@@ -402,6 +403,8 @@ void http_server_stop(http_server_t *srv, unsigned grace_ms)
         rg_log_warn("http", "stopping with requests still in flight count=%u", left);
     http__tls_stop_poll(srv);
     MHD_stop_daemon(srv->daemon);
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
     http__tls_release(srv);
     rg_free(srv);
 }

@@ -225,9 +225,12 @@ def localqueue():
 
 
 def workload_spec(v2):
+    # Upstream also lists count as required; with its default that only matters to kubectl's
+    # client-side validation (kubectl <= 1.24, e.g. Debian's 1.20), which rejects the seed's
+    # Workloads that omit it although the API server would default it to 1.
     podset = obj({"name": string(maxLength=63, default="main"), "count": integer(minimum=0, default=1),
                   "minCount": integer(minimum=1), "template": pod_template(),
-                  "topologyRequest": preserve()}, ["count", "template"])
+                  "topologyRequest": preserve()}, ["template"])
     props = {
         "podSets": arr(podset, minItems=1, maxItems=18 if v2 else 8,
                        **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]}),
