@@ -6,6 +6,7 @@ test script is a plain unittest module that CTest runs; nothing here mocks
 raygate itself.
 """
 import base64
+import shutil
 import sys
 import http.client
 import json
@@ -405,3 +406,38 @@ class WatchRecorder:
 
 class _Expired(Exception):
     pass
+
+
+def kubectl_path():
+    """kubectl to drive the double as a user would: $KUBECTL, else the one on PATH
+    (scripts/deps.sh installs Debian's kubernetes-client when there is none); None if absent."""
+    return os.environ.get("KUBECTL") or shutil.which("kubectl")
+
+
+def kubectl(kubeconfig, *args, stdin=None, check=True, cache_dir=None):
+    """Runs kubectl against kubeconfig; returns the CompletedProcess (text). A fresh
+    --cache-dir per double: kubectl caches discovery by server address."""
+    cmd = [kubectl_path(), "--kubeconfig", kubeconfig]
+    if cache_dir:
+        cmd += ["--cache-dir", cache_dir]
+    r = subprocess.run(cmd + list(args), input=stdin, capture_output=True, text=True, timeout=120)
+    if check and r.returncode != 0:
+        raise AssertionError("kubectl %s: exit %d\n%s%s" % (" ".join(args), r.returncode, r.stdout,
+                                                             r.stderr))
+    return r
+
+
+def write_token_kubeconfig(path, double, token):
+    """A kubeconfig for the double that authenticates with a bearer token (e.g. a service
+    account's, given to the double with --token TOKEN=system:serviceaccount:NS:NAME)."""
+    with open(os.path.join(double.pki, "ca.crt"), "rb") as f:
+        ca = base64.b64encode(f.read()).decode()
+    cfg = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
+           "clusters": [{"name": "d", "cluster": {"server": "https://127.0.0.1:%d" % double.port,
+                                                  "certificate-authority-data": ca}}],
+           "users": [{"name": "u", "user": {"token": token}}],
+           "contexts": [{"name": "c", "context": {"cluster": "d", "user": "u"}}]}
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    os.chmod(path, 0o600)
+    return path
