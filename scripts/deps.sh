@@ -20,3 +20,15 @@ if [ -n "$missing" ]; then
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+# Debian's kubectl 1.20 beside another kubectl: its built-in kustomize (v2.0.3) is the oldest the
+# manifests support, and manifests/check.py renders them with both. Unpacked, not installed, so
+# it does not replace the kubectl on PATH.
+K120=/opt/raygate-deps/kubernetes-client
+if ! kubectl version --client 2>/dev/null | grep -q 'v1\.20\.' && [ ! -x "$K120/usr/bin/kubectl" ]; then
+    echo "unpacking Debian's kubernetes-client (kubectl 1.20) into $K120"
+    tmp=$(mktemp -d)
+    (cd "$tmp" && { apt-get download kubernetes-client >/dev/null 2>&1 ||
+                    { apt-get update -qq && apt-get download kubernetes-client >/dev/null; }; } &&
+     mkdir -p "$K120" && dpkg-deb -x kubernetes-client_*.deb "$K120")
+    rm -rf "$tmp"
+fi
