@@ -54,6 +54,8 @@ static void build_routes(serve_app_t *app)
     add_route(app, "/readyz", "GET", 0, serve__on_readyz, "readyz");
     add_route(app, "/metrics", "GET", 0, serve__on_metrics, "metrics");
     add_route(app, "/version", "GET", 0, serve__on_version, "version");
+    add_route(app, "/status", "GET", 0, serve__on_status, "status");
+    add_route(app, "/status.json", "GET", 0, serve__on_status_json, "status.json");
 }
 
 static int resolve_certs(serve_app_t *app, rg_error_t *err)

@@ -60,6 +60,9 @@ void serve__on_healthz(void *ctx, const http_request_t *req, http_response_t *re
 void serve__on_readyz(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_metrics(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_version(void *ctx, const http_request_t *req, http_response_t *resp);
+/* The read-only status page (HTML) and its document (JSON), from this replica's caches. */
+void serve__on_status(void *ctx, const http_request_t *req, http_response_t *resp);
+void serve__on_status_json(void *ctx, const http_request_t *req, http_response_t *resp);
 
 /*
  * The validators' view of the cluster: the kinds their reference rules
