@@ -6,6 +6,8 @@ PKGS="build-essential cmake pkg-config git ca-certificates openssl python3
 libmicrohttpd-dev libgnutls28-dev libssl-dev libcjson-dev libyaml-dev libjemalloc-dev
 libcurl4-openssl-dev check libsubunit-dev"
 [ "${1:-}" = "--bench" ] && PKGS="$PKGS wrk nginx-light"
+# Headless Chromium renders raygate's status page in the e2e suite (a screenshot check).
+PKGS="$PKGS chromium"
 # kubectl drives the API-server double in the tests as a user would (Debian's kubernetes-client,
 # 1.20). A kubectl already on PATH from another package is used instead: both own /usr/bin/kubectl.
 command -v kubectl >/dev/null 2>&1 || PKGS="$PKGS kubernetes-client"

@@ -14,6 +14,7 @@ static void usage(FILE *out)
           "commands:\n"
           "  serve     run the admission webhooks and scheduler extender (HTTPS)\n"
           "  check     validate Kueue/Ray manifests offline with the webhook's rules\n"
+          "  status    queues against quota, pending Workloads with reasons, gangs and nodes\n"
           "  certs     make a CA and a serving certificate for the webhooks\n"
           "  version   print raygate's and its libraries' versions\n"
           "\n"
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
         return cmd_certs_main(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
         return cmd_check_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "status") == 0)
+        return cmd_status_main(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
         return cmd_version_main(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {

@@ -37,10 +37,14 @@ static cJSON *build(serve_app_t *app)
         objs[k] = objects_of(snaps[k], &n[k]);
     }
     status_input_t in = {
-        .cluster_queues = objs[SNAP_CQ], .n_cluster_queues = n[SNAP_CQ],
-        .local_queues = objs[SNAP_LQ],   .n_local_queues = n[SNAP_LQ],
-        .workloads = objs[SNAP_WL],      .n_workloads = n[SNAP_WL],
-        .source = app->source,           .now_ns = rg_time_now_ns(),
+        .cluster_queues = objs[SNAP_CQ],
+        .n_cluster_queues = n[SNAP_CQ],
+        .local_queues = objs[SNAP_LQ],
+        .n_local_queues = n[SNAP_LQ],
+        .workloads = objs[SNAP_WL],
+        .n_workloads = n[SNAP_WL],
+        .source = app->source,
+        .now_ns = rg_time_now_ns(),
     };
     cJSON *doc = status_build(&in);
     for (int k = 0; k < SNAP_N; k++) {

@@ -199,8 +199,8 @@ static void add_pending(const status_input_t *in, cJSON *doc)
         const char *ts = str_at(wl, "metadata", NULL, "creationTimestamp");
         if (ts)
             rg_time_parse_rfc3339(ts, &created);
-        p[n++] = (pending_t){wl, cq ? cq : "", number_at(rg_json_get(wl, "spec"), "priority", 0),
-                             created, ns, name};
+        p[n++] = (pending_t){
+            wl, cq ? cq : "", number_at(rg_json_get(wl, "spec"), "priority", 0), created, ns, name};
     }
     qsort(p, n, sizeof(*p), pending_cmp);
     size_t max = in->max_pending ? in->max_pending : STATUS_MAX_PENDING_DEFAULT;
@@ -285,8 +285,8 @@ static cJSON *gang_entry(const cJSON *wl)
         cJSON_AddStringToObject(x, "name", ps);
         cJSON_AddNumberToObject(x, "count", number_at(a, "count", 1));
         const cJSON *fl = rg_json_get(a, "flavors");
-        cJSON_AddItemToObject(x, "flavors", cJSON_IsObject(fl) ? cJSON_Duplicate(fl, true)
-                                                                : cJSON_CreateObject());
+        cJSON_AddItemToObject(
+            x, "flavors", cJSON_IsObject(fl) ? cJSON_Duplicate(fl, true) : cJSON_CreateObject());
         cJSON_AddItemToObject(x, "nodes", podset_nodes(plan, ps));
         cJSON_AddItemToArray(sets, x);
     }

@@ -153,7 +153,10 @@ static void html_bar(rg_buf_t *out, double f)
     rg_buf_appendf(out,
                    "<td class=\"bar\"><div class=\"track\"><div class=\"fill%s\" "
                    "style=\"width:%.1f%%\"></div></div><span>%.0f%%</span></td>",
-                   f >= 1 ? " full" : f >= 0.8 ? " high" : "", pct, f * 100);
+                   f >= 1     ? " full"
+                   : f >= 0.8 ? " high"
+                              : "",
+                   pct, f * 100);
 }
 
 static const char *const STYLE =
