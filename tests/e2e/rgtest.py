@@ -253,6 +253,8 @@ def crds_with_ca(out_dir, ca_path):
             continue
         with open(os.path.join(src, name)) as f:
             crd = kyaml.load(f.read())
+        if crd.get("kind") != "CustomResourceDefinition":
+            continue  # kustomization.yaml
         hook = (crd["spec"].get("conversion") or {}).get("webhook")
         if hook:
             hook["clientConfig"]["caBundle"] = bundle
