@@ -47,7 +47,7 @@
  *     qps: 100                        # its API client: requests per second, 1..100000
  *     burst: 200                      # and burst, 1..100000
  *     pendingRefreshSeconds: 300      # a pending reason's figures/position rewritten at most this often, 1..86400
- *     queueStatusMillis: 1000         # ClusterQueue/LocalQueue status at most this often, 100..3600000
+ *     queueStatusMillis: 2000         # ClusterQueue/LocalQueue status at most this often, 100..3600000
  *   caInjection:                      # the leader writes tls.caFile where the API server needs it
  *     mutatingWebhookConfiguration: raygate-mutating      # its webhooks' caBundle; unset = not managed
  *     validatingWebhookConfiguration: raygate-validating  # unset = not managed
@@ -128,7 +128,7 @@ typedef struct cfg_config {
     unsigned admit_qps;             /* 100: the admitter's API client, sustained */
     unsigned admit_burst;           /* 200 */
     unsigned admit_pending_refresh_s; /* 300: a pending reason's figures rewritten at most this often */
-    unsigned admit_queue_status_ms; /* 1000: ClusterQueue/LocalQueue status at most this often */
+    unsigned admit_queue_status_ms; /* 2000: ClusterQueue/LocalQueue status at most this often */
     char *ca_file;                  /* NULL = no CA to publish */
     char *cainj_mutating;           /* NULL = not managed */
     char *cainj_validating;         /* NULL = not managed */
