@@ -12,6 +12,7 @@ run as that deployment's ServiceAccount:
 import base64
 import json
 import os
+import subprocess
 import tempfile
 import time
 import unittest
@@ -20,6 +21,8 @@ import rgtest
 
 SA = "system:serviceaccount:raygate-system:raygate"
 SA_TOKEN = "raygate-sa-token"
+SCHED_SA = "system:serviceaccount:raygate-system:raygate-scheduler"
+SCHED_TOKEN = "raygate-scheduler-sa-token"
 ADMIN = "kubedouble-admin-token=kubedouble-admin,system:masters"
 DEPLOY = os.path.join(rgtest.SRC, "manifests/deploy")
 SEED = os.path.join(rgtest.SRC, "manifests/overlays/seed")
@@ -65,6 +68,7 @@ def deploy(cls, crds=None):
     with open(cls.ca, "rb") as f:
         cls.bundle = base64.b64encode(f.read()).decode()
     cls.double = rgtest.KubeDouble("--token", ADMIN, "--token", "%s=%s" % (SA_TOKEN, SA),
+                                   "--token", "%s=%s" % (SCHED_TOKEN, SCHED_SA),
                                    crds=crds, raygate_port=cls.rg.port).start()
     cls.kc = cls.double.kubeconfig
     cls.cache = os.path.join(tmp, "kubectl-cache")
@@ -311,6 +315,68 @@ class DeployTest(unittest.TestCase):
         self.assertTrue(used)
         self.assertEqual(sorted(used - exported), [], "the dashboard queries metrics raygate "
                                                       "does not export")
+
+
+    def test_6_extender_sidecar_as_the_scheduler_serviceaccount(self):
+        """The raygate-scheduler pod's sidecar: its raygate-extender.yaml, the raygate-scheduler
+        ServiceAccount; it caches, binds a pod kube-scheduler chose, never leads, and every
+        request it makes is allowed by raygate-reader + raygate-extender."""
+        side = rgtest.Raygate()
+        self.addCleanup(side.cleanup)
+        with open(os.path.join(DEPLOY, "scheduler/raygate-extender.yaml")) as f:
+            cfg = f.read().replace("/etc/raygate/tls/", os.path.dirname(self.ca) + "/")
+        cfg_path = os.path.join(side.tmp, "raygate-extender.yaml")
+        with open(cfg_path, "w") as f:
+            f.write(cfg)
+        kc = rgtest.write_token_kubeconfig(os.path.join(side.tmp, "kc"), self.double, SCHED_TOKEN)
+        side.args += ["--config", cfg_path, "--kubeconfig", kc]
+        side.ca_file = self.ca
+        side.start()
+        try:
+            # The manifests' probe of the loopback-only sidecar.
+            probe = [rgtest.BIN, "status", "--server", "https://127.0.0.1:%d" % side.port,
+                     "--ca", self.ca, "--probe", "readyz"]
+            self.assertTrue(wait_for(lambda: subprocess.run(probe).returncode == 0))
+            node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "gpu-1"},
+                    "status": {"allocatable": {"cpu": "8", "memory": "64Gi", "pods": "110",
+                                               "nvidia.com/gpu": "4"},
+                               "conditions": [{"type": "Ready", "status": "True"}]}}
+            self.assertEqual(self.double.request("POST", "/api/v1/nodes", node)[0], 201)
+            req = {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "1"}
+            pod = {"apiVersion": "v1", "kind": "Pod",
+                   "metadata": {"name": "trainer", "namespace": "default"},
+                   "spec": {"schedulerName": "raygate-scheduler", "containers": [
+                       {"name": "c", "image": "x", "resources": {"requests": req, "limits": req}}]}}
+            status, created = self.double.request("POST", "/api/v1/namespaces/default/pods", pod)
+            self.assertEqual(status, 201, created)
+
+            def call(verb, args):
+                st, _, data = side.request("POST", "/scheduler/" + verb, json.dumps(args).encode())
+                self.assertEqual(st, 200, data)
+                return json.loads(data)
+            kept = wait_for(lambda: call("filter", {"Pod": created, "NodeNames": ["gpu-1"]})[
+                "NodeNames"] == ["gpu-1"])
+            self.assertTrue(kept, side.logs()[-2000:])
+            res = call("bind", {"PodName": "trainer", "PodNamespace": "default",
+                                "PodUID": created["metadata"]["uid"], "Node": "gpu-1"})
+            self.assertEqual(res, {"Error": ""})
+            rows = self.double.request("GET", "/_double/access?distinct=1&user=" + SCHED_SA)[1][
+                "items"]
+        finally:
+            self.assertEqual(side.stop(), 0)
+        self.assertEqual([r for r in rows if not r["allowed"]], [])
+        used = {(r["group"], r["resource"] + ("/" + r["subresource"] if r["subresource"] else ""),
+                 r["verb"]) for r in rows if "path" not in r}
+        self.assertIn(("", "pods/binding", "create"), used)
+        self.assertNotIn("leases", {r.get("resource") for r in rows})  # it never leads
+        granted = set()
+        for name in ("raygate-reader", "raygate-extender"):
+            for rule in self.get(RBAC + "/clusterroles/" + name)["rules"]:
+                granted |= {(g, res, v) for g in rule["apiGroups"] for res in rule["resources"]
+                            for v in rule["verbs"]}
+        unused = granted - used - {("kueue.x-k8s.io", "workloads", "patch")}
+        self.assertEqual(sorted(unused), [], "granted to the sidecar but never used (workloads "
+                                             "patch: a re-planned member of a recorded plan)")
 
 
 class OverKueueCRDsTest(unittest.TestCase):
