@@ -171,6 +171,19 @@ static const char *const STYLE =
     ".fill.full{background:#d6453d}.reason{font-weight:600}.msg{color:#5b6475}"
     ".empty{color:#5b6475;font-style:italic}code{font-size:13px}";
 
+/* "<tr>" and the ClusterQueue's own cells: name, cohort, pending, admitted. */
+static void queue_cells(rg_buf_t *out, const cJSON *cq)
+{
+    char n[32];
+    rg_buf_append_str(out, "<tr>");
+    td(out, s_or(cq, "name", "?"));
+    td(out, s_or(cq, "cohort", "-"));
+    snprintf(n, sizeof(n), "%.0f", num(cq, "pending"));
+    td(out, n);
+    snprintf(n, sizeof(n), "%.0f", num(cq, "admitted"));
+    td(out, n);
+}
+
 static void html_queues(const cJSON *doc, rg_buf_t *out)
 {
     const cJSON *cq, *r;
@@ -180,16 +193,14 @@ static void html_queues(const cJSON *doc, rg_buf_t *out)
                            "<th>Quota</th></tr>");
     cJSON_ArrayForEach(cq, rg_json_get(doc, "clusterQueues"))
     {
+        if (cJSON_GetArraySize(rg_json_get(cq, "resources")) == 0) {
+            queue_cells(out, cq);
+            rg_buf_append_str(out, "<td colspan=\"4\" class=\"empty\">no quota</td></tr>");
+        }
         cJSON_ArrayForEach(r, rg_json_get(cq, "resources"))
         {
-            char fr[256], n[32];
-            rg_buf_append_str(out, "<tr>");
-            td(out, s_or(cq, "name", "?"));
-            td(out, s_or(cq, "cohort", "-"));
-            snprintf(n, sizeof(n), "%.0f", num(cq, "pending"));
-            td(out, n);
-            snprintf(n, sizeof(n), "%.0f", num(cq, "admitted"));
-            td(out, n);
+            char fr[256];
+            queue_cells(out, cq);
             snprintf(fr, sizeof(fr), "%s / %s", s_or(r, "flavor", "?"), s_or(r, "resource", "?"));
             td(out, fr);
             html_bar(out, num(r, "fraction"));

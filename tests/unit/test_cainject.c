@@ -17,22 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* JSON written with single quotes, for readable tables. Owned. */
-static cJSON *sq(const char *text)
-{
-    char *s = rg_strdup(text);
-    for (char *p = s; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    cJSON *j = cJSON_Parse(s);
-    rg_free(s);
-    ck_assert_msg(j != NULL, "bad test JSON: %s", text);
-    return j;
-}
-
 static void assert_json_eq(const cJSON *got, const char *want_sq)
 {
-    cJSON *want = sq(want_sq);
+    cJSON *want = rgt_json_sq(want_sq);
     char *g = cJSON_PrintUnformatted(got), *w = cJSON_PrintUnformatted(want);
     ck_assert_msg(cJSON_Compare(got, want, true), "got %s\nwant %s", g, w);
     cJSON_free(g);
@@ -76,7 +63,7 @@ static const edit_case_t WEBHOOK_CASES[] = {
 START_TEST(test_cainject__webhooks_apply)
 {
     const edit_case_t *c = &WEBHOOK_CASES[_i];
-    cJSON *obj = sq(c->in);
+    cJSON *obj = rgt_json_sq(c->in);
     bool changed = !c->changed;
     rg_error_t err = {0};
     int rc = cainj_webhooks_apply(obj, "TkVX", &changed, &err);
@@ -139,7 +126,7 @@ static const edit_case_t CRD_CASES[] = {
 START_TEST(test_cainject__crd_apply)
 {
     const edit_case_t *c = &CRD_CASES[_i];
-    cJSON *obj = sq(c->in);
+    cJSON *obj = rgt_json_sq(c->in);
     bool changed = !c->changed;
     rg_error_t err = {0};
     cainj_service_t svc = {"raygate-system", "raygate", 0};
@@ -234,7 +221,7 @@ static cJSON *get(const kube_resource_t *res, const char *name)
 
 static void create(const kube_resource_t *res, const char *json_sq)
 {
-    cJSON *obj = sq(json_sq);
+    cJSON *obj = rgt_json_sq(json_sq);
     kube_result_t r;
     rg_error_t err = {0};
     ck_assert_int_eq(kube_create(C, res, NULL, obj, &r, &err), 0);
