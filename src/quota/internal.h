@@ -118,6 +118,7 @@ typedef struct qwl {
     int64_t note_ns;
     char *wait_reason; /* the current reason (set by the last evaluation) */
     char *wait_base;   /* the current message without position */
+    const qcq_t *wait_cq; /* the queue the wait words were evaluated in (NULL: blocked) */
     bool evict_sent;   /* an EVICT decision is out for the current reservation */
 } qwl_t;
 
