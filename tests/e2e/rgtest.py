@@ -25,6 +25,13 @@ SRC = os.environ.get("RG_SOURCE_DIR", os.path.join(os.path.dirname(__file__), ".
 FIXTURES = os.environ.get("RG_FIXTURES", os.path.join(SRC, "tests/fixtures"))
 
 
+def _die_with_parent():
+    """In the child: SIGTERM when the test process dies, so that a test that
+    crashes before its tearDown leaves no server behind (Linux prctl)."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -58,7 +65,7 @@ class Raygate:
     def start(self, wait=True):
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=self.env)
+                                     env=self.env, preexec_fn=_die_with_parent)
         if wait:
             self.wait_ready()
         return self
@@ -293,7 +300,8 @@ class KubeDouble:
 
     def start(self):
         self.log = open(os.path.join(self.tmp, "double.log"), "wb")
-        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=_die_with_parent)
         deadline = time.time() + 30
         while not (os.path.exists(self.port_file) and os.path.getsize(self.port_file)):
             if self.proc.poll() is not None or time.time() > deadline:
