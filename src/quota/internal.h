@@ -230,6 +230,7 @@ struct quota_model {
     uint64_t generation;    /* bumps on every usage change */
     int64_t now_ns;         /* the running pass's clock (for the preemption oracle) */
     uint64_t pass_serial;   /* bumps on every pass */
+    int64_t thrash_due_ns;  /* a thrashing preemptor may preempt again then (0 = none) */
     quota_policy_cfg_t cfg; /* preemption, fair sharing, waitForPodsReady */
     bool cfg_set;
     qrlist_t unready;       /* admitted, PodsReady not True (waitForPodsReady) */
@@ -322,8 +323,9 @@ qpossible_t quota__preempt_simulate(quota_model_t *m, qcq_t *cq, const qwl_t *w,
                                     qamt_t val, int64_t now_ns, int *borrow_after);
 /* When w may be queued again: requeueState.requeueAt or the anti-thrash backoff. */
 int64_t quota__requeue_at(const quota_model_t *m, const qwl_t *w);
-/* Whether w may preempt at all (not thrashing, see quota_thrash_count). */
-bool quota__may_preempt(const quota_model_t *m, const qwl_t *w, int64_t now_ns);
+/* Whether w may preempt at all (not thrashing, see quota_thrash_count);
+ * *until (may be NULL) gets when it may again. */
+bool quota__may_preempt(const quota_model_t *m, const qwl_t *w, int64_t now_ns, int64_t *until);
 
 /* Removing and restoring a workload's usage in its ClusterQueue's tree
  * (a simulation; exactly undone by the other). */

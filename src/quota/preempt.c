@@ -128,13 +128,16 @@ int64_t quota__requeue_at(const quota_model_t *m, const qwl_t *w)
     return w->spec->requeue_at_ns > t ? w->spec->requeue_at_ns : t;
 }
 
-bool quota__may_preempt(const quota_model_t *m, const qwl_t *w, int64_t now_ns)
+bool quota__may_preempt(const quota_model_t *m, const qwl_t *w, int64_t now_ns, int64_t *until)
 {
     const quota_wl_spec_t *s = w->spec;
     size_t k = quota_thrash_count(&m->cfg, s->preempted_at, s->n_preempted_at);
     if (m->cfg.thrash_limit == 0 || k < m->cfg.thrash_limit)
         return true;
-    return now_ns - newest(s->preempted_at, s->n_preempted_at) >= m->cfg.thrash_window_ns;
+    int64_t again = newest(s->preempted_at, s->n_preempted_at) + m->cfg.thrash_window_ns;
+    if (until)
+        *until = again;
+    return now_ns >= again;
 }
 
 /* ---- candidates ---- */
@@ -400,7 +403,8 @@ static void collect_cohort(const qpreq_t *r, cands_t *hier, cands_t *prio)
     if (r->cq->node.parent == NULL || r->cq->spec->policy.reclaim == QUOTA_PREEMPT_NEVER)
         return;
     qusage_t *rem = rg_malloc((r->n_usage + 1) * sizeof(*rem));
-    memcpy(rem, r->usage, r->n_usage * sizeof(*rem));
+    if (r->n_usage)
+        memcpy(rem, r->usage, r->n_usage * sizeof(*rem));
     bool advantage = fits_in_quota(&r->cq->node, rem, r->n_usage);
     qnode_t *prev = NULL;
     for (qnode_t *t = r->cq->node.parent; t; t = t->parent) {
@@ -429,6 +433,8 @@ static size_t evicted_prefix(const cands_t *c)
 
 static void append(cands_t *dst, const cand_t *src, size_t n)
 {
+    if (n == 0)
+        return;
     if (dst->n + n > dst->cap) {
         dst->cap = dst->n + n + 16;
         dst->v = rg_realloc(dst->v, dst->cap * sizeof(*dst->v));
@@ -563,7 +569,7 @@ static void classical(const qpreq_t *r, qtargets_t *out)
 void quota__preempt_targets(const qpreq_t *r, qtargets_t *out)
 {
     *out = (qtargets_t){0};
-    if (!quota__may_preempt(r->m, r->w, r->now_ns))
+    if (!quota__may_preempt(r->m, r->w, r->now_ns, NULL))
         return;
     if (r->m->cfg.fair_sharing)
         quota__fair_targets(r, out);
