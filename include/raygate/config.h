@@ -44,8 +44,17 @@
  *     writers: 4                      # writer threads, 1..16
  *     qps: 100                        # its API client: requests per second, 1..100000
  *     burst: 200                      # and burst, 1..100000
- *     pendingRefreshSeconds: 30       # a pending reason's figures/position rewritten at most this often, 1..86400
+ *     pendingRefreshSeconds: 300      # a pending reason's figures/position rewritten at most this often, 1..86400
  *     queueStatusMillis: 1000         # ClusterQueue/LocalQueue status at most this often, 100..3600000
+ *   extender:                         # the kube-scheduler extender (docs/extender.md)
+ *     gpuResources: [nvidia.com/gpu, "nvidia.com/mig-*"]  # or "a,b"; '*' ends a prefix
+ *     topologyLabel: ""               # rack/NVLink node label beside the zone; "" = none
+ *     planningTTLSeconds: 60          # an unqueued gang's plan without new members, 1..86400
+ *     assumeTTLSeconds: 30            # a steered/bound member not yet seen bound, 1..3600
+ *     maxNodes: 50000                 # nodes per request, 1..1000000
+ *     packingWeight: 2                # scoring weights, 0..100
+ *     exactFitWeight: 1
+ *     topologyWeight: 1
  *
  * Byte sizes are plain integers or integers with one of the suffixes Ki,
  * Mi, Gi (powers of 1024) or k, M, G (powers of 1000); this is not the full
@@ -109,8 +118,16 @@ typedef struct cfg_config {
     unsigned admit_writers;         /* 4: the admitter's writer threads */
     unsigned admit_qps;             /* 100: the admitter's API client, sustained */
     unsigned admit_burst;           /* 200 */
-    unsigned admit_pending_refresh_s; /* 30: a pending reason's figures rewritten at most this often */
+    unsigned admit_pending_refresh_s; /* 300: a pending reason's figures rewritten at most this often */
     unsigned admit_queue_status_ms; /* 1000: ClusterQueue/LocalQueue status at most this often */
+    char *ext_gpu_resources;        /* "nvidia.com/gpu,nvidia.com/mig-*": comma-joined */
+    char *ext_topology_label;       /* NULL = zone only */
+    unsigned ext_plan_ttl_s;        /* 60 */
+    unsigned ext_assume_ttl_s;      /* 30 */
+    unsigned ext_max_nodes;         /* 50000 */
+    unsigned ext_weight_packing;    /* 2 */
+    unsigned ext_weight_exact;      /* 1 */
+    unsigned ext_weight_topology;   /* 1 */
 } cfg_config_t;
 
 /* Fills c with the defaults above (allocating its default strings); c's

@@ -450,7 +450,7 @@ typedef struct quota_pass_opts {
     const quota_check_t *checks; /* after quota, in order; may be NULL */
     size_t n_checks;
     /* A pending message that changed only in its figures or position is
-     * rewritten at most this often (0 = 30 s); a new reason is written at once. */
+     * rewritten at most this often (0 = 30 s; the admitter passes 300 s); a new reason is written at once. */
     int64_t pending_refresh_ns;
 } quota_pass_opts_t;
 

@@ -72,11 +72,48 @@ static void log_decode(const char *kind, const cache_obj_t *o, const rg_error_t 
     rg_log_warn("admit", "cannot read %s error=\"%s\" name=%s", kind, rg_error_str(err), o->key);
 }
 
+static int64_t generation(const cache_obj_t *o)
+{
+    const cJSON *g = rg_json_path(o->json, "metadata", "generation", NULL);
+    return cJSON_IsNumber(g) ? (int64_t)g->valuedouble : -1;
+}
+
+/*
+ * A new version of a queue, flavor or namespace that changes nothing the
+ * model reads: the status raygate itself writes (no new generation), or a
+ * namespace whose labels stayed. Skipping them keeps status writes from
+ * feeding back into re-evaluations.
+ */
+static bool same_for_model(cache_kind_t kind, const cache_obj_t *old_obj,
+                           const cache_obj_t *new_obj)
+{
+    if (old_obj == NULL || new_obj == NULL || old_obj->deleting != new_obj->deleting)
+        return false;
+    switch (kind) {
+    case CACHE_KIND_CLUSTERQUEUE:
+    case CACHE_KIND_LOCALQUEUE:
+    case CACHE_KIND_RESOURCEFLAVOR:
+        return generation(old_obj) >= 0 && generation(old_obj) == generation(new_obj);
+    case CACHE_KIND_NAMESPACE:
+        return cJSON_Compare(rg_json_path(old_obj->json, "metadata", "labels", NULL),
+                             rg_json_path(new_obj->json, "metadata", "labels", NULL), true) ||
+               (rg_json_path(old_obj->json, "metadata", "labels", NULL) == NULL &&
+                rg_json_path(new_obj->json, "metadata", "labels", NULL) == NULL);
+    default:
+        return false;
+    }
+}
+
 void admit__model_apply(struct admit *a, cache_kind_t kind, const cache_obj_t *old_obj,
                         const cache_obj_t *new_obj)
 {
     const cache_obj_t *o = new_obj ? new_obj : old_obj;
     bool gone = new_obj == NULL;
+    if (same_for_model(kind, old_obj, new_obj)) {
+        if (kind == CACHE_KIND_CLUSTERQUEUE || kind == CACHE_KIND_LOCALQUEUE)
+            a->status_dirty = true; /* its status may need rewriting (someone else's write) */
+        return;
+    }
     rg_error_t err = {0};
     switch (kind) {
     case CACHE_KIND_WORKLOAD:
@@ -241,7 +278,7 @@ void admit__decide(struct admit *a, int64_t now_ns)
         .checks = a->opts.checks,
         .n_checks = a->opts.n_checks,
         .pending_refresh_ns =
-            (int64_t)(a->opts.pending_refresh_s ? a->opts.pending_refresh_s : 30) * 1000000000LL,
+            (int64_t)(a->opts.pending_refresh_s ? a->opts.pending_refresh_s : 300) * 1000000000LL,
     };
     quota_decisions_t d = {0};
     quota_pass_stats_t st;

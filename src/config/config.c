@@ -33,6 +33,7 @@ typedef enum field_kind {
     F_LEVEL,   /* rg_log_level_t */
     F_STR,     /* char *, required and non-empty */
     F_STR_OPT, /* char *, NULL when unset */
+    F_LIST,    /* char *, comma-joined names: a YAML sequence or "a,b" */
 } field_kind_t;
 
 typedef struct field {
@@ -75,6 +76,14 @@ static const field_t fields[] = {
     {"admitter.burst", F_UINT, OFF(admit_burst), 1, 100000},
     {"admitter.pendingRefreshSeconds", F_UINT, OFF(admit_pending_refresh_s), 1, 86400},
     {"admitter.queueStatusMillis", F_UINT, OFF(admit_queue_status_ms), 100, 3600000},
+    {"extender.gpuResources", F_LIST, OFF(ext_gpu_resources), 0, 0},
+    {"extender.topologyLabel", F_STR_OPT, OFF(ext_topology_label), 0, 0},
+    {"extender.planningTTLSeconds", F_UINT, OFF(ext_plan_ttl_s), 1, 86400},
+    {"extender.assumeTTLSeconds", F_UINT, OFF(ext_assume_ttl_s), 1, 3600},
+    {"extender.maxNodes", F_UINT, OFF(ext_max_nodes), 1, 1000000},
+    {"extender.packingWeight", F_UINT, OFF(ext_weight_packing), 0, 100},
+    {"extender.exactFitWeight", F_UINT, OFF(ext_weight_exact), 0, 100},
+    {"extender.topologyWeight", F_UINT, OFF(ext_weight_topology), 0, 100},
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -106,8 +115,15 @@ void cfg_config_init_defaults(cfg_config_t *c)
     c->admit_writers = 4;
     c->admit_qps = 100;
     c->admit_burst = 200;
-    c->admit_pending_refresh_s = 30;
+    c->admit_pending_refresh_s = 300;
     c->admit_queue_status_ms = 1000;
+    c->ext_gpu_resources = rg_strdup("nvidia.com/gpu,nvidia.com/mig-*");
+    c->ext_plan_ttl_s = 60;
+    c->ext_assume_ttl_s = 30;
+    c->ext_max_nodes = 50000;
+    c->ext_weight_packing = 2;
+    c->ext_weight_exact = 1;
+    c->ext_weight_topology = 1;
 }
 
 static char **str_slot(cfg_config_t *c, size_t off)
@@ -121,7 +137,7 @@ void cfg_config_release(cfg_config_t *c)
         return;
     rg_free(c->listen_addr);
     for (size_t i = 0; i < N_FIELDS; i++) {
-        if (fields[i].kind == F_STR || fields[i].kind == F_STR_OPT)
+        if (fields[i].kind == F_STR || fields[i].kind == F_STR_OPT || fields[i].kind == F_LIST)
             rg_free(*str_slot(c, fields[i].off));
     }
     memset(c, 0, sizeof(*c));
@@ -132,7 +148,7 @@ void cfg_config_copy(cfg_config_t *dst, const cfg_config_t *src)
     *dst = *src;
     dst->listen_addr = src->listen_addr ? rg_strdup(src->listen_addr) : NULL;
     for (size_t i = 0; i < N_FIELDS; i++) {
-        if (fields[i].kind == F_STR || fields[i].kind == F_STR_OPT) {
+        if (fields[i].kind == F_STR || fields[i].kind == F_STR_OPT || fields[i].kind == F_LIST) {
             char **slot = str_slot(dst, fields[i].off);
             *slot = *slot ? rg_strdup(*slot) : NULL;
         }
@@ -295,6 +311,34 @@ static const field_t *field_find(const char *key)
 }
 
 /*
+ * A list of names, comma-separated: each non-empty, without whitespace,
+ * at most 317 bytes (a qualified resource name), at most 64 of them.
+ */
+static int apply_list(cfg_config_t *c, const field_t *f, const char *value, rg_error_t *err)
+{
+    size_t items = 0;
+    for (const char *p = value;; p++) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (n == 0 || n > 317 || memchr(p, ' ', n) || memchr(p, '\t', n))
+            return rg_error_set(err, RG_ERR_CONFIG,
+                                "%s: invalid value \"%s\": must be a list of resource names "
+                                "(a YAML sequence or \"a,b\"), each 1..317 bytes without spaces",
+                                f->key, value);
+        if (++items > 64)
+            return rg_error_set(err, RG_ERR_CONFIG, "%s: invalid value: more than 64 names",
+                                f->key);
+        if (comma == NULL)
+            break;
+        p = comma;
+    }
+    char **slot = str_slot(c, f->off);
+    rg_free(*slot);
+    *slot = rg_strdup(value);
+    return RG_OK;
+}
+
+/*
  * Validates value (NULL = YAML null) for field f and stores it in c. On
  * error c is unchanged and err reads `<key>: <problem>`.
  */
@@ -318,6 +362,7 @@ static int field_apply(cfg_config_t *c, const field_t *f, const char *value, siz
         return rg_error_set(err, RG_ERR_CONFIG, "%s: missing value", f->key);
 
     switch (f->kind) {
+    case F_LIST: return apply_list(c, f, value, err);
     case F_STR: {
         char **slot = str_slot(c, f->off);
         rg_free(*slot);
@@ -462,6 +507,31 @@ static bool is_section(const char *name)
     return false;
 }
 
+/* A sequence of scalars for a list field: joined with commas, then validated as one value. */
+static int apply_sequence(loader_t *L, cfg_config_t *c, const field_t *f, yaml_node_t *seq)
+{
+    char joined[CFG_STR_MAX + 1];
+    size_t used = 0;
+    for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top;
+         it++) {
+        yaml_node_t *n = yaml_document_get_node(L->doc, *it);
+        if (n == NULL || n->type != YAML_SCALAR_NODE)
+            return rg_error_set(L->err, RG_ERR_CONFIG, "%s: expected a sequence of names", f->key);
+        size_t len = n->data.scalar.length;
+        if (used + len + 1 > CFG_STR_MAX)
+            return rg_error_set(L->err, RG_ERR_CONFIG, "%s: invalid value: longer than %d bytes",
+                                f->key, CFG_STR_MAX);
+        if (used)
+            joined[used++] = ',';
+        memcpy(joined + used, n->data.scalar.value, len);
+        used += len;
+    }
+    joined[used] = '\0';
+    if (used == 0)
+        return rg_error_set(L->err, RG_ERR_CONFIG, "%s: invalid value: an empty list", f->key);
+    return field_apply(c, f, joined, used, L->err);
+}
+
 /*
  * Walks the pairs of mapping m, whose dotted path is prefix ("" at the top
  * level), applying leaves and descending into sections. Errors carry the
@@ -513,6 +583,12 @@ static int apply_mapping(loader_t *L, cfg_config_t *c, yaml_node_t *m, const cha
             known_keys(pre, known, sizeof(known));
             return rg_error_set(L->err, RG_ERR_CONFIG, "%s:%d: %s: unknown key (known: %s)",
                                 L->name, node_line(k), dotted, known);
+        }
+        if (v->type == YAML_SEQUENCE_NODE && f->kind == F_LIST) {
+            int rc = apply_sequence(L, c, f, v);
+            if (rc != RG_OK)
+                return rg_error_prefix(L->err, "%s:%d", L->name, node_line(k));
+            continue;
         }
         if (v->type != YAML_SCALAR_NODE)
             return rg_error_set(L->err, RG_ERR_CONFIG, "%s:%d: %s: expected a scalar, got %s",

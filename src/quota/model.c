@@ -693,7 +693,10 @@ static void take_note(qwl_t *w, const quota_wl_spec_t *s)
                        ? rg_strndup(s->note.message,
                                     cut ? (size_t)(cut - s->note.message) : strlen(s->note.message))
                        : NULL;
-    w->note_ns = s->note.written_ns;
+    /* The condition's time moves only when its status does: what we wrote
+     * later (a new message with the same status) is newer than it says. */
+    if (s->note.written_ns > w->note_ns)
+        w->note_ns = s->note.written_ns;
 }
 
 /* An API version while an assumed admission is outstanding. */
@@ -712,6 +715,44 @@ static bool keep_assumption(qwl_t *w, quota_wl_spec_t *spec)
     return !spec->deleting && !spec->finished;
 }
 
+static bool str_eq_null(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool reqs_same(const podspec_reqs_t *a, const podspec_reqs_t *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i].name, b->v[i].name) != 0 ||
+            quota_qty_cmp(&a->v[i].qty, &b->v[i].qty) != 0)
+            return false;
+    return true;
+}
+
+/* Whether two versions of a pending Workload queue and assign alike. */
+static bool queue_view_same(const quota_wl_spec_t *a, const quota_wl_spec_t *b)
+{
+    if (a->reserved || b->reserved || a->admission || b->admission || a->active != b->active ||
+        a->finished != b->finished || a->deleting != b->deleting ||
+        a->has_priority != b->has_priority || a->priority != b->priority ||
+        a->class_kind != b->class_kind || !str_eq_null(a->class_name, b->class_name) ||
+        !str_eq_null(a->queue, b->queue) || !str_eq_null(a->invalid, b->invalid) ||
+        a->created_ns != b->created_ns || a->evicted != b->evicted ||
+        a->evicted_ns != b->evicted_ns || a->requeue_at_ns != b->requeue_at_ns ||
+        a->n_podsets != b->n_podsets || a->n_reclaimable != b->n_reclaimable)
+        return false;
+    for (size_t i = 0; i < a->n_podsets; i++) {
+        const quota_podset_spec_t *x = &a->podsets[i], *y = &b->podsets[i];
+        if (strcmp(x->name, y->name) != 0 || x->count != y->count ||
+            x->min_count != y->min_count || !reqs_same(&x->per_pod, &y->per_pod) ||
+            !cJSON_Compare(x->placement, y->placement, true))
+            return false;
+    }
+    return true;
+}
+
 void quota_model_set_workload(quota_model_t *m, quota_wl_spec_t *spec)
 {
     qwl_t *w = wl_get(m, spec->ns, spec->name);
@@ -721,6 +762,15 @@ void quota_model_set_workload(quota_model_t *m, quota_wl_spec_t *spec)
         rg_strmap_put(&m->wls, w->key, w);
     }
     quota_wl_spec_t *old = w->spec;
+    if (old && queue_view_same(old, spec) && (w->state == QWL_QUEUED || w->state == QWL_PARKED ||
+                                              w->state == QWL_BLOCKED || w->state == QWL_BACKOFF)) {
+        /* A pending Workload whose new version changes nothing the queue sees
+         * (e.g. the status note just written): no re-evaluation. */
+        w->spec = spec;
+        quota_wl_spec_free(old);
+        take_note(w, spec);
+        return;
+    }
     bool keep = keep_assumption(w, spec);
     w->spec = spec;
     quota_wl_spec_free(old);

@@ -44,11 +44,11 @@ static void build_routes(serve_app_t *app)
     add_route(app, "/mutate", "POST", adm, serve__on_mutate, "mutate");
     add_route(app, "/validate", "POST", adm, serve__on_validate, "validate");
     add_route(app, "/convert", "POST", adm, serve__on_convert, "convert");
-    add_route(app, "/scheduler/filter", "POST", ext, serve__on_not_implemented, "scheduler/filter");
-    add_route(app, "/scheduler/prioritize", "POST", ext, serve__on_not_implemented,
+    add_route(app, "/scheduler/filter", "POST", ext, serve__on_ext_filter, "scheduler/filter");
+    add_route(app, "/scheduler/prioritize", "POST", ext, serve__on_ext_prioritize,
               "scheduler/prioritize");
-    add_route(app, "/scheduler/bind", "POST", adm, serve__on_not_implemented, "scheduler/bind");
-    add_route(app, "/scheduler/preempt", "POST", ext, serve__on_not_implemented,
+    add_route(app, "/scheduler/bind", "POST", adm, serve__on_ext_bind, "scheduler/bind");
+    add_route(app, "/scheduler/preempt", "POST", ext, serve__on_ext_preempt,
               "scheduler/preempt");
     add_route(app, "/healthz", "GET", 0, serve__on_healthz, "healthz");
     add_route(app, "/readyz", "GET", 0, serve__on_readyz, "readyz");
@@ -122,7 +122,9 @@ static int load_standalone(serve_app_t *app, rg_error_t *err)
     }
     cache_set_opts_t opts = {0};
     app->caches = cache_set_new(&opts, err);
-    int rc = app->caches ? admitter_new(app, err) : RG_ERR_STATE;
+    int rc = app->caches ? gang_digests_install(app->caches, err) : RG_ERR_STATE;
+    if (rc == RG_OK)
+        rc = admitter_new(app, err);
     if (rc == RG_OK)
         rc = cache_set_load_objects(app->caches, (const cJSON *const *)copies, n, err);
     if (rc == RG_OK)
@@ -204,8 +206,9 @@ static int connect_cluster(serve_app_t *app, rg_error_t *err)
 
     cache_set_opts_t opts = {.client = app->client};
     app->caches = cache_set_new(&opts, err);
-    if (app->caches == NULL || admitter_new(app, err) != RG_OK ||
-        cache_set_start(app->caches, err) != RG_OK || admit_start(app->admit, err) != RG_OK)
+    if (app->caches == NULL || gang_digests_install(app->caches, err) != RG_OK ||
+        admitter_new(app, err) != RG_OK || cache_set_start(app->caches, err) != RG_OK ||
+        admit_start(app->admit, err) != RG_OK)
         return err ? err->code : RG_ERR_STATE;
 
     leader_opts_t lo = {
@@ -260,6 +263,8 @@ serve_app_t *serve_app_new(const cfg_config_t *cfg, rg_error_t *err)
         goto err;
     if ((wants_cluster(&app->cfg) ? connect_cluster(app, err) : load_standalone(app, err)) !=
         RG_OK)
+        goto err;
+    if (serve__extender_new(app, err) != RG_OK)
         goto err;
     build_routes(app);
     unsigned threads = worker_threads(&app->cfg);
@@ -337,6 +342,7 @@ void serve_app_free(serve_app_t *app)
         cache_set_stop(app->caches);
     admit_free(app->admit);
     events_recorder_free(app->events);
+    ext_free(app->ext);
     cache_set_free(app->caches);
     kube_client_free(app->admit_client);
     kube_client_free(app->lease_client);

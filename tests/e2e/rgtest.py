@@ -17,6 +17,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -280,3 +281,85 @@ class KubeDouble:
 
     def writes(self):
         return self.request("GET", "/_double/writes")[1]["items"]
+
+
+class WatchRecorder:
+    """Records every event of one resource of the double, in resourceVersion
+    order, from a background thread: the stored states one by one, to check
+    invariants "at every instant". Re-lists (and says so) after a 410."""
+
+    def __init__(self, double, path):
+        self.double = double
+        self.path = path
+        self.events = []  # (type, object)
+        self.relists = 0
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self):
+        status, lst = self.double.request("GET", self.path)
+        assert status == 200, lst
+        with self.lock:
+            for item in lst.get("items", []):
+                self.events.append(("ADDED", item))
+        self.rv = lst["metadata"]["resourceVersion"]
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(15)
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.events)
+
+    def _stream(self):
+        ctx = ssl.create_default_context(cafile=os.path.join(self.double.pki, "ca.crt"))
+        c = http.client.HTTPSConnection("127.0.0.1", self.double.port, context=ctx, timeout=5)
+        c.request("GET", "%s?watch=1&allowWatchBookmarks=true&resourceVersion=%s"
+                  % (self.path, self.rv),
+                  headers={"Authorization": "Bearer kubedouble-admin-token"})
+        r = c.getresponse()
+        buf = b""
+        while not self.stopping.is_set():
+            try:
+                chunk = r.read1(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                return
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                if not line.strip():
+                    continue
+                ev = json.loads(line)
+                obj = ev.get("object") or {}
+                if ev["type"] == "ERROR":
+                    raise _Expired()
+                rv = (obj.get("metadata") or {}).get("resourceVersion")
+                if rv:
+                    self.rv = rv
+                if ev["type"] != "BOOKMARK":
+                    with self.lock:
+                        self.events.append((ev["type"], obj))
+
+    def _run(self):
+        while not self.stopping.is_set():
+            try:
+                self._stream()
+            except _Expired:
+                self.relists += 1
+                status, lst = self.double.request("GET", self.path)
+                with self.lock:
+                    for item in lst.get("items", []):
+                        self.events.append(("RELIST", item))
+                self.rv = lst["metadata"]["resourceVersion"]
+            except (OSError, http.client.HTTPException):
+                time.sleep(0.05)
+
+
+class _Expired(Exception):
+    pass

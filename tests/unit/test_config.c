@@ -146,6 +146,31 @@ START_TEST(test_config__accepted_values)
 }
 END_TEST
 
+START_TEST(test_config__extender_keys)
+{
+    cfg_config_t c;
+    rg_error_t err = {0};
+    cfg_config_init_defaults(&c);
+    ck_assert_str_eq(c.ext_gpu_resources, "nvidia.com/gpu,nvidia.com/mig-*");
+    ck_assert_uint_eq(c.ext_plan_ttl_s, 60);
+    const char *yaml = "extender:\n  gpuResources: [nvidia.com/gpu, \"amd.com/gpu\"]\n"
+                       "  topologyLabel: nvidia.com/gpu.clique\n  planningTTLSeconds: 5\n"
+                       "  exactFitWeight: 0\n";
+    ck_assert_msg(cfg_config_load_buffer(&c, yaml, strlen(yaml), "raygate.yaml", &err) == 0, "%s",
+                  rg_error_str(&err));
+    ck_assert_str_eq(c.ext_gpu_resources, "nvidia.com/gpu,amd.com/gpu");
+    ck_assert_str_eq(c.ext_topology_label, "nvidia.com/gpu.clique");
+    ck_assert_uint_eq(c.ext_plan_ttl_s, 5);
+    ck_assert_uint_eq(c.ext_weight_exact, 0);
+    ck_assert_int_eq(cfg_config_set(&c, "extender.gpuResources", "nvidia.com/mig-*", &err), 0);
+    cfg_config_t copy;
+    cfg_config_copy(&copy, &c);
+    ck_assert_str_eq(copy.ext_gpu_resources, "nvidia.com/mig-*");
+    cfg_config_release(&copy);
+    cfg_config_release(&c);
+}
+END_TEST
+
 typedef struct error_case {
     const char *yaml;
     int code;
@@ -156,12 +181,24 @@ static const error_case_t error_cases[] = {
     /* unknown keys */
     {"serverr:\n  listen: x\n", RG_ERR_CONFIG,
      "raygate.yaml:1: serverr: unknown key (known: server, tls, audit, log, stateDir, "
-     "standalone, kubeconfig, context, leaderElection, admitter)"},
+     "standalone, kubeconfig, context, leaderElection, admitter, extender)"},
     {"server:\n  prot: 1\n", RG_ERR_CONFIG,
      "raygate.yaml:2: server.prot: unknown key (known: listen, port, threads, maxConnections, "
      "connectionTimeoutSeconds, requestTimeoutSeconds, maxBodyBytes, maxExtenderBodyBytes)"},
     {"log:\n  level: info\n  format: json\n", RG_ERR_CONFIG,
      "raygate.yaml:3: log.format: unknown key (known: level)"},
+    /* the extender's lists and numbers */
+    {"extender:\n  gpuResources: \"nvidia.com/gpu,,x\"\n", RG_ERR_CONFIG,
+     "raygate.yaml:2: extender.gpuResources: invalid value \"nvidia.com/gpu,,x\": must be a list "
+     "of resource names (a YAML sequence or \"a,b\"), each 1..317 bytes without spaces"},
+    {"extender:\n  gpuResources: []\n", RG_ERR_CONFIG,
+     "raygate.yaml:2: extender.gpuResources: invalid value: an empty list"},
+    {"extender:\n  gpuResources: [[a]]\n", RG_ERR_CONFIG,
+     "raygate.yaml:2: extender.gpuResources: expected a sequence of names"},
+    {"extender:\n  planningTTLSeconds: 0\n", RG_ERR_CONFIG,
+     "raygate.yaml:2: extender.planningTTLSeconds: invalid value \"0\": must be 1..86400"},
+    {"extender:\n  packingWeight: 101\n", RG_ERR_CONFIG,
+     "raygate.yaml:2: extender.packingWeight: invalid value \"101\": must be 0..100"},
     /* wrong shapes */
     {"server:\n  port:\n    a: 1\n", RG_ERR_CONFIG,
      "raygate.yaml:2: server.port: expected a scalar, got a mapping"},
@@ -732,6 +769,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_config__full_example);
     tcase_add_loop_test(tc, test_config__accepted_values, 0,
                         (int)(sizeof(value_cases) / sizeof(value_cases[0])));
+    tcase_add_test(tc, test_config__extender_keys);
     tcase_add_loop_test(tc, test_config__errors, 0,
                         (int)(sizeof(error_cases) / sizeof(error_cases[0])));
     tcase_add_test(tc, test_config__file_errors);
