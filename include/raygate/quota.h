@@ -371,6 +371,9 @@ void quota_model_configure(quota_model_t *m, const quota_policy_cfg_t *cfg);
  * not preempt others until the window after its newest preemption ends.
  */
 size_t quota_thrash_count(const quota_policy_cfg_t *c, const int64_t *at, size_t n);
+/* Reads the annotation raygate.dev/preempted-at ("t1,t2,...", unix seconds)
+ * into out (unix ns, at most max; unreadable parts skipped); returns the count. */
+size_t quota_preempted_at_parse(const char *v, int64_t *out, size_t max);
 /* The time before which it must not be admitted again, 0 when not thrashing. */
 int64_t quota_thrash_until(const quota_policy_cfg_t *c, const int64_t *at, size_t n);
 

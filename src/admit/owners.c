@@ -264,6 +264,7 @@ static void stop_owner(struct admit *a, const cache_obj_t *o, const cache_obj_t 
         rg_log_warn("admit", "cannot stop owner error=\"%s\" owner=%s", rg_error_str(&err), o->key);
         return;
     }
+    admit__stop_notice_clear(o, patch);
     if (admit__write(a, ADMIT_OP_PATCH, ADMIT_FOR_OWNER_STOP, owner_res(o), o->ns, o->name,
                      patch)) {
         owner_event(a, o, "Normal", "Stopped", why);
@@ -274,15 +275,19 @@ static void stop_owner(struct admit *a, const cache_obj_t *o, const cache_obj_t 
 
 /* An evicted Workload: stop the owner, then release the quota once no pod is left. */
 static void evicted(struct admit *a, const cache_obj_t *o, const cache_obj_t *w, bool suspended,
-                    const char *message)
+                    const char *reason, const char *message)
 {
+    int64_t now = rg_time_now_ns();
     if (!suspended) {
-        stop_owner(a, o, w, message ? message : "evicted");
+        /* A preempted job may get a grace period first (docs/preemption.md). */
+        if (admit__graceful_stop_due(a, o, w, reason, now))
+            stop_owner(a, o, w, message ? message : "evicted");
         return;
     }
     if (pods_of_owner(a, o) > 0)
         return; /* still stopping: the quota stays held (pod events bring us back) */
-    cJSON *p = admit_status_release(w->json, message ? message : "evicted", rg_time_now_ns());
+    cJSON *p = admit_status_release(w->json, message ? message : "evicted", now);
+    admit__release_backoff(a, w, p, now);
     admit__write(a, ADMIT_OP_PATCH_STATUS, ADMIT_FOR_RELEASE, &kube_res_workloads, w->ns, w->name,
                  p);
 }
@@ -351,12 +356,14 @@ static void reconcile_with_workload(struct admit *a, const cache_obj_t *o, const
         return;
     }
     if (reserved && condition_true(w->json, "Evicted", &reason, &message)) {
-        evicted(a, o, w, suspended, message);
+        evicted(a, o, w, suspended, reason, message);
         return;
     }
     if (reserved) {
         if (suspended || !owner_admitted_by_us(o))
             start_owner(a, o, w, !suspended);
+        else
+            admit__pods_ready(a, o, w, rg_time_now_ns());
         return;
     }
     /* No reservation: an owner we started lost its admission; one that ran

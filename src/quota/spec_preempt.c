@@ -116,23 +116,30 @@ static int64_t cond_time(const cJSON *c)
     return ns;
 }
 
-/* "t1,t2,...": unix seconds; unreadable parts are skipped, at most PREEMPTED_AT_MAX kept. */
+size_t quota_preempted_at_parse(const char *v, int64_t *out, size_t max)
+{
+    size_t n = 0;
+    const char *p = v ? v : "";
+    while (*p && n < max) {
+        char *end;
+        errno = 0;
+        long long t = strtoll(p, &end, 10);
+        if (end != p && errno == 0 && t > 0 && t < (1LL << 40))
+            out[n++] = (int64_t)t * 1000000000LL;
+        p = end != p ? end : p + 1;
+        while (*p == ',' || *p == ' ')
+            p++;
+    }
+    return n;
+}
+
+/* "t1,t2,...": unix seconds; at most PREEMPTED_AT_MAX kept. */
 static void decode_history(const char *v, quota_wl_spec_t *s)
 {
     if (v == NULL)
         return;
     s->preempted_at = rg_calloc(PREEMPTED_AT_MAX, sizeof(int64_t));
-    const char *p = v;
-    while (*p && s->n_preempted_at < PREEMPTED_AT_MAX) {
-        char *end;
-        errno = 0;
-        long long t = strtoll(p, &end, 10);
-        if (end != p && errno == 0 && t > 0 && t < (1LL << 40))
-            s->preempted_at[s->n_preempted_at++] = (int64_t)t * 1000000000LL;
-        p = end != p ? end : p + 1;
-        while (*p == ',' || *p == ' ')
-            p++;
-    }
+    s->n_preempted_at = quota_preempted_at_parse(v, s->preempted_at, PREEMPTED_AT_MAX);
 }
 
 void quota__decode_wl_extras(const cJSON *obj, quota_wl_spec_t *s)
