@@ -208,6 +208,8 @@ void admit__cond_set(cJSON *conds, const char *type, const char *status, const c
                      const char *message, int64_t generation, int64_t now_ns);
 cJSON *admit__status_patch(const cJSON *obj, cJSON **status, cJSON **conds);
 int64_t admit__generation(const cJSON *obj);
+/* The status condition of that type on an object (borrowed), or NULL. */
+const cJSON *admit__find_cond(const cJSON *obj, const char *type);
 
 /* Preemption and its protections (preempt.c): after an EVICT decision's
  * status write went out, the Events and the victim's preemption history;

@@ -171,18 +171,6 @@ void admit__release_backoff(struct admit *a, const cache_obj_t *w, cJSON *patch,
 
 /* ---- PodsReady ---- */
 
-static const cJSON *cond_of(const cJSON *wl, const char *type)
-{
-    const cJSON *c;
-    cJSON_ArrayForEach(c, rg_json_path(wl, "status", "conditions", NULL))
-    {
-        const char *t = rg_json_get_string(c, "type");
-        if (t && strcmp(t, type) == 0)
-            return c;
-    }
-    return NULL;
-}
-
 static bool str_is(const char *a, const char *b)
 {
     return a && strcmp(a, b) == 0;
@@ -194,12 +182,12 @@ void admit__pods_ready(struct admit *a, const cache_obj_t *owner, const cache_ob
     if (!a->policy.pods_ready)
         return;
     /* Kueue's generatePodsReadyCondition. */
-    const cJSON *cur = cond_of(w->json, "PodsReady");
+    const cJSON *cur = admit__find_cond(w->json, "PodsReady");
     const char *cur_status = rg_json_get_string(cur, "status");
     const char *cur_reason = rg_json_get_string(cur, "reason");
     const char *status = "False", *reason = "WaitForStart";
     const char *msg = "Not all pods are ready or succeeded";
-    bool admitted = str_is(rg_json_get_string(cond_of(w->json, "Admitted"), "status"), "True");
+    bool admitted = str_is(rg_json_get_string(admit__find_cond(w->json, "Admitted"), "status"), "True");
     if (admitted && job_pods_ready(owner->json)) {
         status = "True";
         reason = str_is(cur_reason, "WaitForRecovery") || str_is(cur_reason, "Recovered")

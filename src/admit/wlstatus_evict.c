@@ -16,7 +16,7 @@
 #define DEACTIVATED "Deactivated"
 #define DEACTIVATED_DUE_TO "DeactivatedDueTo"
 
-static const cJSON *find_cond(const cJSON *wl, const char *type)
+const cJSON *admit__find_cond(const cJSON *wl, const char *type)
 {
     const cJSON *c;
     cJSON_ArrayForEach(c, rg_json_path(wl, "status", "conditions", NULL))
@@ -41,7 +41,7 @@ static void eviction_key(const cJSON *wl, const char *reason, char *r, size_t rs
     }
     snprintf(r, rsize, "%s", reason);
     if (strcmp(reason, "PodsReadyTimeout") == 0) {
-        const char *pr = rg_json_get_string(find_cond(wl, "PodsReady"), "reason");
+        const char *pr = rg_json_get_string(admit__find_cond(wl, "PodsReady"), "reason");
         snprintf(cause, csize, "%s",
                  pr && strcmp(pr, "WaitForRecovery") == 0 ? "WaitForRecovery" : "WaitForStart");
     }
