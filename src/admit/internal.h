@@ -222,6 +222,8 @@ void admit__decide_deactivate(struct admit *a, const quota_decision_t *d, const 
 bool admit__graceful_stop_due(struct admit *a, const cache_obj_t *owner, const cache_obj_t *w,
                               const char *reason, int64_t now_ns);
 void admit__release_backoff(struct admit *a, const cache_obj_t *w, cJSON *patch, int64_t now_ns);
+/* Looks at an owner again at time t (a graceful stop falls due, its pods may be gone). */
+void admit__recheck_owner(struct admit *a, const cache_obj_t *owner, int64_t t);
 /* Adds the removal of a graceful-stop notice to an owner's stop patch. */
 void admit__stop_notice_clear(const cache_obj_t *owner, cJSON *patch);
 /* PodsReady on an admitted Workload, as Kueue's job reconciler writes it. */

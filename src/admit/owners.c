@@ -284,8 +284,12 @@ static void evicted(struct admit *a, const cache_obj_t *o, const cache_obj_t *w,
             stop_owner(a, o, w, message ? message : "evicted");
         return;
     }
-    if (pods_of_owner(a, o) > 0)
-        return; /* still stopping: the quota stays held (pod events bring us back) */
+    if (pods_of_owner(a, o) > 0) {
+        /* Still stopping: the quota stays held. Pod events bring us back, but
+         * the pod snapshot is published in batches and may lag the last one. */
+        admit__recheck_owner(a, o, now + OWNER_RETRY_NS / 2);
+        return;
+    }
     cJSON *p = admit_status_release(w->json, message ? message : "evicted", now);
     admit__release_backoff(a, w, p, now);
     admit__write(a, ADMIT_OP_PATCH_STATUS, ADMIT_FOR_RELEASE, &kube_res_workloads, w->ns, w->name,
@@ -588,11 +592,16 @@ void admit__owner_write_done(struct admit *a, const admit_write_t *w)
             a->next_wake_ns = due;
         char key[600];
         snprintf(key, sizeof(key), "%s/%s", w->ns ? w->ns : "", w->name);
-        if (w->res == &kube_res_rayclusters)
+        if (w->res == &kube_res_rayclusters) {
             admit__owner_touched(a, CACHE_KIND_RAYCLUSTER, key);
-        else if (w->res == &kube_res_rayjobs)
+        } else if (w->res == &kube_res_rayjobs) {
             admit__owner_touched(a, CACHE_KIND_RAYJOB, key);
-        else
+        } else {
             admit__workload_touched(a, key);
+            /* A Workload write made for its owner (a release) is retried from there. */
+            const cache_obj_t *wl = admit__latest(a, CACHE_KIND_WORKLOAD, key), *owner = NULL;
+            if (wl && ray_owner(a, wl, &owner) && owner)
+                admit__owner_touched(a, owner->kind, owner->key);
+        }
     }
 }

@@ -92,8 +92,9 @@ void admit__decide_deactivate(struct admit *a, const quota_decision_t *d, const 
 
 /* ---- graceful stop ---- */
 
-static void wake_at(struct admit *a, int64_t t)
+void admit__recheck_owner(struct admit *a, const cache_obj_t *owner, int64_t t)
 {
+    admit__owner_touched(a, owner->kind, owner->key);
     if (a->next_wake_ns == 0 || t < a->next_wake_ns)
         a->next_wake_ns = t;
 }
@@ -108,7 +109,7 @@ bool admit__graceful_stop_due(struct admit *a, const cache_obj_t *owner, const c
     if (v && rg_time_parse_rfc3339(v, &at) == 0) {
         if (now_ns >= at)
             return true;
-        wake_at(a, at);
+        admit__recheck_owner(a, owner, at);
         return false;
     }
     at = now_ns + (int64_t)a->opts.graceful_stop_s * 1000000000LL;
@@ -128,7 +129,7 @@ bool admit__graceful_stop_due(struct admit *a, const cache_obj_t *owner, const c
                  w->name, ts, a->opts.graceful_stop_s);
         admit__event(a, owner, "Warning", "StopScheduled", note);
     }
-    wake_at(a, at);
+    admit__recheck_owner(a, owner, at);
     return false;
 }
 

@@ -607,6 +607,17 @@ static int apply_sequence(loader_t *L, cfg_config_t *c, const field_t *f, yaml_n
     return field_apply(c, f, joined, used, L->err);
 }
 
+/* Whether some key lies below dotted (a nested section such as
+ * waitForPodsReady.requeuingStrategy). */
+static bool subsection(const char *dotted)
+{
+    size_t n = strlen(dotted);
+    for (size_t i = 0; i < N_FIELDS; i++)
+        if (strncmp(fields[i].key, dotted, n) == 0 && fields[i].key[n] == '.')
+            return true;
+    return false;
+}
+
 /*
  * Walks the pairs of mapping m, whose dotted path is prefix ("" at the top
  * level), applying leaves and descending into sections. Errors carry the
@@ -640,13 +651,14 @@ static int apply_mapping(loader_t *L, cfg_config_t *c, yaml_node_t *m, const cha
                                     node_line(k), dotted, node_line(qk));
         }
 
-        if (*prefix == '\0' && is_section(kname)) {
+        if ((*prefix == '\0' && is_section(kname)) ||
+            (*prefix != '\0' && field_find(dotted) == NULL && subsection(dotted))) {
             if (node_is_null(v))
                 continue;
             if (v->type != YAML_MAPPING_NODE)
                 return rg_error_set(L->err, RG_ERR_CONFIG, "%s:%d: %s: expected a mapping, got %s",
                                     L->name, node_line(k), dotted, node_kind(v, kb, sizeof(kb)));
-            int rc = apply_mapping(L, c, v, kname);
+            int rc = apply_mapping(L, c, v, dotted);
             if (rc != RG_OK)
                 return rc;
             continue;

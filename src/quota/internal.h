@@ -230,7 +230,7 @@ struct quota_model {
     uint64_t generation;    /* bumps on every usage change */
     int64_t now_ns;         /* the running pass's clock (for the preemption oracle) */
     uint64_t pass_serial;   /* bumps on every pass */
-    int64_t thrash_due_ns;  /* a thrashing preemptor may preempt again then (0 = none) */
+    int64_t recheck_ns;     /* a protection ends then: preemptors look again (0 = none) */
     quota_policy_cfg_t cfg; /* preemption, fair sharing, waitForPodsReady */
     bool cfg_set;
     qrlist_t unready;       /* admitted, PodsReady not True (waitForPodsReady) */
@@ -338,8 +338,11 @@ bool quota__within_nominal(qnode_t *n, const qfr_t *frs, size_t n_frs);
 bool quota__is_evicted(const qwl_t *w);
 int quota__candidate_cmp(const qwl_t *a, const qwl_t *b, const qcq_t *preemptor_cq, int64_t now_ns);
 bool quota__satisfies_policy(const qwl_t *preemptor, const qwl_t *cand, quota_preempt_policy_t p);
-/* Minimum runtime: w was admitted too recently to be a candidate. */
-bool quota__protected(const quota_model_t *m, const qwl_t *w, int64_t now_ns);
+/* Minimum runtime: w was admitted too recently to be a candidate (the
+ * model's recheck time notes when that ends). */
+bool quota__protected(quota_model_t *m, const qwl_t *w, int64_t now_ns);
+/* Notes a time when preemptors must look again (a protection ends). */
+void quota__recheck_at(quota_model_t *m, int64_t t);
 
 /* Fair sharing: a node's dominant resource share. */
 typedef struct qdrs {

@@ -390,8 +390,8 @@ void quota_model_pass(quota_model_t *m, int64_t now_ns, const quota_pass_opts_t 
     m->pass_serial++;
     int64_t refresh =
         opts && opts->pending_refresh_ns ? opts->pending_refresh_ns : DEFAULT_REFRESH_NS;
-    if (m->thrash_due_ns && m->thrash_due_ns <= now_ns) {
-        m->thrash_due_ns = 0;
+    if (m->recheck_ns && m->recheck_ns <= now_ns) {
+        m->recheck_ns = 0;
         quota_model_wake_all(m); /* thrashing preemptors may preempt again */
     }
     release_backoff(m, now_ns, &st);
@@ -417,8 +417,8 @@ void quota_model_pass(quota_model_t *m, int64_t now_ns, const quota_pass_opts_t 
     if (m->blocked_due_ns)
         wake_at(&st.next_wake_ns, m->blocked_due_ns);
     quota__podsready_pass(m, now_ns, out, &st);
-    if (m->thrash_due_ns)
-        wake_at(&st.next_wake_ns, m->thrash_due_ns);
+    if (m->recheck_ns)
+        wake_at(&st.next_wake_ns, m->recheck_ns);
     emit_evictions(m, out, &st);
     if (stats)
         *stats = st;

@@ -100,9 +100,8 @@ char *quota__pass_preempt(quota_model_t *m, qcq_t *cq, qwl_t *w, const qassign_t
     qtargets_t t;
     quota__preempt_targets(&r, &t);
     int64_t again = 0;
-    if (!quota__may_preempt(m, w, now_ns, &again) &&
-        (m->thrash_due_ns == 0 || again < m->thrash_due_ns))
-        m->thrash_due_ns = again; /* look at it again when it may preempt */
+    if (!quota__may_preempt(m, w, now_ns, &again))
+        quota__recheck_at(m, again); /* look at it again when it may preempt */
     if (t.n == 0) {
         quota__targets_release(&t);
         return rg_strdup(a->message ? a->message : "");

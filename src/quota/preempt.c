@@ -155,13 +155,23 @@ static int64_t reserved_at(const qwl_t *w, int64_t now_ns)
     return w->spec->reserved_ns ? w->spec->reserved_ns : now_ns;
 }
 
-bool quota__protected(const quota_model_t *m, const qwl_t *w, int64_t now_ns)
+void quota__recheck_at(quota_model_t *m, int64_t t)
+{
+    if (m->recheck_ns == 0 || t < m->recheck_ns)
+        m->recheck_ns = t;
+}
+
+bool quota__protected(quota_model_t *m, const qwl_t *w, int64_t now_ns)
 {
     if (quota__is_evicted(w) || w->usage_cq == NULL)
         return false;
     int64_t min = w->usage_cq->spec->min_runtime_ns >= 0 ? w->usage_cq->spec->min_runtime_ns
                                                          : m->cfg.min_runtime_ns;
-    return min > 0 && now_ns - reserved_at(w, now_ns) < min;
+    int64_t until = reserved_at(w, now_ns) + min;
+    if (min <= 0 || now_ns >= until)
+        return false;
+    quota__recheck_at(m, until); /* a candidate again then */
+    return true;
 }
 
 int quota__candidate_cmp(const qwl_t *a, const qwl_t *b, const qcq_t *preemptor_cq,
