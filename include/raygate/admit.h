@@ -96,7 +96,7 @@ typedef struct admit_opts {
     metrics_registry_t *metrics; /* borrowed, may be NULL */
     unsigned writers;            /* writer threads; 0 = 4 */
     unsigned pending_refresh_s;  /* see quota_pass_opts_t; 0 = 30 */
-    unsigned queue_status_ms;    /* ClusterQueue/LocalQueue status at most this often; 0 = 1000 */
+    unsigned queue_status_ms;    /* ClusterQueue/LocalQueue status at most this often; 0 = 2000 */
     const quota_check_t *checks; /* extra admission checks after quota (borrowed) */
     size_t n_checks;
     /* Preemption, fair sharing, waitForPodsReady (copied); NULL = the engine's defaults. */

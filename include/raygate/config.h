@@ -45,7 +45,7 @@
  *     qps: 100                        # its API client: requests per second, 1..100000
  *     burst: 200                      # and burst, 1..100000
  *     pendingRefreshSeconds: 300      # a pending reason's figures/position rewritten at most this often, 1..86400
- *     queueStatusMillis: 1000         # ClusterQueue/LocalQueue status at most this often, 100..3600000
+ *     queueStatusMillis: 2000         # ClusterQueue/LocalQueue status at most this often, 100..3600000
  *   extender:                         # the kube-scheduler extender (docs/extender.md)
  *     gpuResources: [nvidia.com/gpu, "nvidia.com/mig-*"]  # or "a,b"; '*' ends a prefix
  *     topologyLabel: ""               # rack/NVLink node label beside the zone; "" = none
@@ -138,7 +138,7 @@ typedef struct cfg_config {
     unsigned admit_qps;             /* 100: the admitter's API client, sustained */
     unsigned admit_burst;           /* 200 */
     unsigned admit_pending_refresh_s; /* 300: a pending reason's figures rewritten at most this often */
-    unsigned admit_queue_status_ms; /* 1000: ClusterQueue/LocalQueue status at most this often */
+    unsigned admit_queue_status_ms; /* 2000: ClusterQueue/LocalQueue status at most this often */
     char *ext_gpu_resources;        /* "nvidia.com/gpu,nvidia.com/mig-*": comma-joined */
     char *ext_topology_label;       /* NULL = zone only */
     unsigned ext_plan_ttl_s;        /* 60 */

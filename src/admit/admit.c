@@ -293,6 +293,7 @@ void admit_free(admit_t *a)
         rg_strmap_release_with(&a->latest[k], unref_obj);
     rg_strmap_release_with(&a->inflight, rg_free);
     rg_strmap_release_with(&a->dirty_owners, rg_free);
+    admit__awaiting_release(a);
     quota_model_free(a->model);
     cJSON_Delete(a->shorthand_flavor);
     if (a->opts.client == NULL)

@@ -9,6 +9,7 @@
 
 #include "raygate/alloc.h"
 #include "raygate/log.h"
+#include "raygate/timeutil.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -117,6 +118,7 @@ void admit__model_apply(struct admit *a, cache_kind_t kind, const cache_obj_t *o
     rg_error_t err = {0};
     switch (kind) {
     case CACHE_KIND_WORKLOAD:
+        admit__seen(a, o->key, gone ? NULL : o->resource_version);
         apply_workload(a, o, gone);
         touch_owner_of_workload(a, o);
         if (!gone)
@@ -201,6 +203,62 @@ void admit__model_apply(struct admit *a, cache_kind_t kind, const cache_obj_t *o
     }
 }
 
+/* ---- versions in flight ---- */
+
+#define AWAIT_NS (5LL * 1000000000LL)
+
+static void awaited_free(void *v)
+{
+    awaited_t *w = v;
+    rg_free(w->key);
+    rg_free(w->rv);
+    rg_free(w);
+}
+
+void admit__await(struct admit *a, const char *ns, const char *name, const char *rv)
+{
+    if (rv == NULL)
+        return;
+    char *key = rg_asprintf("%s/%s", ns, name);
+    const cache_obj_t *o = admit__latest(a, CACHE_KIND_WORKLOAD, key);
+    if (o && strcmp(o->resource_version, rv) == 0) {
+        rg_free(key); /* the watch was faster than the answer */
+        return;
+    }
+    awaited_t *w = rg_calloc(1, sizeof(*w));
+    w->key = key;
+    w->rv = rg_strdup(rv);
+    w->until_ns = rg_time_now_ns() + AWAIT_NS;
+    awaited_t *old = rg_strmap_put(&a->awaiting, w->key, w);
+    if (old)
+        awaited_free(old);
+}
+
+bool admit__awaiting(struct admit *a, const char *ns, const char *name, int64_t now_ns)
+{
+    char key[600];
+    snprintf(key, sizeof(key), "%s/%s", ns, name);
+    awaited_t *w = rg_strmap_get(&a->awaiting, key);
+    if (w == NULL)
+        return false;
+    if (w->until_ns > now_ns)
+        return true;
+    awaited_free(rg_strmap_del(&a->awaiting, key));
+    return false;
+}
+
+void admit__seen(struct admit *a, const char *key, const char *rv)
+{
+    awaited_t *w = rg_strmap_get(&a->awaiting, key);
+    if (w && (rv == NULL || strcmp(w->rv, rv) == 0))
+        awaited_free(rg_strmap_del(&a->awaiting, key));
+}
+
+void admit__awaiting_release(struct admit *a)
+{
+    rg_strmap_release_with(&a->awaiting, awaited_free);
+}
+
 /* ---- decisions into writes ---- */
 
 /* An ObjectReference to a cached object (owned), for Events. */
@@ -235,6 +293,14 @@ void admit__event(struct admit *a, const cache_obj_t *o, const char *type, const
 static void decide_admit(struct admit *a, const quota_decision_t *d, const cache_obj_t *o,
                          int64_t now_ns)
 {
+    /* A write of ours still on its way (or answered but not yet seen) moves
+     * the resourceVersion under this admission's precondition: decide again
+     * on the version it makes rather than lose a round trip to a 409. */
+    if (admit__write_inflight(a, ADMIT_FOR_PENDING, &kube_res_workloads, d->ns, d->name) ||
+        admit__awaiting(a, d->ns, d->name, now_ns)) {
+        quota_model_forget(a->model, d->ns, d->name);
+        return;
+    }
     cJSON *patch = admit_status_admit(o->json, d->admission, now_ns);
     if (!admit__write(a, ADMIT_OP_PATCH_STATUS, ADMIT_FOR_ADMISSION, &kube_res_workloads, d->ns,
                       d->name, patch)) {
@@ -271,6 +337,10 @@ static void decide_pending(struct admit *a, const quota_decision_t *d, const cac
 static void decide_evict(struct admit *a, const quota_decision_t *d, const cache_obj_t *o,
                          int64_t now_ns)
 {
+    if (admit__awaiting(a, d->ns, d->name, now_ns)) {
+        quota_model_eviction_failed(a->model, d->ns, d->name);
+        return;
+    }
     cJSON *patch = admit_status_evict_decision(o->json, d, now_ns);
     if (!admit__write(a, ADMIT_OP_PATCH_STATUS, ADMIT_FOR_EVICTION, &kube_res_workloads, d->ns,
                       d->name, patch)) {
@@ -363,6 +433,8 @@ static void verify_done(struct admit *a, admit_write_t *w)
 void admit__write_done(struct admit *a, admit_write_t *w)
 {
     admit__write_settled(a, w);
+    if (w->outcome == ADMIT_OK && w->res == &kube_res_workloads && w->name)
+        admit__await(a, w->ns, w->name, w->rv);
     admit__metrics_write(a, w);
     switch (w->purpose) {
     case ADMIT_FOR_ADMISSION: admission_done(a, w); return;
@@ -495,7 +567,7 @@ static void local_queue_status(struct admit *a, int64_t now_ns)
 
 void admit__queue_status(struct admit *a, int64_t now_ns)
 {
-    int64_t every = (int64_t)(a->opts.queue_status_ms ? a->opts.queue_status_ms : 1000) * 1000000LL;
+    int64_t every = (int64_t)(a->opts.queue_status_ms ? a->opts.queue_status_ms : 2000) * 1000000LL;
     if (!a->status_dirty && a->decided_once)
         return;
     if (now_ns - a->last_queue_status_ns < every) {

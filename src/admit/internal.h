@@ -26,11 +26,13 @@ typedef enum admit_outcome {
 
 typedef struct admit_api {
     /* Every call is synchronous; obj/patch borrowed. *msg (may be NULL) gets
-     * an owned description of a failure. */
+     * an owned description of a failure; *rv (may be NULL) the owned
+     * resourceVersion the write produced. */
     admit_outcome_t (*create)(void *ctx, const kube_resource_t *res, const char *ns,
-                              const cJSON *obj, char **msg);
+                              const cJSON *obj, char **msg, char **rv);
     admit_outcome_t (*patch)(void *ctx, const kube_resource_t *res, const char *ns,
-                             const char *name, const cJSON *merge_patch, bool status, char **msg);
+                             const char *name, const cJSON *merge_patch, bool status, char **msg,
+                             char **rv);
     admit_outcome_t (*json_patch)(void *ctx, const kube_resource_t *res, const char *ns,
                                   const char *name, const cJSON *ops, char **msg);
     admit_outcome_t (*del)(void *ctx, const kube_resource_t *res, const char *ns, const char *name,
@@ -88,6 +90,7 @@ typedef struct admit_write {
     /* Filled by the writer. */
     admit_outcome_t outcome;
     char *msg;
+    char *rv; /* the resourceVersion the write produced, when it says */
     int64_t latency_ns;
     struct admit_write *next;
 } admit_write_t;
@@ -156,7 +159,24 @@ struct admit {
     atomic_uint_fast64_t st_events, st_passes, st_admitted, st_pending, st_evicted, st_conflicts,
         st_write_errors, st_created, st_started, st_stopped;
     struct admit_metrics *metrics;
+    /* Workloads written but whose new version has not come back through the
+     * watch yet: "ns/name" -> awaited_t. Their decisions wait for it. */
+    rg_strmap_t awaiting;
 };
+
+typedef struct awaited {
+    char *key;
+    char *rv;
+    int64_t until_ns; /* give up waiting then (a relist may skip versions) */
+} awaited_t;
+
+/* A write to Workload ns/name produced rv: hold decisions until it is seen. */
+void admit__await(struct admit *a, const char *ns, const char *name, const char *rv);
+/* Whether decisions about ns/name wait for a version in flight. */
+bool admit__awaiting(struct admit *a, const char *ns, const char *name, int64_t now_ns);
+/* The watch showed ns/name at rv (NULL: gone). */
+void admit__seen(struct admit *a, const char *key, const char *rv);
+void admit__awaiting_release(struct admit *a);
 
 /* Writers. */
 int admit__writers_start(struct admit *a, rg_error_t *err);
@@ -170,6 +190,9 @@ bool admit__write(struct admit *a, admit_op_t op, admit_purpose_t purpose,
 /* A delete with a uid precondition (may be NULL). */
 bool admit__write_delete(struct admit *a, admit_purpose_t purpose, const kube_resource_t *res,
                          const char *ns, const char *name, const char *uid);
+/* Whether a write of purpose to the object is in flight. */
+bool admit__write_inflight(struct admit *a, admit_purpose_t purpose, const kube_resource_t *res,
+                           const char *ns, const char *name);
 /* The loop got the write's outcome: another of its kind may go now. */
 void admit__write_settled(struct admit *a, const admit_write_t *w);
 

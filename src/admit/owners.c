@@ -336,6 +336,30 @@ static void rematch(struct admit *a, const cache_obj_t *o, const cache_obj_t *w,
     admit__write_delete(a, ADMIT_FOR_WORKLOAD_DELETE, &kube_res_workloads, w->ns, w->name, w->uid);
 }
 
+/*
+ * Kueue's QueueNameChange: a suspended owner moved to another LocalQueue
+ * (its label changed) takes its pending Workload along. True when a write
+ * was made.
+ */
+static bool queue_moved(struct admit *a, const cache_obj_t *o, const cache_obj_t *w)
+{
+    char dq[600];
+    snprintf(dq, sizeof(dq), "%s/%s", o->ns, JOB_DEFAULT_LOCAL_QUEUE);
+    const char *want = job_queue_name(o->json, admit__latest(a, CACHE_KIND_LOCALQUEUE, dq) != NULL);
+    const char *have = rg_json_get_string(rg_json_get(w->json, "spec"), "queueName");
+    if (want == NULL || (have && strcmp(want, have) == 0))
+        return false;
+    cJSON *patch = cJSON_CreateObject();
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(patch, "metadata"), "resourceVersion",
+                            w->resource_version);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(patch, "spec"), "queueName", want);
+    admit__write(a, ADMIT_OP_PATCH, ADMIT_FOR_WORKLOAD_CREATE, &kube_res_workloads, w->ns,
+                 w->name, patch);
+    rg_log_info("admit", "workload follows its owner to another queue workload=%s queue=%s",
+                w->key, want);
+    return true;
+}
+
 static void reconcile_with_workload(struct admit *a, const cache_obj_t *o, const cache_obj_t *w,
                                     bool suspended)
 {
@@ -359,6 +383,8 @@ static void reconcile_with_workload(struct admit *a, const cache_obj_t *o, const
         rematch(a, o, w, action, suspended);
         return;
     }
+    if (!reserved && suspended && queue_moved(a, o, w))
+        return;
     if (reserved && condition_true(w->json, "Evicted", &reason, &message)) {
         evicted(a, o, w, suspended, reason, message);
         return;

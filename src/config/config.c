@@ -135,7 +135,7 @@ void cfg_config_init_defaults(cfg_config_t *c)
     c->admit_qps = 100;
     c->admit_burst = 200;
     c->admit_pending_refresh_s = 300;
-    c->admit_queue_status_ms = 1000;
+    c->admit_queue_status_ms = 2000;
     c->ext_gpu_resources = rg_strdup("nvidia.com/gpu,nvidia.com/mig-*");
     c->ext_plan_ttl_s = 60;
     c->ext_assume_ttl_s = 30;

@@ -167,6 +167,70 @@ static void admit(quota_model_t *m, cand_t *c, int64_t now_ns, quota_decisions_t
 }
 
 /* Refreshes the cached assignment of a queue's head; false when the queue has none. */
+/* The most of resource res any assignment could get in cq now: what all
+ * the flavors of its group have left together; -1 when cq does not cover it. */
+static qamt_t room_for(qcq_t *cq, uint32_t res)
+{
+    for (size_t g = 0; g < cq->n_groups; g++) {
+        const qgroup_t *grp = &cq->groups[g];
+        for (size_t r = 0; r < grp->n_res; r++) {
+            if (grp->res[r] != res)
+                continue;
+            qamt_t room = 0;
+            for (size_t f = 0; f < grp->n_flv; f++)
+                room += quota__available(&cq->node, QFR(grp->flv[f], res));
+            return room;
+        }
+    }
+    return -1;
+}
+
+/*
+ * A cheap necessary condition for a workload that already waits: when it
+ * asks more of some resource than all the flavors of its queue have left
+ * together, no assignment can fit, and the flavor assigner (and a new
+ * message) can be skipped. Keeps a release from costing a full evaluation of
+ * every parked workload of the cohort.
+ */
+/* Whether the queue may preempt (then "short" is not final: victims free room). */
+static bool may_preempt(const qcq_t *cq)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cq->spec->preemption)
+    {
+        const char *v = cJSON_IsString(it) ? it->valuestring : rg_json_get_string(it, "policy");
+        if (v && strcmp(v, "Never") != 0)
+            return true;
+    }
+    return false;
+}
+
+static bool surely_short(quota_model_t *m, qcq_t *cq, const qwl_t *w)
+{
+    if (may_preempt(cq))
+        return false;
+    const quota_wl_spec_t *s = w->spec;
+    for (size_t i = 0; i < s->n_podsets; i++) {
+        const podspec_reqs_t *per = &s->podsets[i].per_pod;
+        for (size_t r = 0; r < per->n; r++) {
+            uint32_t res = quota__lookup(&m->resource_names, per->v[r].name);
+            if (res == UINT32_MAX)
+                continue;
+            /* The whole workload's ask of this resource, over every podSet. */
+            qamt_t total = 0;
+            for (size_t j = 0; j < s->n_podsets; j++) {
+                const quota_qty_t *q = podspec_reqs_get(&s->podsets[j].per_pod, per->v[r].name);
+                if (q)
+                    total += q->nano * s->podsets[j].count;
+            }
+            qamt_t room = room_for(cq, res);
+            if (room >= 0 && total > room)
+                return true;
+        }
+    }
+    return false;
+}
+
 static bool refresh(quota_model_t *m, cand_t *c)
 {
     qwl_t *head = c->cq->blocked ? NULL : quota__heap_top(c->cq);
@@ -174,6 +238,14 @@ static bool refresh(quota_model_t *m, cand_t *c)
         return false;
     if (c->head != head || c->gen != m->generation || (!c->a.fits && c->a.reason == NULL)) {
         quota__assign_release(&c->a);
+        if (head->wait_reason && head->wait_base && surely_short(m, c->cq, head)) {
+            /* Still short: it keeps the words of its last full evaluation. */
+            c->a.reason = rg_strdup(head->wait_reason);
+            c->a.message = rg_strdup(head->wait_base);
+            c->head = head;
+            c->gen = m->generation;
+            return true;
+        }
         quota__assign(m, c->cq, head, &c->a);
         c->head = head;
         c->gen = m->generation;

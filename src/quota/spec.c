@@ -152,12 +152,15 @@ static int opt_int32(const cJSON *obj, const char *key, const char *path, int32_
     return RG_OK;
 }
 
-static int parse_qty(const cJSON *n, const char *path, quota_qty_t *out, rg_error_t *err)
+/* A quantity at path (and key, when not NULL); errors name both. */
+static int parse_qty(const cJSON *n, const char *path, const char *key, quota_qty_t *out,
+                     rg_error_t *err)
 {
     rg_error_t qerr = {0};
     if (quota_qty_parse_json(n, out, &qerr) == RG_OK)
         return RG_OK;
-    return rg_error_set(err, qerr.code, "%s: Invalid value: %s", path, rg_error_str(&qerr));
+    return rg_error_set(err, qerr.code, "%s%s%s: Invalid value: %s", path, key ? "." : "",
+                        key ? key : "", rg_error_str(&qerr));
 }
 
 /* Converts a v1beta1 object; returns the object to read (owned in *hold when converted). */
@@ -197,10 +200,8 @@ static int decode_limit(const cJSON *obj, const char *key, const char *path, quo
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (n == NULL || cJSON_IsNull(n))
         return RG_OK;
-    char sub[256];
-    snprintf(sub, sizeof(sub), "%s.%s", path, key);
     out->set = true;
-    return parse_qty(n, sub, &out->v, err);
+    return parse_qty(n, path, key, &out->v, err);
 }
 
 static int decode_flavor_quotas(const cJSON *fl, const char *path, quota_flavor_quotas_t *out,
@@ -228,10 +229,8 @@ static int decode_flavor_quotas(const cJSON *fl, const char *path, quota_flavor_
         if (rname == NULL)
             return rg_error_set(err, RG_ERR_INVAL, "%s.name: Required value", sub);
         q->resource = rg_strdup(rname);
-        char nq[300];
-        snprintf(nq, sizeof(nq), "%s.nominalQuota", sub);
         const cJSON *nominal = rg_json_get(r, "nominalQuota");
-        rc = nominal ? parse_qty(nominal, nq, &q->nominal, err) : RG_OK;
+        rc = nominal ? parse_qty(nominal, sub, "nominalQuota", &q->nominal, err) : RG_OK;
         if (rc == RG_OK)
             rc = decode_limit(r, "borrowingLimit", sub, &q->borrowing, err);
         if (rc == RG_OK)
@@ -551,8 +550,8 @@ static int decode_ps_admission(const cJSON *psa, quota_ps_admission_t *out, rg_e
         r->resource = rg_strdup(f->string);
         r->flavor = rg_strdup(f->valuestring);
         const cJSON *u = rg_json_get(usage, f->string);
-        if (u && parse_qty(u, "status.admission.podSetAssignments[].resourceUsage", &r->usage,
-                           err) != RG_OK)
+        if (u && parse_qty(u, "status.admission.podSetAssignments[].resourceUsage", NULL,
+                           &r->usage, err) != RG_OK)
             return err ? err->code : RG_ERR_PARSE;
     }
     return RG_OK;

@@ -264,5 +264,26 @@ class AdmissionTest(unittest.TestCase):
         self.assertTrue(wait_for(lambda: admitted("train-2"), 10), self.rg.logs()[-3000:])
 
 
+    def test_3_a_suspended_owner_moved_to_another_queue_takes_its_workload(self):
+        self.post(RAY + "/rayclusters", raycluster("mover", "nowhere", gpus_per_worker=0))
+        def blocked():
+            w = self.workload_of("RayCluster", "mover")
+            c = condition(w, "QuotaReserved") if w else None
+            return w if c and c["reason"] == "Inadmissible" else None
+        w = wait_for(blocked, 10)
+        self.assertTrue(w, self.rg.logs()[-3000:])
+        self.assertEqual(condition(w, "QuotaReserved")["message"], "LocalQueue nowhere doesn't exist")
+        status, out = self.double.request(
+            "PATCH", RAY + "/rayclusters/mover",
+            {"metadata": {"labels": {"kueue.x-k8s.io/queue-name": "ray-queue"}}},
+            "application/merge-patch+json")
+        self.assertEqual(status, 200, out)
+        def moved_and_admitted():
+            w = self.workload_of("RayCluster", "mover")
+            return w if w["spec"]["queueName"] == "ray-queue" and \
+                (w.get("status") or {}).get("admission") else None
+        self.assertTrue(wait_for(moved_and_admitted, 10), self.rg.logs()[-3000:])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
