@@ -299,7 +299,7 @@ class Preemption(Cluster):
         self.assertTrue(w, self.workload("victim"))
         hist = self.workload("victim")["metadata"]["annotations"]["raygate.dev/preempted-at"]
         self.assertEqual(len(hist.split(",")), 2)
-        self.assertTrue(self.events("BackoffAfterPreemptions"))
+        self.assertTrue(wait_for(lambda: self.events("BackoffAfterPreemptions"), 5))
         time.sleep(1.0)
         self.assertIsNone(self.admitted("victim"))  # free quota, but backing off
         self.wait_admitted("victim", 10)
