@@ -184,6 +184,7 @@ static bool wants_queue(const quota_wl_spec_t *s)
 
 void quota__enqueue(quota_model_t *m, qwl_t *w, int64_t now_ns)
 {
+    bool was_blocked = w->state == QWL_BLOCKED;
     quota__dequeue(m, w);
     if (w->state == QWL_RESERVED || !wants_queue(w->spec))
         return;
@@ -200,6 +201,13 @@ void quota__enqueue(quota_model_t *m, qwl_t *w, int64_t now_ns)
         return;
     }
     w->cq = cq;
+    if (was_blocked) {
+        /* Its words said why it could not be queued: they no longer hold, and
+         * must not be reused as a quota reason (the pass skips re-evaluating
+         * a workload that is surely short and keeps its last words). */
+        quota__set_str(&w->wait_reason, NULL);
+        quota__set_str(&w->wait_base, NULL);
+    }
     if (quota__requeue_at(m, w) > now_ns) {
         w->state = QWL_BACKOFF;
         quota__list_push(&m->backoff, w);
