@@ -266,6 +266,15 @@ int cache_set_apply_object(cache_set_t *set, kube_event_type_t type, const cJSON
 cache_snapshot_t *cache_snapshot_acquire(cache_set_t *set, cache_kind_t kind);
 void cache_snapshot_release(cache_snapshot_t *s);
 
+/*
+ * Like cache_snapshot_acquire, but first publishes the changes the kind's
+ * handlers have already been told about, so that a decision taken on an
+ * event sees the store that event described. Costs a snapshot merge when
+ * there are unpublished changes; for consumers that act on events, not for
+ * hot read paths.
+ */
+cache_snapshot_t *cache_snapshot_acquire_fresh(cache_set_t *set, cache_kind_t kind);
+
 /* Publishes every kind with unpublished changes now (tests, shutdown). */
 void cache_set_flush(cache_set_t *set);
 

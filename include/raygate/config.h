@@ -44,11 +44,12 @@
  *     writers: 4                      # writer threads, 1..16
  *     qps: 100                        # its API client: requests per second, 1..100000
  *     burst: 200                      # and burst, 1..100000
- *     pendingRefreshSeconds: 300      # a pending reason's figures/position rewritten at most this often, 1..86400
- *     queueStatusMillis: 2000         # ClusterQueue/LocalQueue status at most this often, 100..3600000
- *   extender:                         # the kube-scheduler extender (docs/extender.md)
- *     gpuResources: [nvidia.com/gpu, "nvidia.com/mig-*"]  # or "a,b"; '*' ends a prefix
- *     topologyLabel: ""               # rack/NVLink node label beside the zone; "" = none
+ *     pendingRefreshSeconds: 300      # a pending reason's figures/position rewritten at most this
+ * often, 1..86400 queueStatusMillis: 2000         # ClusterQueue/LocalQueue status at most this
+ * often, 100..3600000 placement: auto                 # admitted means placeable: auto (when Nodes
+ * exist), on, off extender:                         # the kube-scheduler extender
+ * (docs/extender.md) gpuResources: [nvidia.com/gpu, "nvidia.com/mig-*"]  # or "a,b"; '*' ends a
+ * prefix topologyLabel: ""               # rack/NVLink node label beside the zone; "" = none
  *     planningTTLSeconds: 60          # an unqueued gang's plan without new members, 1..86400
  *     assumeTTLSeconds: 30            # a steered/bound member not yet seen bound, 1..3600
  *     maxNodes: 50000                 # nodes per request, 1..1000000
@@ -139,6 +140,8 @@ typedef struct cfg_config {
     unsigned admit_burst;           /* 200 */
     unsigned admit_pending_refresh_s; /* 300: a pending reason's figures rewritten at most this often */
     unsigned admit_queue_status_ms; /* 2000: ClusterQueue/LocalQueue status at most this often */
+    char *
+        admit_placement; /* "auto": plan gangs before admitting when there are Nodes; "on"; "off" */
     char *ext_gpu_resources;        /* "nvidia.com/gpu,nvidia.com/mig-*": comma-joined */
     char *ext_topology_label;       /* NULL = zone only */
     unsigned ext_plan_ttl_s;        /* 60 */

@@ -27,6 +27,7 @@ static const cache_kind_t followed[] = {
     CACHE_KIND_RAYCLUSTER,
     CACHE_KIND_RAYJOB,
     CACHE_KIND_POD,
+    CACHE_KIND_NODE,
 };
 
 void admit__enqueue(struct admit *a, aev_t *ev)
@@ -42,13 +43,22 @@ void admit__enqueue(struct admit *a, aev_t *ev)
     pthread_mutex_unlock(&a->mu);
 }
 
+static bool pod_finished(const cache_obj_t *pod)
+{
+    return pod->phase &&
+           (strcmp(pod->phase, "Succeeded") == 0 || strcmp(pod->phase, "Failed") == 0);
+}
+
 static void on_cache(void *arg, cache_kind_t kind, cache_event_t ev, const cache_obj_t *old_obj,
                      const cache_obj_t *new_obj)
 {
     struct admit *a = arg;
-    /* Of the pods, only Ray's matter here (evidence that a gang stopped). */
+    /* Of the pods, Ray's matter (evidence that a gang stopped), and any
+     * other only when it frees capacity (deleted, or finished). */
     if (kind == CACHE_KIND_POD &&
-        !((old_obj && old_obj->ray_cluster) || (new_obj && new_obj->ray_cluster)))
+        !((old_obj && old_obj->ray_cluster) || (new_obj && new_obj->ray_cluster)) &&
+        !(ev == CACHE_EVENT_DELETE ||
+          (new_obj && pod_finished(new_obj) && !(old_obj && pod_finished(old_obj)))))
         return;
     aev_t *e = rg_calloc(1, sizeof(*e));
     e->kind = AEV_CACHE;
@@ -198,6 +208,7 @@ admit_t *admit_new(const admit_opts_t *opts, rg_error_t *err)
     pthread_cond_init(&a->cond, NULL);
     pthread_cond_init(&a->idle, NULL);
     a->metrics = admit__metrics_new(opts->metrics);
+    a->placement = admit__placement_new(a, &opts->placement);
     a->shorthand_flavor = cJSON_CreateObject();
     cJSON_AddStringToObject(cJSON_AddObjectToObject(a->shorthand_flavor, "metadata"), "name",
                             QUOTA_SHORTHAND_FLAVOR);
@@ -296,6 +307,7 @@ void admit_free(admit_t *a)
     admit__awaiting_release(a);
     quota_model_free(a->model);
     cJSON_Delete(a->shorthand_flavor);
+    admit__placement_free(a->placement);
     if (a->opts.client == NULL)
         admit__api_local_release(&a->api);
     admit__metrics_free(a->metrics);

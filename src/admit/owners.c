@@ -273,6 +273,26 @@ static void stop_owner(struct admit *a, const cache_obj_t *o, const cache_obj_t 
     }
 }
 
+/*
+ * Clears an evicted Workload's reservation (the quota goes back) and drops
+ * its placement plan, which would otherwise keep reserving its nodes.
+ */
+void admit__release(struct admit *a, const cache_obj_t *w, const char *message)
+{
+    int64_t now = rg_time_now_ns();
+    cJSON *p = admit_status_release(w->json, message ? message : "evicted", now);
+    admit__release_backoff(a, w, p, now);
+    admit__write(a, ADMIT_OP_PATCH_STATUS, ADMIT_FOR_RELEASE, &kube_res_workloads, w->ns, w->name,
+                 p);
+    if (rg_json_get_string(rg_json_path(w->json, "metadata", "annotations", NULL),
+                           "raygate.dev/placement") == NULL)
+        return;
+    cJSON *ap = cJSON_CreateObject();
+    cJSON *ann = cJSON_AddObjectToObject(cJSON_AddObjectToObject(ap, "metadata"), "annotations");
+    cJSON_AddNullToObject(ann, "raygate.dev/placement");
+    admit__write(a, ADMIT_OP_PATCH, ADMIT_FOR_PLAN, &kube_res_workloads, w->ns, w->name, ap);
+}
+
 /* An evicted Workload: stop the owner, then release the quota once no pod is left. */
 static void evicted(struct admit *a, const cache_obj_t *o, const cache_obj_t *w, bool suspended,
                     const char *reason, const char *message)
@@ -290,10 +310,7 @@ static void evicted(struct admit *a, const cache_obj_t *o, const cache_obj_t *w,
         admit__recheck_owner(a, o, now + OWNER_RETRY_NS / 2);
         return;
     }
-    cJSON *p = admit_status_release(w->json, message ? message : "evicted", now);
-    admit__release_backoff(a, w, p, now);
-    admit__write(a, ADMIT_OP_PATCH_STATUS, ADMIT_FOR_RELEASE, &kube_res_workloads, w->ns, w->name,
-                 p);
+    admit__release(a, w, message);
 }
 
 static void finish_workload(struct admit *a, const cache_obj_t *w, const job_finish_t *f)
@@ -497,6 +514,13 @@ static void reconcile_workload(struct admit *a, const char *key)
         if (!w->deleting)
             admit__write_delete(a, ADMIT_FOR_WORKLOAD_DELETE, &kube_res_workloads, w->ns,
                                 w->name, w->uid);
+        return;
+    }
+    const char *evicted_msg = NULL;
+    if (!ray && reserved && !finished && condition_true(w->json, "Evicted", NULL, &evicted_msg) &&
+        rg_json_path(w->json, "status", "admission", NULL)) {
+        /* A Workload of no Ray object: nothing to stop, the quota goes back at once. */
+        admit__release(a, w, evicted_msg);
         return;
     }
     if (!w->deleting)

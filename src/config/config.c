@@ -78,6 +78,7 @@ static const field_t fields[] = {
     {"admitter.burst", F_UINT, OFF(admit_burst), 1, 100000},
     {"admitter.pendingRefreshSeconds", F_UINT, OFF(admit_pending_refresh_s), 1, 86400},
     {"admitter.queueStatusMillis", F_UINT, OFF(admit_queue_status_ms), 100, 3600000},
+    {"admitter.placement", F_STR, OFF(admit_placement), 0, 0},
     {"extender.gpuResources", F_LIST, OFF(ext_gpu_resources), 0, 0},
     {"extender.topologyLabel", F_STR_OPT, OFF(ext_topology_label), 0, 0},
     {"extender.planningTTLSeconds", F_UINT, OFF(ext_plan_ttl_s), 1, 86400},
@@ -136,6 +137,7 @@ void cfg_config_init_defaults(cfg_config_t *c)
     c->admit_burst = 200;
     c->admit_pending_refresh_s = 300;
     c->admit_queue_status_ms = 2000;
+    c->admit_placement = rg_strdup("auto");
     c->ext_gpu_resources = rg_strdup("nvidia.com/gpu,nvidia.com/mig-*");
     c->ext_plan_ttl_s = 60;
     c->ext_assume_ttl_s = 30;
@@ -202,6 +204,11 @@ int cfg_config_check(const cfg_config_t *c, rg_error_t *err)
                             "leaderElection.retryPeriodSeconds: %u must be less than "
                             "leaderElection.renewDeadlineSeconds (%u)",
                             c->retry_period_s, c->renew_deadline_s);
+    if (strcmp(c->admit_placement, "auto") != 0 && strcmp(c->admit_placement, "on") != 0 &&
+        strcmp(c->admit_placement, "off") != 0)
+        return rg_error_set(err, RG_ERR_CONFIG,
+                            "admitter.placement: invalid value \"%s\": must be auto, on or off",
+                            c->admit_placement);
     return RG_OK;
 }
 

@@ -135,6 +135,7 @@ struct qwl {
     int64_t note_ns;
     char *wait_reason; /* the current reason (set by the last evaluation) */
     char *wait_base;   /* the current message without position */
+    const qcq_t *wait_cq; /* the queue the wait words were evaluated in (NULL: blocked) */
     bool evict_sent;   /* an EVICT decision is out for the current reservation */
     /* Preemption (preempt.c). */
     qrlink_t rlink;       /* in usage_cq->reserving while usage counts */

@@ -195,6 +195,7 @@ void quota__enqueue(quota_model_t *m, qwl_t *w, int64_t now_ns)
         rg_free(w->wait_base);
         w->wait_reason = reason;
         w->wait_base = message;
+        w->wait_cq = NULL;
         w->state = QWL_BLOCKED;
         quota__list_push(&m->blocked, w);
         m->renote_blocked = true;

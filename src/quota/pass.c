@@ -124,6 +124,7 @@ static bool better(const cand_t *a, const cand_t *b)
 static void not_admitted(qcq_t *cq, qwl_t *w, const char *reason, const char *message)
 {
     set_wait(w, reason, message);
+    w->wait_cq = cq;
     if (cq->spec->queueing == QUOTA_STRICT_FIFO) {
         cq->blocked = true;
         return;
@@ -238,7 +239,8 @@ static bool refresh(quota_model_t *m, cand_t *c)
         return false;
     if (c->head != head || c->gen != m->generation || (!c->a.fits && c->a.reason == NULL)) {
         quota__assign_release(&c->a);
-        if (head->wait_reason && head->wait_base && surely_short(m, c->cq, head)) {
+        if (head->wait_cq == c->cq && head->wait_reason && head->wait_base &&
+            surely_short(m, c->cq, head)) {
             /* Still short: it keeps the words of its last full evaluation. */
             c->a.reason = rg_strdup(head->wait_reason);
             c->a.message = rg_strdup(head->wait_base);
@@ -402,6 +404,7 @@ static void note_queue(qcq_t *cq, int64_t now_ns, int64_t refresh, quota_decisio
                                      "ClusterQueue %s",
                                      head->key, cq->spec->name);
             set_wait(w, "Pending", base);
+            w->wait_cq = NULL; /* words about the queue, not an evaluation of its own */
             rg_free(base);
         }
         note(w, cq->spec->name, (int)i + 1, (int)n, now_ns, refresh, &cq->note_due_ns, out, st);

@@ -132,9 +132,21 @@ static int admitter_new(serve_app_t *app, rg_error_t *err)
     int rc = policy_from_config(&app->cfg, &policy, err);
     if (rc != RG_OK)
         return rc;
+    size_t n_gpu = 0;
+    char **gpu = serve__split_list(app->cfg.ext_gpu_resources, &n_gpu);
+    admit_placement_mode_t mode = strcmp(app->cfg.admit_placement, "on") == 0 ? ADMIT_PLACEMENT_ON
+                                  : strcmp(app->cfg.admit_placement, "off") == 0
+                                      ? ADMIT_PLACEMENT_OFF
+                                      : ADMIT_PLACEMENT_AUTO;
     admit_opts_t opts = {
         .policy = &policy,
         .graceful_stop_s = app->cfg.pre_graceful_stop_s,
+        .placement = {mode,
+                      (const char *const *)gpu,
+                      n_gpu,
+                      app->cfg.ext_topology_label,
+                      {app->cfg.ext_weight_packing, app->cfg.ext_weight_exact,
+                       app->cfg.ext_weight_topology}},
         .caches = app->caches,
         .client = app->admit_client,
         .events = app->events,
@@ -145,6 +157,9 @@ static int admitter_new(serve_app_t *app, rg_error_t *err)
         .queue_status_ms = app->cfg.admit_queue_status_ms,
     };
     app->admit = admit_new(&opts, err);
+    for (size_t i = 0; i < n_gpu; i++)
+        rg_free(gpu[i]);
+    rg_free(gpu);
     return app->admit ? RG_OK : (err ? err->code : RG_ERR_STATE);
 }
 

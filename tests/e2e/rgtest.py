@@ -19,7 +19,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import unittest
 
 BIN = os.environ.get("RAYGATE_BIN", os.path.join(os.path.dirname(__file__), "../../build/raygate"))
 SRC = os.environ.get("RG_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
@@ -222,6 +221,59 @@ def apply_patch(doc, patch):
 def seed_raycluster():
     """The seed article's RayCluster `ai-training-cluster` (queue ray-queue)."""
     return load_fixture("admission", "raycluster-create-v1.json")["request"]["object"]
+
+
+def wait_for(pred, timeout=20, step=0.05):
+    """pred's first truthy value within timeout seconds, else its last value."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def condition(obj, type_):
+    """The status condition of that type, or None."""
+    for c in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if c.get("type") == type_:
+            return c
+    return None
+
+
+def serving_certs(rg):
+    """Makes rg's serving certificate for loopback; returns (directory, CA file)."""
+    certs = os.path.join(rg.tmp, "certs")
+    subprocess.run([BIN, "certs", "--out", certs, "--dns", "localhost", "--ip", "127.0.0.1"],
+                   check=True, capture_output=True)
+    return certs, os.path.join(certs, "ca.crt")
+
+
+def webhook_args(kind, rg, ca, resources):
+    """The double's flags that send `resources` (plural.group, ...) to rg's
+    mutating or validating webhook (kind "mutate" or "validate")."""
+    flag = {"mutate": "--mutating-webhook", "validate": "--validating-webhook"}[kind]
+    return [flag, "name=raygate.%s,url=https://127.0.0.1:%d/%s,ca=%s,resources=%s"
+            % (kind, rg.port, kind, ca, ";".join(resources))]
+
+
+def attach(rg, double, certs, config_text):
+    """Points rg at the double, serving with the certificate in certs, with
+    config_text as its configuration file (before rg.start)."""
+    cfg = os.path.join(rg.tmp, "raygate.yaml")
+    with open(cfg, "w") as f:
+        f.write(config_text)
+    rg.args += ["--kubeconfig", double.kubeconfig, "--cert", os.path.join(certs, "tls.crt"),
+                "--key", os.path.join(certs, "tls.key"), "--config", cfg]
+    rg.ca_file = os.path.join(certs, "ca.crt")
+
+
+def leader_config(identity=None, extra=""):
+    """A configuration with fast leader election in namespace default."""
+    ident = "  identity: %s\n" % identity if identity else ""
+    return ("leaderElection:\n  namespace: default\n%s  leaseDurationSeconds: 3\n"
+            "  renewDeadlineSeconds: 2\n  retryPeriodSeconds: 1\n%s" % (ident, extra))
 
 
 class KubeDouble:

@@ -9,16 +9,15 @@ stop gives a preempted job notice; waitForPodsReady evicts, requeues with
 backoff and deactivates. The tests play KubeRay where needed (pods)."""
 import importlib
 import os
-import subprocess
 import sys
 import time
 import unittest
 
 import rgtest
+from rgtest import condition, wait_for
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-adm = importlib.import_module("07-admission")
-wait_for, condition, raycluster = adm.wait_for, adm.condition, adm.raycluster
+raycluster = importlib.import_module("07-admission").raycluster
 
 KUEUE = "/apis/kueue.x-k8s.io/v1beta2"
 RAY = "/apis/ray.io/v1/namespaces/default"
@@ -66,27 +65,16 @@ class Cluster(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.rg = rgtest.Raygate()
-        certs = os.path.join(cls.rg.tmp, "certs")
-        subprocess.run([rgtest.BIN, "certs", "--out", certs, "--dns", "localhost",
-                        "--ip", "127.0.0.1"], check=True, capture_output=True)
-        ca = os.path.join(certs, "ca.crt")
-        url = "https://127.0.0.1:%d" % cls.rg.port
+        certs, ca = rgtest.serving_certs(cls.rg)
         cls.double = rgtest.KubeDouble(
-            "--mutating-webhook", "name=raygate.mutate,url=%s/mutate,ca=%s,resources="
-            "rayclusters.ray.io;rayjobs.ray.io;workloads.kueue.x-k8s.io;"
-            "clusterqueues.kueue.x-k8s.io" % (url, ca),
-            "--validating-webhook", "name=raygate.validate,url=%s/validate,ca=%s,resources="
-            "clusterqueues.kueue.x-k8s.io;localqueues.kueue.x-k8s.io;workloads.kueue.x-k8s.io;"
-            "cohorts.kueue.x-k8s.io;rayclusters.ray.io" % (url, ca)).start()
-        cfg = os.path.join(cls.rg.tmp, "raygate.yaml")
-        with open(cfg, "w") as f:
-            f.write("leaderElection:\n  namespace: default\n  identity: rg-preempt\n"
-                    "  leaseDurationSeconds: 3\n  renewDeadlineSeconds: 2\n"
-                    "  retryPeriodSeconds: 1\nadmitter:\n  queueStatusMillis: 200\n" + cls.CONFIG)
-        cls.rg.args += ["--kubeconfig", cls.double.kubeconfig, "--cert",
-                        os.path.join(certs, "tls.crt"), "--key", os.path.join(certs, "tls.key"),
-                        "--config", cfg]
-        cls.rg.ca_file = ca
+            *rgtest.webhook_args("mutate", cls.rg, ca, [
+                "rayclusters.ray.io", "rayjobs.ray.io", "workloads.kueue.x-k8s.io",
+                "clusterqueues.kueue.x-k8s.io"]),
+            *rgtest.webhook_args("validate", cls.rg, ca, [
+                "clusterqueues.kueue.x-k8s.io", "localqueues.kueue.x-k8s.io",
+                "workloads.kueue.x-k8s.io", "cohorts.kueue.x-k8s.io", "rayclusters.ray.io"])).start()
+        rgtest.attach(cls.rg, cls.double, certs, rgtest.leader_config(
+            "rg-preempt", "admitter:\n  queueStatusMillis: 200\n" + cls.CONFIG))
         cls.rg.start()
         cls.post(KUEUE + "/resourceflavors", {"apiVersion": V2, "kind": "ResourceFlavor",
                                               "metadata": {"name": "default"}})
