@@ -45,6 +45,12 @@ cJSON *admit_status_pending(const cJSON *wl, const char *reason, const char *mes
                             int64_t now_ns);
 /* Eviction: Evicted=True with reason and message (the reservation stays). */
 cJSON *admit_status_evict(const cJSON *wl, const char *reason, const char *message, int64_t now_ns);
+/* An EVICT decision (borrowed) as Kueue's workloadevict.Evict writes it:
+ * Evicted=True, for a preemption also Preempted=True with its reason, for
+ * PodsReadyTimeout the new requeueState, for a deactivation the
+ * DeactivationTarget condition and requeueState cleared, and
+ * status.schedulingStats.evictions counted. */
+cJSON *admit_status_evict_decision(const cJSON *wl, const quota_decision_t *d, int64_t now_ns);
 /* After an eviction took effect: the reservation cleared (admission null,
  * QuotaReserved=False reason Pending with the eviction's message, Admitted=False
  * NoReservation), and Requeued=True. */
@@ -111,6 +117,9 @@ typedef struct admit_opts {
     const quota_check_t *checks; /* extra admission checks after quota (borrowed) */
     size_t n_checks;
     admit_placement_opts_t placement;
+    /* Preemption, fair sharing, waitForPodsReady (copied); NULL = the engine's defaults. */
+    const quota_policy_cfg_t *policy;
+    unsigned graceful_stop_s; /* notice given to a preempted job before it is suspended; 0 none */
 } admit_opts_t;
 
 /*

@@ -38,6 +38,7 @@ typedef enum cache_kind {
     CACHE_KIND_POD,
     CACHE_KIND_NODE,
     CACHE_KIND_NAMESPACE,
+    CACHE_KIND_COHORT, /* kueue.x-k8s.io/v1beta2 Cohort */
     CACHE_KIND_COUNT
 } cache_kind_t;
 

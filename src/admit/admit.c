@@ -23,6 +23,7 @@ static const cache_kind_t followed[] = {
     CACHE_KIND_WORKLOADPRIORITYCLASS,
     CACHE_KIND_PRIORITYCLASS,
     CACHE_KIND_NAMESPACE,
+    CACHE_KIND_COHORT,
     CACHE_KIND_RAYCLUSTER,
     CACHE_KIND_RAYJOB,
     CACHE_KIND_POD,
@@ -187,6 +188,13 @@ admit_t *admit_new(const admit_opts_t *opts, rg_error_t *err)
     struct admit *a = rg_calloc(1, sizeof(*a));
     a->opts = *opts;
     a->model = quota_model_new();
+    if (opts->policy) {
+        a->policy = *opts->policy;
+        quota_model_configure(a->model, opts->policy);
+    } else {
+        quota_policy_cfg_defaults(&a->policy);
+    }
+    a->opts.policy = &a->policy;
     /* Standalone writes are serialised by the local store anyway: one writer
      * keeps them in decision order. */
     a->n_writers = opts->client == NULL ? 1 : opts->writers ? opts->writers : 4;

@@ -163,6 +163,18 @@ void admit__model_apply(struct admit *a, cache_kind_t kind, const cache_obj_t *o
         break;
     case CACHE_KIND_WORKLOADPRIORITYCLASS:
     case CACHE_KIND_PRIORITYCLASS: apply_class(a, o, gone); break;
+    case CACHE_KIND_COHORT:
+        a->status_dirty = true;
+        if (gone) {
+            quota_model_remove_cohort(a->model, o->name);
+        } else {
+            quota_cohort_spec_t *s = quota_decode_cohort(o->json, &err);
+            if (s)
+                quota_model_set_cohort(a->model, s);
+            else
+                log_decode("Cohort", o, &err);
+        }
+        break;
     case CACHE_KIND_NAMESPACE:
         if (gone)
             quota_model_remove_namespace(a->model, o->name);
@@ -344,7 +356,7 @@ static void decide_evict(struct admit *a, const quota_decision_t *d, const cache
         quota_model_eviction_failed(a->model, d->ns, d->name);
         return;
     }
-    cJSON *patch = admit_status_evict(o->json, d->reason, d->message, now_ns);
+    cJSON *patch = admit_status_evict_decision(o->json, d, now_ns);
     if (!admit__write(a, ADMIT_OP_PATCH_STATUS, ADMIT_FOR_EVICTION, &kube_res_workloads, d->ns,
                       d->name, patch)) {
         quota_model_eviction_failed(a->model, d->ns, d->name);
@@ -354,6 +366,7 @@ static void decide_evict(struct admit *a, const quota_decision_t *d, const cache
     snprintf(reason, sizeof(reason), "EvictedDueTo%s", d->reason);
     admit__event(a, o, "Normal", reason, d->message);
     admit__audit(a, "Workload", d->ns, d->name, "evicted", d->message);
+    admit__preempt_written(a, d, o, now_ns);
     rg_log_info("admit", "evicting workload=%s/%s reason=%s", d->ns, d->name, d->reason);
 }
 
@@ -393,6 +406,8 @@ void admit__decide(struct admit *a, int64_t now_ns)
             decide_admit(a, x, o, now_ns);
         else if (x->kind == QUOTA_DECISION_PENDING)
             decide_pending(a, x, o, now_ns);
+        else if (x->kind == QUOTA_DECISION_DEACTIVATE)
+            admit__decide_deactivate(a, x, o, now_ns);
         else
             decide_evict(a, x, o, now_ns);
     }

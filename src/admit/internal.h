@@ -74,6 +74,10 @@ typedef enum admit_purpose {
     ADMIT_FOR_QUEUE_STATUS,
     ADMIT_FOR_FINALIZER,
     ADMIT_FOR_PLAN, /* the raygate.dev/placement annotation */
+    ADMIT_FOR_ANNOTATION,   /* raygate bookkeeping on a Workload (preemption history) */
+    ADMIT_FOR_DEACTIVATE,   /* spec.active=false after DeactivationTarget */
+    ADMIT_FOR_PODS_READY,   /* the PodsReady condition */
+    ADMIT_FOR_OWNER_NOTICE, /* graceful stop: the notice on a preempted owner */
 } admit_purpose_t;
 
 typedef struct admit_write {
@@ -127,6 +131,7 @@ typedef struct writer {
 
 struct admit {
     admit_opts_t opts;
+    quota_policy_cfg_t policy; /* opts.policy points here */
     admit_api_t api;
     quota_model_t *model;
     /* The queue. */
@@ -238,6 +243,35 @@ char *admit__placement_take_annotation(admit_placement_t *p, const char *ns, con
 bool admit__placement_capacity_changed(admit_placement_t *p);
 /* Drops an assumed admission: the model's and the plan held for it. */
 void admit__forget(struct admit *a, const char *ns, const char *name);
+
+/* Status building blocks (wlstatus.c): apimeta.SetStatusCondition on an
+ * owned conditions array; a status merge patch skeleton with the object's
+ * resourceVersion and a copy of its conditions (owned); metadata.generation. */
+void admit__cond_set(cJSON *conds, const char *type, const char *status, const char *reason,
+                     const char *message, int64_t generation, int64_t now_ns);
+cJSON *admit__status_patch(const cJSON *obj, cJSON **status, cJSON **conds);
+int64_t admit__generation(const cJSON *obj);
+/* The status condition of that type on an object (borrowed), or NULL. */
+const cJSON *admit__find_cond(const cJSON *obj, const char *type);
+
+/* Preemption and its protections (preempt.c): after an EVICT decision's
+ * status write went out, the Events and the victim's preemption history;
+ * a DEACTIVATE decision; a preempted owner's graceful stop (true when it
+ * may be suspended now); the anti-thrash requeueAt added to a release. */
+void admit__preempt_written(struct admit *a, const quota_decision_t *d, const cache_obj_t *o,
+                            int64_t now_ns);
+void admit__decide_deactivate(struct admit *a, const quota_decision_t *d, const cache_obj_t *o,
+                              int64_t now_ns);
+bool admit__graceful_stop_due(struct admit *a, const cache_obj_t *owner, const cache_obj_t *w,
+                              const char *reason, int64_t now_ns);
+void admit__release_backoff(struct admit *a, const cache_obj_t *w, cJSON *patch, int64_t now_ns);
+/* Looks at an owner again at time t (a graceful stop falls due, its pods may be gone). */
+void admit__recheck_owner(struct admit *a, const cache_obj_t *owner, int64_t t);
+/* Adds the removal of a graceful-stop notice to an owner's stop patch. */
+void admit__stop_notice_clear(const cache_obj_t *owner, cJSON *patch);
+/* PodsReady on an admitted Workload, as Kueue's job reconciler writes it. */
+void admit__pods_ready(struct admit *a, const cache_obj_t *owner, const cache_obj_t *w,
+                       int64_t now_ns);
 
 /* Metrics and audit. */
 struct admit_metrics *admit__metrics_new(metrics_registry_t *reg);

@@ -143,7 +143,8 @@ void admit__metrics_write(struct admit *a, const admit_write_t *w)
 {
     static const char *const purpose_names[] = {
         "admission", "verify",      "pending",    "eviction",     "release",   "finish", "create",
-        "delete",    "owner-start", "owner-stop", "queue-status", "finalizer", "plan"};
+        "delete",    "owner-start", "owner-stop", "queue-status", "finalizer", "plan",
+        "annotation", "deactivate", "pods-ready", "owner-notice"};
     struct admit_metrics *m = a->metrics;
     if (m == NULL)
         return;
