@@ -48,6 +48,7 @@
  *     burst: 200                      # and burst, 1..100000
  *     pendingRefreshSeconds: 300      # a pending reason's figures/position rewritten at most this often, 1..86400
  *     queueStatusMillis: 2000         # ClusterQueue/LocalQueue status at most this often, 100..3600000
+ *     placement: auto                 # admitted means placeable: auto (when Nodes exist), on, off
  *   caInjection:                      # the leader writes tls.caFile where the API server needs it
  *     mutatingWebhookConfiguration: raygate-mutating      # its webhooks' caBundle; unset = not managed
  *     validatingWebhookConfiguration: raygate-validating  # unset = not managed
@@ -62,6 +63,24 @@
  *     packingWeight: 2                # scoring weights, 0..100
  *     exactFitWeight: 1
  *     topologyWeight: 1
+ *   fairSharing:                      # Kueue's fair sharing (docs/preemption.md)
+ *     enable: false
+ *     preemptionStrategies: [LessThanOrEqualToFinalShare, LessThanInitialShare]
+ *   waitForPodsReady:                 # Kueue's, on by default as in Kueue 0.19
+ *     enable: true
+ *     timeout: 30m                    # Go duration, whole seconds ("90s", "1h30m")
+ *     recoveryTimeout: 30m            # unset = timeout; "0s" = none
+ *     requeuingStrategy:
+ *       backoffLimitCount: null       # unset = requeue forever; 0..1000000
+ *       backoffBaseSeconds: 60
+ *       backoffMaxSeconds: 3600
+ *   preemption:                       # raygate's protections (docs/preemption.md)
+ *     minRuntimeSeconds: 0            # admitted for less: not a candidate (per-CQ annotation)
+ *     thrashLimit: 3                  # preemptions within the window that trigger backoff; 0 = off
+ *     thrashWindowSeconds: 900
+ *     thrashBackoffSeconds: 60        # doubles per further preemption
+ *     thrashBackoffMaxSeconds: 3600
+ *     gracefulStopSeconds: 0          # notice before a preempted job is suspended
  *
  * Byte sizes are plain integers or integers with one of the suffixes Ki,
  * Mi, Gi (powers of 1024) or k, M, G (powers of 1000); this is not the full
@@ -129,6 +148,7 @@ typedef struct cfg_config {
     unsigned admit_burst;           /* 200 */
     unsigned admit_pending_refresh_s; /* 300: a pending reason's figures rewritten at most this often */
     unsigned admit_queue_status_ms; /* 2000: ClusterQueue/LocalQueue status at most this often */
+    char *admit_placement;          /* "auto": plan gangs before admitting when Nodes exist; "on"; "off" */
     char *ca_file;                  /* NULL = no CA to publish */
     char *cainj_mutating;           /* NULL = not managed */
     char *cainj_validating;         /* NULL = not managed */
@@ -142,7 +162,25 @@ typedef struct cfg_config {
     unsigned ext_weight_packing;    /* 2 */
     unsigned ext_weight_exact;      /* 1 */
     unsigned ext_weight_topology;   /* 1 */
+    /* Kueue's fairSharing and waitForPodsReady; raygate's preemption protections
+     * (docs/preemption.md). CFG_UNSET: not configured. */
+    bool fs_enable;                /* false */
+    char *fs_strategies;           /* NULL = Kueue's default order */
+    bool wfpr_enable;              /* true, as Kueue 0.19 */
+    unsigned wfpr_timeout_s;       /* 1800 */
+    unsigned wfpr_recovery_s;      /* CFG_UNSET = the timeout; 0 = none */
+    unsigned wfpr_backoff_limit;   /* CFG_UNSET = requeue forever */
+    unsigned wfpr_backoff_base_s;  /* 60 */
+    unsigned wfpr_backoff_max_s;   /* 3600 */
+    unsigned pre_min_runtime_s;    /* 0 */
+    unsigned pre_thrash_limit;     /* 3 (0 = off) */
+    unsigned pre_thrash_window_s;  /* 900 */
+    unsigned pre_thrash_base_s;    /* 60 */
+    unsigned pre_thrash_max_s;     /* 3600 */
+    unsigned pre_graceful_stop_s;  /* 0 = suspend at once */
 } cfg_config_t;
+
+#define CFG_UNSET 0xffffffffu
 
 /* Fills c with the defaults above (allocating its default strings); c's
  * previous contents are not freed. Release with cfg_config_release. */

@@ -163,6 +163,18 @@ void admit__model_apply(struct admit *a, cache_kind_t kind, const cache_obj_t *o
         break;
     case CACHE_KIND_WORKLOADPRIORITYCLASS:
     case CACHE_KIND_PRIORITYCLASS: apply_class(a, o, gone); break;
+    case CACHE_KIND_COHORT:
+        a->status_dirty = true;
+        if (gone) {
+            quota_model_remove_cohort(a->model, o->name);
+        } else {
+            quota_cohort_spec_t *s = quota_decode_cohort(o->json, &err);
+            if (s)
+                quota_model_set_cohort(a->model, s);
+            else
+                log_decode("Cohort", o, &err);
+        }
+        break;
     case CACHE_KIND_NAMESPACE:
         if (gone)
             quota_model_remove_namespace(a->model, o->name);
@@ -179,7 +191,11 @@ void admit__model_apply(struct admit *a, cache_kind_t kind, const cache_obj_t *o
             admit__touch_workloads_of(a, o->ns,
                                       kind == CACHE_KIND_RAYJOB ? "RayJob" : "RayCluster", o->name);
         break;
+    case CACHE_KIND_NODE: a->capacity_changed = true; break;
     case CACHE_KIND_POD: {
+        a->capacity_changed = true; /* a pod left, or stopped holding its node */
+        if (o->ray_cluster == NULL)
+            break;
         char key[600];
         snprintf(key, sizeof(key), "%s/%s", o->ns, o->ray_cluster);
         admit__owner_touched(a, CACHE_KIND_RAYCLUSTER, key);
@@ -286,13 +302,13 @@ static void decide_admit(struct admit *a, const quota_decision_t *d, const cache
      * on the version it makes rather than lose a round trip to a 409. */
     if (admit__write_inflight(a, ADMIT_FOR_PENDING, &kube_res_workloads, d->ns, d->name) ||
         admit__awaiting(a, d->ns, d->name, now_ns)) {
-        quota_model_forget(a->model, d->ns, d->name);
+        admit__forget(a, d->ns, d->name);
         return;
     }
     cJSON *patch = admit_status_admit(o->json, d->admission, now_ns);
     if (!admit__write(a, ADMIT_OP_PATCH_STATUS, ADMIT_FOR_ADMISSION, &kube_res_workloads, d->ns,
                       d->name, patch)) {
-        quota_model_forget(a->model, d->ns, d->name); /* an earlier write is still out */
+        admit__forget(a, d->ns, d->name); /* an earlier write is still out */
         return;
     }
     char note[512];
@@ -300,6 +316,17 @@ static void decide_admit(struct admit *a, const quota_decision_t *d, const cache
              "Quota reserved in ClusterQueue %s, wait time since queued was "
              "%.0fs",
              d->cluster_queue, (double)d->wait_ns / 1e9);
+    /* The gang's plan, when placement was checked: after the admission, whose
+     * resourceVersion precondition an annotation write first would break. */
+    char *plan = admit__placement_take_annotation(a->placement, d->ns, d->name);
+    if (plan) {
+        cJSON *ap = cJSON_CreateObject();
+        cJSON *ann =
+            cJSON_AddObjectToObject(cJSON_AddObjectToObject(ap, "metadata"), "annotations");
+        cJSON_AddStringToObject(ann, "raygate.dev/placement", plan);
+        admit__write(a, ADMIT_OP_PATCH, ADMIT_FOR_PLAN, &kube_res_workloads, d->ns, d->name, ap);
+        rg_free(plan);
+    }
     admit__event(a, o, "Normal", "QuotaReserved", note);
     snprintf(note, sizeof(note), "Admitted by ClusterQueue %s, wait time since reservation was 0s",
              d->cluster_queue);
@@ -329,7 +356,7 @@ static void decide_evict(struct admit *a, const quota_decision_t *d, const cache
         quota_model_eviction_failed(a->model, d->ns, d->name);
         return;
     }
-    cJSON *patch = admit_status_evict(o->json, d->reason, d->message, now_ns);
+    cJSON *patch = admit_status_evict_decision(o->json, d, now_ns);
     if (!admit__write(a, ADMIT_OP_PATCH_STATUS, ADMIT_FOR_EVICTION, &kube_res_workloads, d->ns,
                       d->name, patch)) {
         quota_model_eviction_failed(a->model, d->ns, d->name);
@@ -339,14 +366,24 @@ static void decide_evict(struct admit *a, const quota_decision_t *d, const cache
     snprintf(reason, sizeof(reason), "EvictedDueTo%s", d->reason);
     admit__event(a, o, "Normal", reason, d->message);
     admit__audit(a, "Workload", d->ns, d->name, "evicted", d->message);
+    admit__preempt_written(a, d, o, now_ns);
     rg_log_info("admit", "evicting workload=%s/%s reason=%s", d->ns, d->name, d->reason);
 }
 
 void admit__decide(struct admit *a, int64_t now_ns)
 {
+    /* Quota first, then placement, then any check the caller adds. */
+    quota_check_t checks[8];
+    size_t n_checks = 0;
+    checks[n_checks++] = admit__placement_check(a->placement);
+    for (size_t i = 0; i < a->opts.n_checks && n_checks < 8; i++)
+        checks[n_checks++] = a->opts.checks[i];
+    if (a->capacity_changed && admit__placement_capacity_changed(a->placement))
+        quota_model_wake_all(a->model);
+    a->capacity_changed = false;
     quota_pass_opts_t opts = {
-        .checks = a->opts.checks,
-        .n_checks = a->opts.n_checks,
+        .checks = checks,
+        .n_checks = n_checks,
         .pending_refresh_ns =
             (int64_t)(a->opts.pending_refresh_s ? a->opts.pending_refresh_s : 300) * 1000000000LL,
     };
@@ -361,7 +398,7 @@ void admit__decide(struct admit *a, int64_t now_ns)
         const cache_obj_t *o = admit__latest(a, CACHE_KIND_WORKLOAD, key);
         if (o == NULL) {
             if (x->kind == QUOTA_DECISION_ADMIT)
-                quota_model_forget(a->model, x->ns, x->name);
+                admit__forget(a, x->ns, x->name);
             continue;
         }
         admit__metrics_decision(a, x);
@@ -369,12 +406,22 @@ void admit__decide(struct admit *a, int64_t now_ns)
             decide_admit(a, x, o, now_ns);
         else if (x->kind == QUOTA_DECISION_PENDING)
             decide_pending(a, x, o, now_ns);
+        else if (x->kind == QUOTA_DECISION_DEACTIVATE)
+            admit__decide_deactivate(a, x, o, now_ns);
         else
             decide_evict(a, x, o, now_ns);
     }
     quota_decisions_release(&d);
+    admit__placement_end(a->placement);
     if (st.next_wake_ns && (a->next_wake_ns == 0 || st.next_wake_ns < a->next_wake_ns))
         a->next_wake_ns = st.next_wake_ns;
+}
+
+void admit__forget(struct admit *a, const char *ns, const char *name)
+{
+    quota_model_forget(a->model, ns, name);
+    quota_check_t pc = admit__placement_check(a->placement);
+    pc.release(pc.arg, ns, name);
 }
 
 /* ---- write outcomes ---- */
@@ -394,7 +441,7 @@ static void admission_done(struct admit *a, admit_write_t *w)
                     w->msg ? w->msg : "", w->ns, w->name);
         break;
     }
-    quota_model_forget(a->model, w->ns, w->name);
+    admit__forget(a, w->ns, w->name);
 }
 
 static void verify_done(struct admit *a, admit_write_t *w)
@@ -411,7 +458,7 @@ static void verify_done(struct admit *a, admit_write_t *w)
         quota_model_set_workload(a->model, s);
     } else {
         quota_wl_spec_free(s);
-        quota_model_forget(a->model, w->ns, w->name);
+        admit__forget(a, w->ns, w->name);
     }
 }
 

@@ -264,6 +264,7 @@ static void stop_owner(struct admit *a, const cache_obj_t *o, const cache_obj_t 
         rg_log_warn("admit", "cannot stop owner error=\"%s\" owner=%s", rg_error_str(&err), o->key);
         return;
     }
+    admit__stop_notice_clear(o, patch);
     if (admit__write(a, ADMIT_OP_PATCH, ADMIT_FOR_OWNER_STOP, owner_res(o), o->ns, o->name,
                      patch)) {
         owner_event(a, o, "Normal", "Stopped", why);
@@ -272,19 +273,44 @@ static void stop_owner(struct admit *a, const cache_obj_t *o, const cache_obj_t 
     }
 }
 
-/* An evicted Workload: stop the owner, then release the quota once no pod is left. */
-static void evicted(struct admit *a, const cache_obj_t *o, const cache_obj_t *w, bool suspended,
-                    const char *message)
+/*
+ * Clears an evicted Workload's reservation (the quota goes back) and drops
+ * its placement plan, which would otherwise keep reserving its nodes.
+ */
+void admit__release(struct admit *a, const cache_obj_t *w, const char *message)
 {
-    if (!suspended) {
-        stop_owner(a, o, w, message ? message : "evicted");
-        return;
-    }
-    if (pods_of_owner(a, o) > 0)
-        return; /* still stopping: the quota stays held (pod events bring us back) */
-    cJSON *p = admit_status_release(w->json, message ? message : "evicted", rg_time_now_ns());
+    int64_t now = rg_time_now_ns();
+    cJSON *p = admit_status_release(w->json, message ? message : "evicted", now);
+    admit__release_backoff(a, w, p, now);
     admit__write(a, ADMIT_OP_PATCH_STATUS, ADMIT_FOR_RELEASE, &kube_res_workloads, w->ns, w->name,
                  p);
+    if (rg_json_get_string(rg_json_path(w->json, "metadata", "annotations", NULL),
+                           "raygate.dev/placement") == NULL)
+        return;
+    cJSON *ap = cJSON_CreateObject();
+    cJSON *ann = cJSON_AddObjectToObject(cJSON_AddObjectToObject(ap, "metadata"), "annotations");
+    cJSON_AddNullToObject(ann, "raygate.dev/placement");
+    admit__write(a, ADMIT_OP_PATCH, ADMIT_FOR_PLAN, &kube_res_workloads, w->ns, w->name, ap);
+}
+
+/* An evicted Workload: stop the owner, then release the quota once no pod is left. */
+static void evicted(struct admit *a, const cache_obj_t *o, const cache_obj_t *w, bool suspended,
+                    const char *reason, const char *message)
+{
+    int64_t now = rg_time_now_ns();
+    if (!suspended) {
+        /* A preempted job may get a grace period first (docs/preemption.md). */
+        if (admit__graceful_stop_due(a, o, w, reason, now))
+            stop_owner(a, o, w, message ? message : "evicted");
+        return;
+    }
+    if (pods_of_owner(a, o) > 0) {
+        /* Still stopping: the quota stays held. Pod events bring us back, but
+         * the pod snapshot is published in batches and may lag the last one. */
+        admit__recheck_owner(a, o, now + OWNER_RETRY_NS / 2);
+        return;
+    }
+    admit__release(a, w, message);
 }
 
 static void finish_workload(struct admit *a, const cache_obj_t *w, const job_finish_t *f)
@@ -377,12 +403,14 @@ static void reconcile_with_workload(struct admit *a, const cache_obj_t *o, const
     if (!reserved && suspended && queue_moved(a, o, w))
         return;
     if (reserved && condition_true(w->json, "Evicted", &reason, &message)) {
-        evicted(a, o, w, suspended, message);
+        evicted(a, o, w, suspended, reason, message);
         return;
     }
     if (reserved) {
         if (suspended || !owner_admitted_by_us(o))
             start_owner(a, o, w, !suspended);
+        else
+            admit__pods_ready(a, o, w, rg_time_now_ns());
         return;
     }
     /* No reservation: an owner we started lost its admission; one that ran
@@ -486,6 +514,13 @@ static void reconcile_workload(struct admit *a, const char *key)
         if (!w->deleting)
             admit__write_delete(a, ADMIT_FOR_WORKLOAD_DELETE, &kube_res_workloads, w->ns,
                                 w->name, w->uid);
+        return;
+    }
+    const char *evicted_msg = NULL;
+    if (!ray && reserved && !finished && condition_true(w->json, "Evicted", NULL, &evicted_msg) &&
+        rg_json_path(w->json, "status", "admission", NULL)) {
+        /* A Workload of no Ray object: nothing to stop, the quota goes back at once. */
+        admit__release(a, w, evicted_msg);
         return;
     }
     if (!w->deleting)
@@ -607,11 +642,16 @@ void admit__owner_write_done(struct admit *a, const admit_write_t *w)
             a->next_wake_ns = due;
         char key[600];
         snprintf(key, sizeof(key), "%s/%s", w->ns ? w->ns : "", w->name);
-        if (w->res == &kube_res_rayclusters)
+        if (w->res == &kube_res_rayclusters) {
             admit__owner_touched(a, CACHE_KIND_RAYCLUSTER, key);
-        else if (w->res == &kube_res_rayjobs)
+        } else if (w->res == &kube_res_rayjobs) {
             admit__owner_touched(a, CACHE_KIND_RAYJOB, key);
-        else
+        } else {
             admit__workload_touched(a, key);
+            /* A Workload write made for its owner (a release) is retried from there. */
+            const cache_obj_t *wl = admit__latest(a, CACHE_KIND_WORKLOAD, key), *owner = NULL;
+            if (wl && ray_owner(a, wl, &owner) && owner)
+                admit__owner_touched(a, owner->kind, owner->key);
+        }
     }
 }

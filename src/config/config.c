@@ -36,6 +36,7 @@ typedef enum field_kind {
     F_STR,     /* char *, required and non-empty */
     F_STR_OPT, /* char *, NULL when unset */
     F_LIST,    /* char *, comma-joined names: a YAML sequence or "a,b" */
+    F_DURATION, /* unsigned seconds from a Go duration ("30m", "1h30m", "90s"); min/max in s */
 } field_kind_t;
 
 typedef struct field {
@@ -80,6 +81,7 @@ static const field_t fields[] = {
     {"admitter.burst", F_UINT, OFF(admit_burst), 1, 100000},
     {"admitter.pendingRefreshSeconds", F_UINT, OFF(admit_pending_refresh_s), 1, 86400},
     {"admitter.queueStatusMillis", F_UINT, OFF(admit_queue_status_ms), 100, 3600000},
+    {"admitter.placement", F_STR, OFF(admit_placement), 0, 0},
     {"caInjection.mutatingWebhookConfiguration", F_STR_OPT, OFF(cainj_mutating), 0, 0},
     {"caInjection.validatingWebhookConfiguration", F_STR_OPT, OFF(cainj_validating), 0, 0},
     {"caInjection.conversionService", F_STR_OPT, OFF(cainj_conversion_service), 0, 0},
@@ -92,6 +94,23 @@ static const field_t fields[] = {
     {"extender.packingWeight", F_UINT, OFF(ext_weight_packing), 0, 100},
     {"extender.exactFitWeight", F_UINT, OFF(ext_weight_exact), 0, 100},
     {"extender.topologyWeight", F_UINT, OFF(ext_weight_topology), 0, 100},
+    {"fairSharing.enable", F_BOOL, OFF(fs_enable), 0, 0},
+    {"fairSharing.preemptionStrategies", F_LIST, OFF(fs_strategies), 0, 0},
+    {"waitForPodsReady.enable", F_BOOL, OFF(wfpr_enable), 0, 0},
+    {"waitForPodsReady.timeout", F_DURATION, OFF(wfpr_timeout_s), 1, 30 * 86400},
+    {"waitForPodsReady.recoveryTimeout", F_DURATION, OFF(wfpr_recovery_s), 0, 30 * 86400},
+    {"waitForPodsReady.requeuingStrategy.backoffLimitCount", F_UINT, OFF(wfpr_backoff_limit), 0,
+     1000000},
+    {"waitForPodsReady.requeuingStrategy.backoffBaseSeconds", F_UINT, OFF(wfpr_backoff_base_s), 1,
+     86400},
+    {"waitForPodsReady.requeuingStrategy.backoffMaxSeconds", F_UINT, OFF(wfpr_backoff_max_s), 1,
+     30 * 86400},
+    {"preemption.minRuntimeSeconds", F_UINT, OFF(pre_min_runtime_s), 0, 30 * 86400},
+    {"preemption.thrashLimit", F_UINT, OFF(pre_thrash_limit), 0, 16},
+    {"preemption.thrashWindowSeconds", F_UINT, OFF(pre_thrash_window_s), 1, 30 * 86400},
+    {"preemption.thrashBackoffSeconds", F_UINT, OFF(pre_thrash_base_s), 1, 86400},
+    {"preemption.thrashBackoffMaxSeconds", F_UINT, OFF(pre_thrash_max_s), 1, 30 * 86400},
+    {"preemption.gracefulStopSeconds", F_UINT, OFF(pre_graceful_stop_s), 0, 86400},
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -126,6 +145,7 @@ void cfg_config_init_defaults(cfg_config_t *c)
     c->admit_burst = 200;
     c->admit_pending_refresh_s = 300;
     c->admit_queue_status_ms = 2000;
+    c->admit_placement = rg_strdup("auto");
     c->cainj_interval_s = 60;
     c->ext_gpu_resources = rg_strdup("nvidia.com/gpu,nvidia.com/mig-*");
     c->ext_plan_ttl_s = 60;
@@ -134,6 +154,16 @@ void cfg_config_init_defaults(cfg_config_t *c)
     c->ext_weight_packing = 2;
     c->ext_weight_exact = 1;
     c->ext_weight_topology = 1;
+    c->wfpr_enable = true; /* Kueue 0.19's default */
+    c->wfpr_timeout_s = 30 * 60;
+    c->wfpr_recovery_s = CFG_UNSET;
+    c->wfpr_backoff_limit = CFG_UNSET;
+    c->wfpr_backoff_base_s = 60;
+    c->wfpr_backoff_max_s = 3600;
+    c->pre_thrash_limit = 3;
+    c->pre_thrash_window_s = 15 * 60;
+    c->pre_thrash_base_s = 60;
+    c->pre_thrash_max_s = 3600;
 }
 
 static char **str_slot(cfg_config_t *c, size_t off)
@@ -183,6 +213,11 @@ int cfg_config_check(const cfg_config_t *c, rg_error_t *err)
                             "leaderElection.retryPeriodSeconds: %u must be less than "
                             "leaderElection.renewDeadlineSeconds (%u)",
                             c->retry_period_s, c->renew_deadline_s);
+    if (strcmp(c->admit_placement, "auto") != 0 && strcmp(c->admit_placement, "on") != 0 &&
+        strcmp(c->admit_placement, "off") != 0)
+        return rg_error_set(err, RG_ERR_CONFIG,
+                            "admitter.placement: invalid value \"%s\": must be auto, on or off",
+                            c->admit_placement);
     cfg_service_t svc;
     if (c->cainj_conversion_service &&
         cfg_service_parse("caInjection.conversionService", c->cainj_conversion_service, &svc,
@@ -400,6 +435,30 @@ static int apply_list(cfg_config_t *c, const field_t *f, const char *value, rg_e
  * Validates value (NULL = YAML null) for field f and stores it in c. On
  * error c is unchanged and err reads `<key>: <problem>`.
  */
+/* A Go duration of whole seconds: one or more <digits><h|m|s>, e.g. "1h30m"; "0s" is 0. */
+static bool parse_duration(const char *v, uint64_t *out)
+{
+    uint64_t total = 0;
+    const char *p = v;
+    if (*p == '\0')
+        return false;
+    while (*p) {
+        uint64_t n = 0;
+        const char *start = p;
+        while (*p >= '0' && *p <= '9' && n < 1000000000ULL)
+            n = n * 10 + (uint64_t)(*p++ - '0');
+        if (p == start || (*p >= '0' && *p <= '9'))
+            return false;
+        uint64_t unit = *p == 'h' ? 3600 : *p == 'm' ? 60 : *p == 's' ? 1 : 0;
+        if (unit == 0 || (p[0] == 'm' && p[1] == 's'))
+            return false; /* no fractions of a second */
+        total += n * unit;
+        p++;
+    }
+    *out = total;
+    return true;
+}
+
 static int field_apply(cfg_config_t *c, const field_t *f, const char *value, size_t len,
                        rg_error_t *err)
 {
@@ -421,6 +480,28 @@ static int field_apply(cfg_config_t *c, const field_t *f, const char *value, siz
 
     switch (f->kind) {
     case F_LIST: return apply_list(c, f, value, err);
+    case F_BOOL: {
+        bool *slot = (bool *)(void *)((char *)c + f->off);
+        if (strcmp(value, "true") == 0)
+            *slot = true;
+        else if (strcmp(value, "false") == 0)
+            *slot = false;
+        else
+            return rg_error_set(err, RG_ERR_CONFIG,
+                                "%s: invalid value \"%s\": must be true or false", f->key, value);
+        return RG_OK;
+    }
+    case F_DURATION: {
+        uint64_t secs = 0;
+        if (!parse_duration(value, &secs) || secs < f->min || secs > f->max)
+            return rg_error_set(err, RG_ERR_CONFIG,
+                                "%s: invalid value \"%s\": must be a duration (\"90s\", \"30m\", "
+                                "\"1h30m\") of %llus..%llus",
+                                f->key, value, (unsigned long long)f->min,
+                                (unsigned long long)f->max);
+        *(unsigned *)(void *)((char *)c + f->off) = (unsigned)secs;
+        return RG_OK;
+    }
     case F_STR: {
         char **slot = str_slot(c, f->off);
         rg_free(*slot);
@@ -436,18 +517,6 @@ static int field_apply(cfg_config_t *c, const field_t *f, const char *value, siz
         rg_free(c->listen_addr);
         c->listen_addr = host;
         c->port = port;
-        return RG_OK;
-    }
-    case F_BOOL: {
-        /* The two words only: a config read by people should not mean "no" by "n". */
-        bool *slot = (bool *)(void *)((char *)c + f->off);
-        if (strcmp(value, "true") == 0)
-            *slot = true;
-        else if (strcmp(value, "false") == 0)
-            *slot = false;
-        else
-            return rg_error_set(err, RG_ERR_CONFIG,
-                                "%s: invalid value \"%s\": must be true or false", f->key, value);
         return RG_OK;
     }
     case F_LEVEL: {
@@ -602,6 +671,17 @@ static int apply_sequence(loader_t *L, cfg_config_t *c, const field_t *f, yaml_n
     return field_apply(c, f, joined, used, L->err);
 }
 
+/* Whether some key lies below dotted (a nested section such as
+ * waitForPodsReady.requeuingStrategy). */
+static bool subsection(const char *dotted)
+{
+    size_t n = strlen(dotted);
+    for (size_t i = 0; i < N_FIELDS; i++)
+        if (strncmp(fields[i].key, dotted, n) == 0 && fields[i].key[n] == '.')
+            return true;
+    return false;
+}
+
 /*
  * Walks the pairs of mapping m, whose dotted path is prefix ("" at the top
  * level), applying leaves and descending into sections. Errors carry the
@@ -635,13 +715,14 @@ static int apply_mapping(loader_t *L, cfg_config_t *c, yaml_node_t *m, const cha
                                     node_line(k), dotted, node_line(qk));
         }
 
-        if (*prefix == '\0' && is_section(kname)) {
+        if ((*prefix == '\0' && is_section(kname)) ||
+            (*prefix != '\0' && field_find(dotted) == NULL && subsection(dotted))) {
             if (node_is_null(v))
                 continue;
             if (v->type != YAML_MAPPING_NODE)
                 return rg_error_set(L->err, RG_ERR_CONFIG, "%s:%d: %s: expected a mapping, got %s",
                                     L->name, node_line(k), dotted, node_kind(v, kb, sizeof(kb)));
-            int rc = apply_mapping(L, c, v, kname);
+            int rc = apply_mapping(L, c, v, dotted);
             if (rc != RG_OK)
                 return rc;
             continue;

@@ -107,6 +107,14 @@ cache_snapshot_t *cache_snapshot_acquire(cache_set_t *set, cache_kind_t kind)
     return cache__store_acquire(st);
 }
 
+cache_snapshot_t *cache_snapshot_acquire_fresh(cache_set_t *set, cache_kind_t kind)
+{
+    cache_store_t *st = store_of(set, kind);
+    if (st && st->enabled)
+        cache__store_publish(st, true);
+    return cache_snapshot_acquire(set, kind);
+}
+
 void cache_set_flush(cache_set_t *set)
 {
     for (int k = 0; k < CACHE_KIND_COUNT; k++)

@@ -25,6 +25,7 @@ const kube_resource_t kube_res_localqueues = {"kueue.x-k8s.io", "v1beta2", "loca
                                               "LocalQueue", true};
 const kube_resource_t kube_res_resourceflavors = {"kueue.x-k8s.io", "v1beta2", "resourceflavors",
                                                   "ResourceFlavor", false};
+const kube_resource_t kube_res_cohorts = {"kueue.x-k8s.io", "v1beta2", "cohorts", "Cohort", false};
 const kube_resource_t kube_res_workloadpriorityclasses = {
     "kueue.x-k8s.io", "v1beta2", "workloadpriorityclasses", "WorkloadPriorityClass", false};
 const kube_resource_t kube_res_mutatingwebhookconfigurations = {

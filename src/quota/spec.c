@@ -5,7 +5,7 @@
  * to v1beta2 first, so only one form is read). Untrusted input: every field
  * is type-checked and bounded; errors name the field and the value.
  */
-#include "raygate/quota.h"
+#include "internal.h"
 
 #include "raygate/alloc.h"
 #include "raygate/clusterqueue.h"
@@ -112,6 +112,7 @@ void quota_wl_spec_free(quota_wl_spec_t *s)
     for (size_t i = 0; i < s->n_reclaimable; i++)
         rg_free(s->reclaimable[i].podset);
     rg_free(s->reclaimable);
+    quota__wl_extras_release(s);
     rg_free(s);
 }
 
@@ -353,6 +354,7 @@ quota_cq_spec_t *quota_decode_cluster_queue(const cJSON *obj, rg_error_t *err)
     const char *cohort = rg_json_get_string(spec, "cohortName");
     s->cohort = cohort && cohort[0] ? rg_strdup(cohort) : NULL;
     decode_cq_policies(spec, s);
+    quota__decode_cq_extras(o, s);
     int rc = decode_groups(spec, s, err);
     cJSON_Delete(hold);
     if (rc != RG_OK) {
@@ -674,6 +676,8 @@ quota_wl_spec_t *quota_decode_workload(const cJSON *obj, rg_error_t *err)
     int rc = decode_podsets(spec, s, err);
     if (rc == RG_OK)
         rc = decode_wl_status(rg_json_get_object(o, "status"), s, err);
+    if (rc == RG_OK)
+        quota__decode_wl_extras(o, s);
     cJSON_Delete(hold);
     if (rc != RG_OK) {
         rg_error_prefix(err, "Workload %s/%s", s->ns, name);

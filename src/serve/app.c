@@ -88,10 +88,67 @@ static int open_audit(serve_app_t *app, rg_error_t *err)
     return RG_OK;
 }
 
+/* The engine's policy from the configuration (fairSharing, waitForPodsReady,
+ * preemption); RG_ERR_CONFIG names a bad strategy list. */
+static int policy_from_config(const cfg_config_t *c, quota_policy_cfg_t *p, rg_error_t *err)
+{
+    const int64_t s = 1000000000LL;
+    quota_policy_cfg_defaults(p);
+    p->fair_sharing = c->fs_enable;
+    for (const char *v = c->fs_strategies; v && *v;) {
+        size_t n = strcspn(v, ",");
+        bool initial = n == 20 && strncmp(v, "LessThanInitialShare", n) == 0;
+        bool final = n == 27 && strncmp(v, "LessThanOrEqualToFinalShare", n) == 0;
+        /* Kueue accepts [final], [initial] and [final, initial]. */
+        if ((!initial && !final) || p->n_strategies == 2 ||
+            (p->n_strategies == 1 && (final || p->strategies[0] != QUOTA_FS_LESS_THAN_OR_EQUAL_TO_FINAL_SHARE)))
+            return rg_error_set(err, RG_ERR_CONFIG,
+                                "fairSharing.preemptionStrategies: invalid value \"%s\": must be "
+                                "[LessThanOrEqualToFinalShare], [LessThanInitialShare] or "
+                                "[LessThanOrEqualToFinalShare, LessThanInitialShare]",
+                                c->fs_strategies);
+        p->strategies[p->n_strategies++] =
+            initial ? QUOTA_FS_LESS_THAN_INITIAL_SHARE : QUOTA_FS_LESS_THAN_OR_EQUAL_TO_FINAL_SHARE;
+        v += n + (v[n] == ',');
+    }
+    p->pods_ready = c->wfpr_enable;
+    p->pods_ready_timeout_ns = (int64_t)c->wfpr_timeout_s * s;
+    p->recovery_timeout_ns =
+        (int64_t)(c->wfpr_recovery_s == CFG_UNSET ? c->wfpr_timeout_s : c->wfpr_recovery_s) * s;
+    p->backoff_limit_count =
+        c->wfpr_backoff_limit == CFG_UNSET ? -1 : (int32_t)c->wfpr_backoff_limit;
+    p->backoff_base_ns = (int64_t)c->wfpr_backoff_base_s * s;
+    p->backoff_max_ns = (int64_t)c->wfpr_backoff_max_s * s;
+    p->min_runtime_ns = (int64_t)c->pre_min_runtime_s * s;
+    p->thrash_limit = c->pre_thrash_limit;
+    p->thrash_window_ns = (int64_t)c->pre_thrash_window_s * s;
+    p->thrash_base_ns = (int64_t)c->pre_thrash_base_s * s;
+    p->thrash_max_ns = (int64_t)c->pre_thrash_max_s * s;
+    return RG_OK;
+}
+
 /* The quota admitter over the app's caches; before the caches fill. */
 static int admitter_new(serve_app_t *app, rg_error_t *err)
 {
+    quota_policy_cfg_t policy;
+    int rc = policy_from_config(&app->cfg, &policy, err);
+    if (rc != RG_OK)
+        return rc;
+    size_t n_gpu = 0;
+    char **gpu = serve__split_list(app->cfg.ext_gpu_resources, &n_gpu);
+    admit_placement_mode_t mode = strcmp(app->cfg.admit_placement, "on") == 0 ? ADMIT_PLACEMENT_ON
+                                  : strcmp(app->cfg.admit_placement, "off") == 0
+                                      ? ADMIT_PLACEMENT_OFF
+                                      : ADMIT_PLACEMENT_AUTO;
     admit_opts_t opts = {
+        .policy = &policy,
+        .graceful_stop_s = app->cfg.pre_graceful_stop_s,
+        .placement = {mode,
+                      (const char *const *)gpu,
+                      n_gpu,
+                      app->cfg.ext_topology_label,
+                      {app->cfg.ext_weight_packing, app->cfg.ext_weight_exact,
+                       app->cfg.ext_weight_topology}},
         .caches = app->caches,
         .client = app->admit_client,
         .events = app->events,
@@ -102,6 +159,9 @@ static int admitter_new(serve_app_t *app, rg_error_t *err)
         .queue_status_ms = app->cfg.admit_queue_status_ms,
     };
     app->admit = admit_new(&opts, err);
+    for (size_t i = 0; i < n_gpu; i++)
+        rg_free(gpu[i]);
+    rg_free(gpu);
     return app->admit ? RG_OK : (err ? err->code : RG_ERR_STATE);
 }
 

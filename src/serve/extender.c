@@ -85,7 +85,7 @@ void serve__on_ext_preempt(void *ctx, const http_request_t *hr, http_response_t 
 }
 
 /* Splits "a,b,c" into owned strings (rg_free each, then the array). */
-static char **split_list(const char *s, size_t *n)
+char **serve__split_list(const char *s, size_t *n)
 {
     *n = 0;
     if (s == NULL || *s == '\0')
@@ -113,7 +113,7 @@ static void on_gang(void *arg, const char *outcome)
 int serve__extender_new(serve_app_t *app, rg_error_t *err)
 {
     size_t n = 0;
-    char **gpu = split_list(app->cfg.ext_gpu_resources, &n);
+    char **gpu = serve__split_list(app->cfg.ext_gpu_resources, &n);
     ext_opts_t o = {
         .gpu_resources = (const char *const *)gpu,
         .n_gpu_resources = n,

@@ -78,6 +78,9 @@ typedef struct serve_cluster {
 void serve__cluster_acquire(serve_app_t *app, serve_cluster_t *sc, wh_cluster_t *out);
 void serve__cluster_release(serve_cluster_t *sc);
 
+/* A comma-joined list split into owned strings (each and the array: rg_free). */
+char **serve__split_list(const char *list, size_t *n);
+
 /* Metric instruments. */
 serve_metrics_t *serve__metrics_new(serve_app_t *app, rg_error_t *err);
 void serve__metrics_free(serve_metrics_t *m);

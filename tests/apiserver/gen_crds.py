@@ -333,6 +333,20 @@ def resourceflavor():
                ["flavor", "flavors", "rf"])
 
 
+def cohort():
+    """Kueue's Cohort (apis/kueue/v1beta2/cohort_types.go): parentName, quota of its
+    own in the ClusterQueue's resourceGroups shape, fairSharing weight; status.fairSharing."""
+    rgs = cq_spec(True)["properties"]["resourceGroups"]
+    spec = obj({"parentName": string(maxLength=253), "resourceGroups": rgs,
+                "fairSharing": obj({"weight": quantity()})})
+    status = obj({"fairSharing": obj({"weightedShare": integer("int64")}), "conditions": conditions()})
+    versions = []
+    for n, s in (("v1beta1", False), ("v1beta2", True)):
+        versions.append(version(n, s, {"spec": spec, "status": status}, printer=[
+            {"name": "Parent", "type": "string", "jsonPath": ".spec.parentName"}]))
+    return crd(KUEUE, "Cohort", "cohorts", "cohort", "Cluster", versions, ["co"])
+
+
 def workloadpriorityclass():
     versions = []
     for n, s in (("v1beta1", False), ("v1beta2", True)):
@@ -411,7 +425,7 @@ def rayjob():
 
 
 ALL = [(KUEUE_NOTE, clusterqueue), (KUEUE_NOTE, localqueue), (KUEUE_NOTE, workload),
-       (KUEUE_NOTE, resourceflavor), (KUEUE_NOTE, workloadpriorityclass),
+       (KUEUE_NOTE, resourceflavor), (KUEUE_NOTE, workloadpriorityclass), (KUEUE_NOTE, cohort),
        (RAY_NOTE, raycluster), (RAY_NOTE, rayjob)]
 
 

@@ -3,34 +3,15 @@ webhooks in its admission chain: queued RayClusters get Workloads, quota
 admits what fits (owners unsuspended onto the flavor's nodes), the rest
 waits with its reason, a deletion lets the next one in, and a finished
 RayJob releases its quota."""
-import json
-import os
-import subprocess
 import time
 import unittest
 
 import rgtest
+from rgtest import condition, wait_for
 
 KUEUE = "/apis/kueue.x-k8s.io/v1beta2"
 RAY = "/apis/ray.io/v1/namespaces/default"
 WORKLOADS = KUEUE + "/namespaces/default/workloads"
-
-
-def wait_for(pred, timeout=20, step=0.05):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
-
-
-def condition(obj, type_):
-    for c in (obj.get("status") or {}).get("conditions") or []:
-        if c.get("type") == type_:
-            return c
-    return None
 
 
 def raycluster(name, queue, gpus_per_worker=8, workers=2):
@@ -68,27 +49,16 @@ class AdmissionTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.rg = rgtest.Raygate()
-        certs = os.path.join(cls.rg.tmp, "certs")
-        subprocess.run([rgtest.BIN, "certs", "--out", certs, "--dns", "localhost",
-                        "--ip", "127.0.0.1"], check=True, capture_output=True)
-        ca = os.path.join(certs, "ca.crt")
-        url = "https://127.0.0.1:%d" % cls.rg.port
+        certs, ca = rgtest.serving_certs(cls.rg)
         cls.double = rgtest.KubeDouble(
-            "--mutating-webhook", "name=raygate.mutate,url=%s/mutate,ca=%s,resources="
-            "rayclusters.ray.io;rayjobs.ray.io;workloads.kueue.x-k8s.io;"
-            "clusterqueues.kueue.x-k8s.io;resourceflavors.kueue.x-k8s.io" % (url, ca),
-            "--validating-webhook", "name=raygate.validate,url=%s/validate,ca=%s,resources="
-            "clusterqueues.kueue.x-k8s.io;localqueues.kueue.x-k8s.io;workloads.kueue.x-k8s.io;"
-            "rayclusters.ray.io;rayjobs.ray.io" % (url, ca)).start()
-        cfg = os.path.join(cls.rg.tmp, "raygate.yaml")
-        with open(cfg, "w") as f:
-            f.write("leaderElection:\n  namespace: default\n  identity: rg-admit\n"
-                    "  leaseDurationSeconds: 3\n  renewDeadlineSeconds: 2\n"
-                    "  retryPeriodSeconds: 1\nadmitter:\n  queueStatusMillis: 200\n")
-        cls.rg.args += ["--kubeconfig", cls.double.kubeconfig, "--cert",
-                        os.path.join(certs, "tls.crt"), "--key", os.path.join(certs, "tls.key"),
-                        "--config", cfg]
-        cls.rg.ca_file = ca
+            *rgtest.webhook_args("mutate", cls.rg, ca, [
+                "rayclusters.ray.io", "rayjobs.ray.io", "workloads.kueue.x-k8s.io",
+                "clusterqueues.kueue.x-k8s.io", "resourceflavors.kueue.x-k8s.io"]),
+            *rgtest.webhook_args("validate", cls.rg, ca, [
+                "clusterqueues.kueue.x-k8s.io", "localqueues.kueue.x-k8s.io",
+                "workloads.kueue.x-k8s.io", "rayclusters.ray.io", "rayjobs.ray.io"])).start()
+        rgtest.attach(cls.rg, cls.double, certs, rgtest.leader_config(
+            "rg-admit", "admitter:\n  queueStatusMillis: 200\n"))
         cls.rg.start()
         cls.post(KUEUE + "/resourceflavors", {
             "apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "ResourceFlavor",

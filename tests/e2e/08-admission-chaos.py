@@ -9,24 +9,17 @@ import concurrent.futures
 import os
 import random
 import signal
-import subprocess
 import time
 import unittest
 
 import rgtest
+from rgtest import condition, wait_for
 
 KUEUE = "/apis/kueue.x-k8s.io/v1beta2"
 RAY = "/apis/ray.io/v1/namespaces/default/rayclusters"
 WORKLOADS = KUEUE + "/namespaces/default/workloads"
 QUOTA_GPUS = 40
 CLUSTERS = int(os.environ.get("RG_CHAOS_CLUSTERS", "500"))
-
-
-def condition(obj, type_):
-    for c in (obj.get("status") or {}).get("conditions") or []:
-        if c.get("type") == type_:
-            return c
-    return None
 
 
 def gpus_of(wl):
@@ -59,25 +52,12 @@ def raycluster(i, gpus):
 class ChaosTest(unittest.TestCase):
     def setUp(self):
         self.rg = rgtest.Raygate()
-        certs = os.path.join(self.rg.tmp, "certs")
-        subprocess.run([rgtest.BIN, "certs", "--out", certs, "--dns", "localhost",
-                        "--ip", "127.0.0.1"], check=True, capture_output=True)
-        ca = os.path.join(certs, "ca.crt")
-        url = "https://127.0.0.1:%d" % self.rg.port
+        certs, ca = rgtest.serving_certs(self.rg)
         self.double = rgtest.KubeDouble(
             "--history-window", "100000",
-            "--mutating-webhook", "name=raygate.mutate,url=%s/mutate,ca=%s,resources="
-            "rayclusters.ray.io;workloads.kueue.x-k8s.io;clusterqueues.kueue.x-k8s.io"
-            % (url, ca)).start()
-        cfg = os.path.join(self.rg.tmp, "raygate.yaml")
-        with open(cfg, "w") as f:
-            f.write("leaderElection:\n  namespace: default\n  identity: rg-chaos\n"
-                    "  leaseDurationSeconds: 3\n  renewDeadlineSeconds: 2\n"
-                    "  retryPeriodSeconds: 1\nadmitter:\n  queueStatusMillis: 500\n")
-        self.rg.args += ["--kubeconfig", self.double.kubeconfig, "--cert",
-                         os.path.join(certs, "tls.crt"), "--key", os.path.join(certs, "tls.key"),
-                         "--config", cfg]
-        self.rg.ca_file = ca
+            *rgtest.webhook_args("mutate", self.rg, ca, ["rayclusters.ray.io", "workloads.kueue.x-k8s.io", "clusterqueues.kueue.x-k8s.io"])).start()
+        rgtest.attach(self.rg, self.double, certs, rgtest.leader_config(
+            "rg-chaos", "admitter:\n  queueStatusMillis: 500\n"))
         self.rg.start()
         self.post(KUEUE + "/clusterqueues", {
             "apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "ClusterQueue",
@@ -158,7 +138,7 @@ class ChaosTest(unittest.TestCase):
                     continue
                 return None
             return items
-        items = rgtest_wait(quiet, 120)
+        items = wait_for(quiet, 120, 0.2)
         self.assertTrue(items, self.rg.logs()[-4000:])
         settled = time.time() - t0
         print("\n%d RayClusters created in %.1f s with %d kills; settled after %.1f s"
@@ -204,16 +184,6 @@ class ChaosTest(unittest.TestCase):
         print("peak GPUs admitted at any stored state: %d of %d; %d states checked; %d re-lists"
               % (worst, QUOTA_GPUS, len(self.recorder.snapshot()), self.recorder.relists))
         self.assertEqual(self.recorder.relists, 0)
-
-
-def rgtest_wait(pred, timeout, step=0.2):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 if __name__ == "__main__":

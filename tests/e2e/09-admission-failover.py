@@ -4,13 +4,12 @@ rebuilds its view from list+watch and finishes the job: no Workload is ever
 admitted twice, the quota is never exceeded at any stored state, and every
 RayCluster ends with one Workload, admitted or pending with its reason."""
 import concurrent.futures
-import os
 import signal
-import subprocess
 import time
 import unittest
 
 import rgtest
+from rgtest import condition, wait_for
 
 KUEUE = "/apis/kueue.x-k8s.io/v1beta2"
 RAY = "/apis/ray.io/v1/namespaces/default/rayclusters"
@@ -18,13 +17,6 @@ WORKLOADS = KUEUE + "/namespaces/default/workloads"
 LEASE = "/apis/coordination.k8s.io/v1/namespaces/default/leases/raygate"
 QUOTA_GPUS = 60
 CLUSTERS = 200
-
-
-def condition(obj, type_):
-    for c in (obj.get("status") or {}).get("conditions") or []:
-        if c.get("type") == type_:
-            return c
-    return None
 
 
 def reserved(wl):
@@ -56,41 +48,17 @@ def raycluster(i):
     }
 
 
-def wait_for(pred, timeout, step=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
-
-
 class FailoverTest(unittest.TestCase):
     def setUp(self):
         self.a = rgtest.Raygate()
         self.b = rgtest.Raygate()
-        certs = os.path.join(self.a.tmp, "certs")
-        subprocess.run([rgtest.BIN, "certs", "--out", certs, "--dns", "localhost",
-                        "--ip", "127.0.0.1"], check=True, capture_output=True)
-        ca = os.path.join(certs, "ca.crt")
+        certs, ca = rgtest.serving_certs(self.a)
         # The webhooks are served by b, which stays up throughout.
-        url = "https://127.0.0.1:%d" % self.b.port
         self.double = rgtest.KubeDouble(
             "--history-window", "100000",
-            "--mutating-webhook", "name=raygate.mutate,url=%s/mutate,ca=%s,resources="
-            "rayclusters.ray.io;workloads.kueue.x-k8s.io;clusterqueues.kueue.x-k8s.io"
-            % (url, ca)).start()
+            *rgtest.webhook_args("mutate", self.b, ca, ["rayclusters.ray.io", "workloads.kueue.x-k8s.io", "clusterqueues.kueue.x-k8s.io"])).start()
         for rg, ident in ((self.a, "rg-a"), (self.b, "rg-b")):
-            cfg = os.path.join(rg.tmp, "raygate.yaml")
-            with open(cfg, "w") as f:
-                f.write("leaderElection:\n  namespace: default\n  identity: %s\n"
-                        "  leaseDurationSeconds: 3\n  renewDeadlineSeconds: 2\n"
-                        "  retryPeriodSeconds: 1\n" % ident)
-            rg.args += ["--kubeconfig", self.double.kubeconfig, "--cert",
-                        os.path.join(certs, "tls.crt"), "--key", os.path.join(certs, "tls.key"),
-                        "--config", cfg]
-            rg.ca_file = ca
+            rgtest.attach(rg, self.double, certs, rgtest.leader_config(ident))
         self.a.start()
         self.assertTrue(wait_for(lambda: self.holder() == "rg-a", 10), self.a.logs()[-2000:])
         self.b.start()

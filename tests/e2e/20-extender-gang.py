@@ -7,21 +7,12 @@ import time
 import unittest
 
 import rgtest
+from rgtest import wait_for
 
 PODS = "/api/v1/namespaces/default/pods"
 NODES = "/api/v1/nodes"
 RAYCLUSTERS = "/apis/ray.io/v1/namespaces/default/rayclusters"
 WORKLOADS = "/apis/kueue.x-k8s.io/v1beta2/namespaces/default/workloads"
-
-
-def wait_for(pred, timeout=20, step=0.05):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 def node(name, gpus):

@@ -40,21 +40,8 @@ NOT_EXERCISED = {
 }
 
 
-def wait_for(pred, timeout=30, step=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
-
-
-def condition(obj, type_):
-    for c in ((obj or {}).get("status") or {}).get("conditions") or []:
-        if c.get("type") == type_:
-            return c
-    return None
+wait_for = rgtest.wait_for
+condition = rgtest.condition
 
 
 def deploy(cls, crds=None):

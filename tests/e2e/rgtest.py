@@ -20,11 +20,17 @@ import subprocess
 import tempfile
 import threading
 import time
-import unittest
 
 BIN = os.environ.get("RAYGATE_BIN", os.path.join(os.path.dirname(__file__), "../../build/raygate"))
 SRC = os.environ.get("RG_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
 FIXTURES = os.environ.get("RG_FIXTURES", os.path.join(SRC, "tests/fixtures"))
+
+
+def _die_with_parent():
+    """In the child: SIGTERM when the test process dies, so that a test that
+    crashes before its tearDown leaves no server behind (Linux prctl)."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def free_port():
@@ -60,7 +66,7 @@ class Raygate:
     def start(self, wait=True):
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT,
-                                     env=self.env)
+                                     env=self.env, preexec_fn=_die_with_parent)
         if wait:
             self.wait_ready()
         return self
@@ -225,6 +231,59 @@ def seed_raycluster():
     return load_fixture("admission", "raycluster-create-v1.json")["request"]["object"]
 
 
+def wait_for(pred, timeout=20, step=0.05):
+    """pred's first truthy value within timeout seconds, else its last value."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def condition(obj, type_):
+    """The status condition of that type, or None."""
+    for c in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if c.get("type") == type_:
+            return c
+    return None
+
+
+def serving_certs(rg):
+    """Makes rg's serving certificate (loopback and the Service's name, make_certs);
+    returns (directory, CA file)."""
+    certs = os.path.join(rg.tmp, "certs")
+    make_certs(certs)
+    return certs, os.path.join(certs, "ca.crt")
+
+
+def webhook_args(kind, rg, ca, resources):
+    """The double's flags that send `resources` (plural.group, ...) to rg's
+    mutating or validating webhook (kind "mutate" or "validate")."""
+    flag = {"mutate": "--mutating-webhook", "validate": "--validating-webhook"}[kind]
+    return [flag, "name=raygate.%s,url=https://127.0.0.1:%d/%s,ca=%s,resources=%s"
+            % (kind, rg.port, kind, ca, ";".join(resources))]
+
+
+def attach(rg, double, certs, config_text):
+    """Points rg at the double, serving with the certificate in certs, with
+    config_text as its configuration file (before rg.start)."""
+    cfg = os.path.join(rg.tmp, "raygate.yaml")
+    with open(cfg, "w") as f:
+        f.write(config_text)
+    rg.args += ["--kubeconfig", double.kubeconfig, "--cert", os.path.join(certs, "tls.crt"),
+                "--key", os.path.join(certs, "tls.key"), "--config", cfg]
+    rg.ca_file = os.path.join(certs, "ca.crt")
+
+
+def leader_config(identity=None, extra=""):
+    """A configuration with fast leader election in namespace default."""
+    ident = "  identity: %s\n" % identity if identity else ""
+    return ("leaderElection:\n  namespace: default\n%s  leaseDurationSeconds: 3\n"
+            "  renewDeadlineSeconds: 2\n  retryPeriodSeconds: 1\n%s" % (ident, extra))
+
+
 # The in-cluster name of raygate's Service: webhooks and CRD conversion call it there.
 SERVICE_DNS = "raygate.raygate-system.svc"
 
@@ -286,7 +345,8 @@ class KubeDouble:
 
     def start(self):
         self.log = open(os.path.join(self.tmp, "double.log"), "wb")
-        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=_die_with_parent)
         deadline = time.time() + 30
         while not (os.path.exists(self.port_file) and os.path.getsize(self.port_file)):
             if self.proc.poll() is not None or time.time() > deadline:
