@@ -117,7 +117,6 @@ typedef struct quota_cq_spec {
     quota_fungibility_t when_can_preempt; /* default TryNextFlavor */
     quota_preference_t preference;
     cJSON *namespace_selector; /* LabelSelector; NULL = Kueue's nil: no namespace */
-    cJSON *preemption;         /* spec.preemption as given, for the preemptor; may be NULL */
     bool deleting;             /* deletionTimestamp set */
     /* Decoded by quota__decode_cq_extras (spec_preempt.c). */
     quota_preemption_t policy;

@@ -196,14 +196,9 @@ static qamt_t room_for(qcq_t *cq, uint32_t res)
 /* Whether the queue may preempt (then "short" is not final: victims free room). */
 static bool may_preempt(const qcq_t *cq)
 {
-    const cJSON *it;
-    cJSON_ArrayForEach(it, cq->spec->preemption)
-    {
-        const char *v = cJSON_IsString(it) ? it->valuestring : rg_json_get_string(it, "policy");
-        if (v && strcmp(v, "Never") != 0)
-            return true;
-    }
-    return false;
+    const quota_preemption_t *p = &cq->spec->policy;
+    return p->within_cq != QUOTA_PREEMPT_NEVER || p->reclaim != QUOTA_PREEMPT_NEVER ||
+           p->borrow_within_cohort;
 }
 
 static bool surely_short(quota_model_t *m, qcq_t *cq, const qwl_t *w)

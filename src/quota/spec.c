@@ -45,7 +45,6 @@ void quota_cq_spec_free(quota_cq_spec_t *s)
     rg_free(s->name);
     rg_free(s->cohort);
     cJSON_Delete(s->namespace_selector);
-    cJSON_Delete(s->preemption);
     rg_free(s);
 }
 
@@ -309,8 +308,6 @@ static void decode_cq_policies(const cJSON *spec, quota_cq_spec_t *s)
         s->preference = QUOTA_PREF_PREEMPTION_OVER_BORROWING;
     const cJSON *sel = rg_json_get_object(spec, "namespaceSelector");
     s->namespace_selector = sel ? cJSON_Duplicate(sel, true) : NULL;
-    const cJSON *pre = rg_json_get_object(spec, "preemption");
-    s->preemption = pre ? cJSON_Duplicate(pre, true) : NULL;
 }
 
 static int decode_groups(const cJSON *spec, quota_cq_spec_t *s, rg_error_t *err)
