@@ -28,6 +28,9 @@ DEPLOY = os.path.join(rgtest.SRC, "manifests/deploy")
 SEED = os.path.join(rgtest.SRC, "manifests/overlays/seed")
 KUEUE = "/apis/kueue.x-k8s.io/v1beta2"
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
+# The Kueue CRDs converted through a webhook, as Kueue v0.19 ships them (raygate's leader points
+# them at its /convert); ResourceFlavor and WorkloadPriorityClass stay on strategy None.
+CONVERTED = ("clusterqueues", "localqueues", "workloads", "cohorts")
 
 # Rules of manifests/deploy this run does not reach, each with the path that needs it. Anything
 # else granted and unused fails test_3.
@@ -109,7 +112,7 @@ class DeployTest(unittest.TestCase):
                          "raygate-validating")
             hooks = (m or {}).get("webhooks", []) + (v or {}).get("webhooks", [])
             configs = [h["clientConfig"] for h in hooks]
-            for plural in ("clusterqueues", "localqueues", "workloads", "resourceflavors"):
+            for plural in CONVERTED:
                 crd = self.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
                                "%s.kueue.x-k8s.io" % plural)
                 configs.append(crd["spec"]["conversion"]["webhook"]["clientConfig"])
@@ -118,7 +121,7 @@ class DeployTest(unittest.TestCase):
 
     def test_1_leader_injects_the_ca_and_takes_the_conversion(self):
         self.wait_injected()
-        for plural in ("clusterqueues", "localqueues", "workloads", "resourceflavors"):
+        for plural in CONVERTED:
             crd = self.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
                            "%s.kueue.x-k8s.io" % plural)
             hook = crd["spec"]["conversion"]["webhook"]
@@ -148,6 +151,20 @@ class DeployTest(unittest.TestCase):
         out = json.loads(self.kubectl("get", "clusterqueues.v1beta1.kueue.x-k8s.io",
                                       "ai-cluster-queue", "-o", "json").stdout)
         self.assertEqual(out["apiVersion"], "kueue.x-k8s.io/v1beta1")
+        # A Cohort, too, converts through raygate (Kueue ships its CRD with a conversion
+        # webhook): written in v1beta1, stored in v1beta2, read back in v1beta1.
+        converted = self.converted()
+        self.kubectl("apply", "-f", "-", stdin=json.dumps({
+            "apiVersion": "kueue.x-k8s.io/v1beta1", "kind": "Cohort",
+            "metadata": {"name": "seed-org"},
+            "spec": {"fairSharing": {"weight": "2"}}}))
+        self.assertEqual(self.get(KUEUE + "/cohorts/seed-org")["spec"],
+                         {"fairSharing": {"weight": "2"}})
+        out = json.loads(self.kubectl("get", "cohorts.v1beta1.kueue.x-k8s.io", "seed-org",
+                                      "-o", "json").stdout)
+        self.assertEqual((out["apiVersion"], out["spec"]),
+                         ("kueue.x-k8s.io/v1beta1", {"fairSharing": {"weight": "2"}}))
+        self.assertGreater(self.converted(), converted)
         # The queued RayCluster was suspended by the webhook object and got its Workload.
         rc = self.get("/apis/ray.io/v1/namespaces/default/rayclusters/ai-training-cluster")
         self.assertIn(rc["metadata"]["annotations"]["raygate.dev/admission"], ("Pending", "Admitted"))
@@ -208,6 +225,14 @@ class DeployTest(unittest.TestCase):
             self.kubectl("delete", plural + ".kueue.x-k8s.io", "from-kueue", "--wait=false")
             self.assertTrue(wait_for(lambda: self.get("%s/%s/from-kueue" % (KUEUE, plural)) is None),
                             (kind, self.get("%s/%s/from-kueue" % (KUEUE, plural))))
+
+    def converted(self):
+        """ConversionReviews raygate has answered."""
+        text = self.rg.request("GET", "/metrics")[2].decode()
+        import re
+        m = re.search(r'^raygate_http_requests_total\{endpoint="convert",code="200"\} (\d+)$',
+                      text, re.M)
+        return int(m.group(1)) if m else 0
 
     def workload_of(self, owner):
         lst = self.get(KUEUE + "/namespaces/default/workloads") or {"items": []}
@@ -414,6 +439,15 @@ class OverKueueCRDsTest(unittest.TestCase):
                           "port": 443})
         for key in ("labels", "annotations"):
             self.assertEqual(after["metadata"][key], before["metadata"][key])
+        # Kueue's Cohort CRD moves too; ResourceFlavor's has no conversion upstream and keeps none.
+        cohorts = wait_for(lambda: (lambda c: c["spec"]["conversion"]["webhook"]["clientConfig"]
+                                    .get("caBundle") == self.bundle and c)(self.get(
+                                        crd_path.replace("clusterqueues", "cohorts"))))
+        self.assertTrue(cohorts)
+        self.assertEqual(cohorts["spec"]["conversion"]["webhook"]["clientConfig"]["service"]["name"],
+                         "raygate")
+        self.assertEqual(self.get(crd_path.replace("clusterqueues", "resourceflavors"))["spec"][
+            "conversion"], {"strategy": "None"})
         self.assertEqual([v["name"] for v in after["spec"]["versions"]],
                          [v["name"] for v in before["spec"]["versions"]])
         self.assertEqual(after["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"][
