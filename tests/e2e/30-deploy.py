@@ -86,6 +86,54 @@ def undeploy(cls):
     assert rc == 0, (rc, logs[-3000:])
 
 
+def start_sidecar(double, ca):
+    """The raygate-scheduler pod's raygate: its raygate-extender.yaml (TLS paths, and its
+    metrics-only listener on a free loopback port), the raygate-scheduler ServiceAccount's token.
+    Returns (raygate, metrics port); the caller stops and cleans it up."""
+    side = rgtest.Raygate()
+    mport = rgtest.free_port()
+    with open(os.path.join(DEPLOY, "scheduler/raygate-extender.yaml")) as f:
+        cfg = f.read()
+    assert 'metricsListen: ":9444"' in cfg, "raygate-extender.yaml has no metrics listener"
+    cfg = cfg.replace("/etc/raygate/tls/", os.path.dirname(ca) + "/").replace(
+        'metricsListen: ":9444"', 'metricsListen: "127.0.0.1:%d"' % mport)
+    cfg_path = os.path.join(side.tmp, "raygate-extender.yaml")
+    with open(cfg_path, "w") as f:
+        f.write(cfg)
+    kc = rgtest.write_token_kubeconfig(os.path.join(side.tmp, "kc"), double, SCHED_TOKEN)
+    side.args += ["--config", cfg_path, "--kubeconfig", kc]
+    side.ca_file = ca
+    side.start()
+    return side, mport
+
+
+def metrics_get(side, port, method, path):
+    """(status, body text) of a request to the sidecar's metrics-only listener."""
+    import http.client
+    c = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=side.ssl_context())
+    try:
+        c.request(method, path, body=b"{}" if method == "POST" else None)
+        r = c.getresponse()
+        return r.status, r.read().decode()
+    finally:
+        c.close()
+
+
+def sched_rules(get):
+    """(group, resource, verb) granted to the raygate-scheduler sidecar by manifests/deploy."""
+    granted = set()
+    for name in ("raygate-reader", "raygate-extender"):
+        for rule in get(RBAC + "/clusterroles/" + name)["rules"]:
+            granted |= {(g, res, v) for g in rule["apiGroups"] for res in rule["resources"]
+                        for v in rule["verbs"]}
+    return granted
+
+
+def used_rules(rows):
+    return {(r["group"], r["resource"] + ("/" + r["subresource"] if r["subresource"] else ""),
+             r["verb"]) for r in rows if "path" not in r}
+
+
 @unittest.skipUnless(rgtest.kubectl_path(), "kubectl is not installed (scripts/deps.sh installs it)")
 class DeployTest(unittest.TestCase):
     @classmethod
@@ -331,19 +379,11 @@ class DeployTest(unittest.TestCase):
 
     def test_6_extender_sidecar_as_the_scheduler_serviceaccount(self):
         """The raygate-scheduler pod's sidecar: its raygate-extender.yaml, the raygate-scheduler
-        ServiceAccount; it caches, binds a pod kube-scheduler chose, never leads, and every
-        request it makes is allowed by raygate-reader + raygate-extender."""
-        side = rgtest.Raygate()
+        ServiceAccount; it caches, binds a pod kube-scheduler chose, never leads, every request
+        it makes is allowed by raygate-reader + raygate-extender, and Prometheus scrapes it on
+        its metrics-only listener (which answers nothing else)."""
+        side, mport = start_sidecar(self.double, self.ca)
         self.addCleanup(side.cleanup)
-        with open(os.path.join(DEPLOY, "scheduler/raygate-extender.yaml")) as f:
-            cfg = f.read().replace("/etc/raygate/tls/", os.path.dirname(self.ca) + "/")
-        cfg_path = os.path.join(side.tmp, "raygate-extender.yaml")
-        with open(cfg_path, "w") as f:
-            f.write(cfg)
-        kc = rgtest.write_token_kubeconfig(os.path.join(side.tmp, "kc"), self.double, SCHED_TOKEN)
-        side.args += ["--config", cfg_path, "--kubeconfig", kc]
-        side.ca_file = self.ca
-        side.start()
         try:
             # The manifests' probe of the loopback-only sidecar.
             probe = [rgtest.BIN, "status", "--server", "https://127.0.0.1:%d" % side.port,
@@ -374,21 +414,26 @@ class DeployTest(unittest.TestCase):
             self.assertEqual(res, {"Error": ""})
             rows = self.double.request("GET", "/_double/access?distinct=1&user=" + SCHED_SA)[1][
                 "items"]
+            # The metrics-only listener: the extender's own metrics, as the ServiceMonitor
+            # raygate-scheduler scrapes them; nothing else is served there.
+            status, text = metrics_get(side, mport, "GET", "/metrics")
+            self.assertEqual(status, 200)
+            self.assertIn('raygate_extender_duration_seconds_count{verb="bind"} 1', text)
+            self.assertIn('raygate_extender_duration_seconds_count{verb="filter"}', text)
+            self.assertEqual(metrics_get(side, mport, "GET", "/healthz")[0], 200)
+            for method, path in (("POST", "/scheduler/bind"), ("POST", "/scheduler/filter"),
+                                 ("GET", "/status"), ("GET", "/readyz"), ("POST", "/mutate")):
+                self.assertEqual(metrics_get(side, mport, method, path)[0], 404, path)
         finally:
             self.assertEqual(side.stop(), 0)
         self.assertEqual([r for r in rows if not r["allowed"]], [])
-        used = {(r["group"], r["resource"] + ("/" + r["subresource"] if r["subresource"] else ""),
-                 r["verb"]) for r in rows if "path" not in r}
+        used = used_rules(rows)
         self.assertIn(("", "pods/binding", "create"), used)
         self.assertNotIn("leases", {r.get("resource") for r in rows})  # it never leads
-        granted = set()
-        for name in ("raygate-reader", "raygate-extender"):
-            for rule in self.get(RBAC + "/clusterroles/" + name)["rules"]:
-                granted |= {(g, res, v) for g in rule["apiGroups"] for res in rule["resources"]
-                            for v in rule["verbs"]}
-        unused = granted - used - {("kueue.x-k8s.io", "workloads", "patch")}
+        unused = sched_rules(self.get) - used - {("kueue.x-k8s.io", "workloads", "patch")}
         self.assertEqual(sorted(unused), [], "granted to the sidecar but never used (workloads "
-                                             "patch: a re-planned member of a recorded plan)")
+                                             "patch: a re-planned member of a recorded plan, "
+                                             "SeedPlacementTest)")
 
 
 class OverKueueCRDsTest(unittest.TestCase):
