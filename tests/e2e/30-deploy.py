@@ -121,6 +121,15 @@ def metrics_get(side, port, method, path):
         c.close()
 
 
+def workload_owned_by(get, owner):
+    """The Workload in namespace default whose owner is named owner, or None."""
+    lst = get(KUEUE + "/namespaces/default/workloads") or {"items": []}
+    for w in lst["items"]:
+        if any(o["name"] == owner for o in w["metadata"].get("ownerReferences", [])):
+            return w
+    return None
+
+
 def sched_rules(get):
     """(group, resource, verb) granted to the raygate-scheduler sidecar by manifests/deploy."""
     granted = set()
@@ -285,11 +294,7 @@ class DeployTest(unittest.TestCase):
         return int(m.group(1)) if m else 0
 
     def workload_of(self, owner):
-        lst = self.get(KUEUE + "/namespaces/default/workloads") or {"items": []}
-        for w in lst["items"]:
-            if any(o["name"] == owner for o in w["metadata"].get("ownerReferences", [])):
-                return w
-        return None
+        return workload_owned_by(self.get, owner)
 
     def access(self):
         return self.double.request("GET", "/_double/access?distinct=1&user=" + SA)[1]["items"]
@@ -611,11 +616,7 @@ class SeedPlacementTest(unittest.TestCase):
         self.assertIn('raygate_extender_gang_outcomes_total{outcome="replanned"} 1', text)
 
     def workload_of(self, owner):
-        lst = self.get(KUEUE + "/namespaces/default/workloads") or {"items": []}
-        for w in lst["items"]:
-            if any(o["name"] == owner for o in w["metadata"].get("ownerReferences", [])):
-                return w
-        return None
+        return workload_owned_by(self.get, owner)
 
 
 def gpu_node(name):
