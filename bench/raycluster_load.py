@@ -59,15 +59,6 @@ def raycluster(i):
                                                "cpu": "1", "nvidia.com/gpu": "1"})}]}}
 
 
-def gpus_held(wl):
-    """GPUs a Workload holds: its admission's usage while QuotaReserved is True."""
-    adm = (wl.get("status") or {}).get("admission")
-    if not adm or (condition(wl, "QuotaReserved") or {}).get("status") != "True":
-        return 0
-    return sum(int(p.get("resourceUsage", {}).get("nvidia.com/gpu", "0"))
-               for p in adm.get("podSetAssignments", []))
-
-
 def histogram(text, route):
     """{upper bound: cumulative count} of raygate_http_request_duration_seconds{endpoint=route}."""
     out = {}
@@ -199,7 +190,7 @@ class Run:
             if etype == "DELETED":
                 held.pop(key, None)
             else:
-                held[key] = gpus_held(obj)
+                held[key] = rgtest.gpus_reserved(obj)
             total = sum(held.values())
             worst = max(worst, total)
             over += total > self.args.quota
