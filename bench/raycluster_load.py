@@ -2,6 +2,7 @@
 """RayClusters through raygate's webhooks, under load (issue 11, section 8).
 
   python3 bench/raycluster_load.py [--count 1000] [--rate 50] [--quota 200] [--runs 3]
+                                   [--perf FILE]
 
 Each run starts a fresh API-server double and raygate (leader, admitter on) with raygate's
 mutating and validating webhooks registered for RayClusters and Workloads, one ClusterQueue of
@@ -23,6 +24,8 @@ Reported per run, and the median of the runs:
     quota (0 states over);
   - CPU seconds of raygate and of the double (the double is Python: when it is the
     bottleneck, raygate's CPU per request is the figure to compare).
+--perf FILE records raygate's CPU profile over the measured part of each run with
+`perf record -g --call-graph dwarf` (FILE.1, FILE.2, ...; read with `perf report -i`).
 Needs a built raygate (RAYGATE_BIN, default build/raygate). Loopback only; bounded in count
 and time (each run stops at most 300 s after its last create).
 """
@@ -30,7 +33,9 @@ import argparse
 import concurrent.futures
 import os
 import re
+import signal
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -157,8 +162,25 @@ class Run:
                 f.result()
         return start, time.time()
 
-    def measure(self):
+    def start_perf(self, out):
+        """perf record on raygate's process until stop_perf (None without --perf)."""
+        if not out:
+            return None
+        proc = subprocess.Popen(["perf", "record", "-q", "-F", "499", "-g", "--call-graph", "dwarf,16384",
+                                 "-p", str(self.rg.proc.pid), "-o", out],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)  # attached before the first create
+        return proc
+
+    @staticmethod
+    def stop_perf(proc):
+        if proc is not None:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=120)
+
+    def measure(self, perf_out=None):
         self.setup()
+        perf = self.start_perf(perf_out)
         before = self.rg.request("GET", "/metrics")[2].decode()
         cpu0 = cpu_seconds(self.rg.proc.pid), cpu_seconds(self.double.proc.pid)
         rec = rgtest.WatchRecorder(self.double, KUEUE + "/workloads").start()
@@ -181,6 +203,7 @@ class Run:
         rec.stop()
         after = self.rg.request("GET", "/metrics")[2].decode()
         cpu1 = cpu_seconds(self.rg.proc.pid), cpu_seconds(self.double.proc.pid)
+        self.stop_perf(perf)
 
         # Every stored state of every Workload, in the order the double stored them.
         held, worst, over = {}, 0, 0
@@ -237,12 +260,13 @@ def main():
     p.add_argument("--rate", type=float, default=50)
     p.add_argument("--quota", type=int, default=200)
     p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--perf", metavar="FILE", help="record raygate's profile of run N in FILE.N")
     args = p.parse_args()
     results = []
     for i in range(args.runs):
         run = Run(args)
         try:
-            r = run.measure()
+            r = run.measure("%s.%d" % (args.perf, i + 1) if args.perf else None)
         finally:
             run.stop()
         r["count"] = args.count
