@@ -119,7 +119,7 @@ class Converter:
             review = {"apiVersion": "%s/%s" % (CRD_GROUP, review_version), "kind": "ConversionReview",
                       "request": {"uid": uid, "desiredAPIVersion": api_version, "objects": objects}}
             target = webhookclient.resolve(self.d, webhook.get("clientConfig"), TIMEOUT_S)
-            answer = webhookclient.post(target, review, TIMEOUT_S)
+            answer = self.d.webhook_pool.post(target, review, TIMEOUT_S)
             converted = _response_objects(answer, review_version, uid)
         except webhookclient.CallError as e:
             record["error"] = str(e)

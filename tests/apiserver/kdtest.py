@@ -9,6 +9,7 @@ import http.server
 import json
 import os
 import shutil
+import socket
 import ssl
 import sys
 import tempfile
@@ -96,17 +97,17 @@ class Client:
 
 class HookServer:
     """An HTTPS server on 127.0.0.1 with its own CA; handler(path, request_json) returns
-    (status, response_json).  Every request is kept in .requests as (path, json)."""
+    (status, response_json) or (status, response_json, headers).  Every request is kept in
+    .requests as (path, json); .connections counts the connections accepted (TLS handshakes)."""
 
     def __init__(self, handler, dns=()):
         self.dir = tempfile.mkdtemp(prefix="kd-hook-")
-        kubedouble.make_ca(self.dir)
-        crt, key = kubedouble.issue_cert(self.dir, "hook", "hook", server=True, dns=dns)
-        self.ca_path = os.path.join(self.dir, "ca.crt")
-        with open(self.ca_path, "rb") as f:
-            self.ca_pem = f.read()
+        self.dns = dns
         self.handler = handler
         self.requests = []
+        self.connections = 0
+        self._open = set()  # sockets of the connections being served
+        self._lock = threading.Lock()
         outer = self
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -115,29 +116,69 @@ class HookServer:
             def log_message(self, *a):
                 pass
 
+            def setup(self):
+                super().setup()
+                with outer._lock:
+                    outer.connections += 1
+                    outer._open.add(self.connection)
+
+            def finish(self):
+                with outer._lock:
+                    outer._open.discard(self.connection)
+                super().finish()
+
             def do_POST(self):
                 req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.requests.append((self.path, req))
-                status, resp = outer.handler(self.path, req)
+                status, resp, *headers = outer.handler(self.path, req)
                 body = resp if isinstance(resp, bytes) else json.dumps(resp).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
+                for k, v in (headers[0] if headers else {}).items():
+                    self.send_header(k, v)
                 self.end_headers()
                 self.wfile.write(body)
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.server.daemon_threads = True
         self.server.handle_error = lambda *_a: None  # a client refusing our certificate is a test case
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(crt, key)
-        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._issue("ca")
+        self.server.socket = self.ctx.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    def _issue(self, sub):
+        """A new CA and serving certificate under dir/sub, served to the next handshakes."""
+        d = os.path.join(self.dir, sub)
+        os.makedirs(d)
+        kubedouble.make_ca(d)
+        crt, key = kubedouble.issue_cert(d, "hook", "hook", server=True, dns=self.dns)
+        self.ca_path = os.path.join(d, "ca.crt")
+        with open(self.ca_path, "rb") as f:
+            self.ca_pem = f.read()
+        self.ctx.load_cert_chain(crt, key)
+
+    def rotate(self):
+        """A new CA and certificate for new connections; open ones keep the old (cert-manager
+        renewing a webhook's certificate and CA)."""
+        self._issue("ca-%d" % len(os.listdir(self.dir)))
+
+    def drop_connections(self):
+        """Close every open connection from the server's side (a webhook restarting, or its
+        idle timeout)."""
+        with self._lock:
+            socks = list(self._open)
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
     @property
     def ca_bundle(self):
-        """The caBundle field value: base64 of the CA's PEM."""
+        """The caBundle field value: base64 of the current CA's PEM."""
         return base64.b64encode(self.ca_pem).decode()
 
     def url(self, path):
@@ -146,6 +187,7 @@ class HookServer:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+        self.drop_connections()  # handler threads blocked on kept connections end
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

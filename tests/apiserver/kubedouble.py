@@ -1063,6 +1063,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     raise bad_request("bad fault spec: %s" % e) from None
                 with reg.lock:
                     return self.send_json(200, reg.faults.describe())
+        if path == "/_double/webhook-connections" and self.command == "GET":
+            return self.send_json(200, d.webhook_pool.stats())
         if path == "/_double/writes":
             if self.command == "GET":
                 since = int(params.get("since") or 0)
@@ -1740,6 +1742,7 @@ class KubeDouble:
         self.authz = rbac.Authorizer(self)
         self.authz.install()
         self.service_endpoints = webhookclient.ServiceEndpoints()
+        self.webhook_pool = webhookclient.Pool()  # kept connections to admission and conversion webhooks
         self.conversion = conversion.Converter(self)
         self.registry.type_for("apiextensions.k8s.io", "v1", "customresourcedefinitions").validate = \
             conversion.validate_crd
@@ -1816,6 +1819,7 @@ class KubeDouble:
             with self.registry.lock:
                 self.registry.faults.drop_epoch += 1
                 self.registry.cond.notify_all()
+        self.webhook_pool.close()
         if self._own_cert_dir:
             shutil.rmtree(self.cert_dir, ignore_errors=True)
 

@@ -396,7 +396,7 @@ class Admission:
         record = {"webhook": hook.name, "request": req}
         try:
             target = hook.target(self.d)
-            answer = webhookclient.post(target, {"apiVersion": "admission.k8s.io/" + hook.review_version,
+            answer = self.d.webhook_pool.post(target, {"apiVersion": "admission.k8s.io/" + hook.review_version,
                                                  "kind": "AdmissionReview", "request": req}, hook.timeout)
             resp = _verify_response(answer, hook, uid)
         except webhookclient.CallError as e:
