@@ -182,6 +182,7 @@ class Run:
         self.setup()
         perf = self.start_perf(perf_out)
         before = self.rg.request("GET", "/metrics")[2].decode()
+        conns0 = self.webhook_connections()
         cpu0 = cpu_seconds(self.rg.proc.pid), cpu_seconds(self.double.proc.pid)
         rec = rgtest.WatchRecorder(self.double, KUEUE + "/workloads").start()
         t0, t_last = self.create_paced()
@@ -204,6 +205,7 @@ class Run:
         after = self.rg.request("GET", "/metrics")[2].decode()
         cpu1 = cpu_seconds(self.rg.proc.pid), cpu_seconds(self.double.proc.pid)
         self.stop_perf(perf)
+        conns1 = self.webhook_connections()
 
         # Every stored state of every Workload, in the order the double stored them.
         held, worst, over = {}, 0, 0
@@ -232,7 +234,15 @@ class Run:
             "client_p50": pct(self.create_lat, 50), "client_p99": pct(self.create_lat, 99),
             "webhooks": lat,
             "cpu_raygate": cpu1[0] - cpu0[0], "cpu_double": cpu1[1] - cpu0[1],
+            "dialed": conns1["dialed"] - conns0["dialed"], "reused": conns1["reused"] - conns0["reused"],
         }
+
+    def webhook_connections(self):
+        """The double's webhook connection counters (GET /_double/webhook-connections)."""
+        status, out = self.double.request("GET", "/_double/webhook-connections")
+        if status != 200:
+            raise RuntimeError("/_double/webhook-connections: %d %s" % (status, out))
+        return out
 
 
 def show(i, r, quota):
@@ -247,7 +257,10 @@ def show(i, r, quota):
           % r["decided_s"])
     print("  over-admission: %d of %d stored states over %d GPUs (peak %d); %d re-lists"
           % (r["states_over"], r["states"], quota, r["peak_gpus"], r["relists"]))
-    print("  CPU: raygate %.1f s, double %.1f s" % (r["cpu_raygate"], r["cpu_double"]))
+    print("  CPU: raygate %.1f s (%.1f ms per RayCluster), double %.1f s"
+          % (r["cpu_raygate"], 1000 * r["cpu_raygate"] / r["count"], r["cpu_double"]))
+    print("  the double's webhook connections: %d opened, %d calls on a kept one"
+          % (r["dialed"], r["reused"]))
 
 
 def len_or(r):
