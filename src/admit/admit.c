@@ -81,6 +81,8 @@ static void remember(struct admit *a, cache_kind_t kind, const cache_obj_t *old_
         return;
     const cache_obj_t *o = new_obj ? new_obj : old_obj;
     const cache_obj_t *prev = rg_strmap_del(&a->latest[kind], o->key);
+    if (kind == CACHE_KIND_WORKLOAD)
+        admit__owner_index_update(a, prev, new_obj);
     cache_obj_unref(prev);
     if (new_obj)
         rg_strmap_put(&a->latest[kind], new_obj->key, (void *)cache_obj_ref(new_obj));
@@ -300,6 +302,7 @@ void admit_free(admit_t *a)
         admit__write_free(e->write);
         rg_free(e);
     }
+    admit__owner_index_release(a);
     for (int k = 0; k < CACHE_KIND_COUNT; k++)
         rg_strmap_release_with(&a->latest[k], unref_obj);
     rg_strmap_release_with(&a->inflight, rg_free);

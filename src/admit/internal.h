@@ -149,6 +149,7 @@ struct admit {
     int64_t next_wake_ns; /* wall clock; 0 none */
     int64_t last_queue_status_ns;
     rg_strmap_t latest[CACHE_KIND_COUNT]; /* key -> const cache_obj_t * (ref) */
+    rg_strmap_t wl_by_owner;              /* controller uid -> Workloads (owner_index.c) */
     rg_strmap_t inflight;                 /* "purpose/ns/name" -> owned key: one write at a time */
     atomic_size_t n_inflight;             /* its size, readable from any thread */
     rg_strmap_t dirty_owners;             /* "kind/ns/name" -> owned key: to reconcile */
@@ -211,6 +212,16 @@ void admit__model_apply(struct admit *a, cache_kind_t kind, const cache_obj_t *o
 void admit__decide(struct admit *a, int64_t now_ns);
 void admit__write_done(struct admit *a, admit_write_t *w);
 void admit__queue_status(struct admit *a, int64_t now_ns);
+
+/* The owner index (owner_index.c, loop thread). The uid of obj's controller
+ * ownerReference (*kind and *name its kind and name; borrowed from obj), or
+ * NULL when it has none. */
+const char *admit__controller_ref(const cJSON *obj, const char **kind, const char **name);
+/* A Workload's newest version replaces prev (NULL: new); now NULL: gone. */
+void admit__owner_index_update(struct admit *a, const cache_obj_t *prev, const cache_obj_t *now);
+/* The first-seen newest Workload in ns whose controller has uid (borrowed), or NULL. */
+const cache_obj_t *admit__workload_controlled_by(struct admit *a, const char *ns, const char *uid);
+void admit__owner_index_release(struct admit *a);
 
 /* The job side (owners.c): Ray objects and their Workloads. */
 void admit__owner_touched(struct admit *a, cache_kind_t kind, const char *key);

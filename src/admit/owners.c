@@ -93,27 +93,9 @@ static int lookup_flavor(void *ctx, const char *name, const cJSON **flavor, rg_e
 
 /* ---- the owner's Workload ---- */
 
-static const char *controller_uid(const cJSON *obj, const char **kind, const char **name)
-{
-    const cJSON *ref;
-    cJSON_ArrayForEach(ref, rg_json_path(obj, "metadata", "ownerReferences", NULL))
-    {
-        bool ctl = false;
-        if (rg_json_get_bool(ref, "controller", &ctl) > 0 && ctl) {
-            *kind = rg_json_get_string(ref, "kind");
-            *name = rg_json_get_string(ref, "name");
-            return rg_json_get_string(ref, "uid");
-        }
-    }
-    return NULL;
-}
-
 /* The Workload whose controller owner is o (uid-checked), newest first seen; borrowed. */
 static const cache_obj_t *workload_of(struct admit *a, const cache_obj_t *o)
 {
-    size_t it = 0;
-    const char *k;
-    void *v;
     const char *kind, *name;
     /* By name first: raygate names the Workload deterministically. */
     char wname[JOB_WORKLOAD_NAME_MAX + 1];
@@ -122,18 +104,12 @@ static const cache_obj_t *workload_of(struct admit *a, const cache_obj_t *o)
         char key[600];
         snprintf(key, sizeof(key), "%s/%s", o->ns, wname);
         const cache_obj_t *w = admit__latest(a, CACHE_KIND_WORKLOAD, key);
-        const char *uid = w ? controller_uid(w->json, &kind, &name) : NULL;
+        const char *uid = w ? admit__controller_ref(w->json, &kind, &name) : NULL;
         if (uid && strcmp(uid, o->uid) == 0)
             return w;
     }
     /* Else any Workload it controls (one made by Kueue before raygate). */
-    while (rg_strmap_next(&a->latest[CACHE_KIND_WORKLOAD], &it, &k, &v)) {
-        const cache_obj_t *w = v;
-        const char *uid = strcmp(w->ns, o->ns) == 0 ? controller_uid(w->json, &kind, &name) : NULL;
-        if (uid && strcmp(uid, o->uid) == 0)
-            return w;
-    }
-    return NULL;
+    return admit__workload_controlled_by(a, o->ns, o->uid);
 }
 
 /* Pods (Terminating ones included) labelled ray.io/cluster=cluster in ns. */
@@ -438,7 +414,8 @@ static void reconcile_owner(struct admit *a, cache_kind_t kind, const char *key)
         return; /* its Workload goes with it (garbage collection, and the orphan sweep) */
     if (kind == CACHE_KIND_RAYCLUSTER && job_created_by_rayjob(o->json)) {
         const char *okind, *oname;
-        if (controller_uid(o->json, &okind, &oname) && okind && strcmp(okind, "RayJob") == 0) {
+        if (admit__controller_ref(o->json, &okind, &oname) && okind &&
+            strcmp(okind, "RayJob") == 0) {
             char rj[600];
             snprintf(rj, sizeof(rj), "%s/%s", o->ns, oname);
             reconcile_owner(a, CACHE_KIND_RAYJOB, rj);
@@ -467,7 +444,7 @@ static void reconcile_owner(struct admit *a, cache_kind_t kind, const char *key)
 bool admit__ray_owner(struct admit *a, const cache_obj_t *w, const cache_obj_t **owner)
 {
     const char *kind, *name;
-    const char *uid = controller_uid(w->json, &kind, &name);
+    const char *uid = admit__controller_ref(w->json, &kind, &name);
     *owner = NULL;
     if (uid == NULL || kind == NULL || name == NULL)
         return false;
@@ -506,7 +483,7 @@ static void reconcile_workload(struct admit *a, const char *key)
         /* Its owner is gone or going (any propagation policy): once no pod of
          * it is left, the Workload lets go of the quota and goes too. */
         const char *kind, *name;
-        controller_uid(w->json, &kind, &name);
+        admit__controller_ref(w->json, &kind, &name);
         if (strcmp(kind, "RayCluster") == 0 && cluster_pods(a, w->ns, name) > 0)
             return;
         admit__finalizer_release(a, &kube_res_workloads, w, false);
@@ -545,7 +522,8 @@ void admit__touch_workloads_of(struct admit *a, const char *ns, const char *kind
     while (rg_strmap_next(&a->latest[CACHE_KIND_WORKLOAD], &it, &k, &v)) {
         const cache_obj_t *w = v;
         const char *wkind, *wname;
-        const char *uid = strcmp(w->ns, ns) == 0 ? controller_uid(w->json, &wkind, &wname) : NULL;
+        const char *uid =
+            strcmp(w->ns, ns) == 0 ? admit__controller_ref(w->json, &wkind, &wname) : NULL;
         if (uid && wkind && wname && strcmp(wkind, kind) == 0 && strcmp(wname, name) == 0)
             admit__workload_touched(a, k);
     }

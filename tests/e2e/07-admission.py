@@ -254,6 +254,37 @@ class AdmissionTest(unittest.TestCase):
                 (w.get("status") or {}).get("admission") else None
         self.assertTrue(wait_for(moved_and_admitted, 10), self.rg.logs()[-3000:])
 
+    def test_4_a_workload_made_under_another_name_is_the_owners(self):
+        """A Workload that Kueue made before raygate (another name, the RayCluster its controller)
+        is found by its owner's uid: raygate updates and admits it, and makes no second one."""
+        rc = raycluster("adopt", "ray-queue", gpus_per_worker=0)
+        del rc["metadata"]["labels"]  # not queued yet: raygate leaves it alone
+        rc["spec"]["suspend"] = True
+        rc = self.post(RAY + "/rayclusters", rc)
+        self.post(WORKLOADS, {
+            "apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "Workload",
+            "metadata": {"name": "kueue-made-adopt", "namespace": "default", "ownerReferences": [{
+                "apiVersion": "ray.io/v1", "kind": "RayCluster", "name": "adopt",
+                "uid": rc["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}]},
+            "spec": {"queueName": "nowhere", "podSets": [{"name": "head", "count": 1, "template": {
+                "spec": {"containers": [{"name": "ray-head", "image": "rayproject/ray:2.9.0"}]}}}]}})
+        # Seen by raygate (it says why the Workload waits) before its owner is queued.
+        self.assertTrue(wait_for(lambda: (condition(self.get(WORKLOADS + "/kueue-made-adopt"), "QuotaReserved")
+                                          or {}).get("reason") == "Inadmissible", 10), self.rg.logs()[-3000:])
+        status, out = self.double.request(
+            "PATCH", RAY + "/rayclusters/adopt",
+            {"metadata": {"labels": {"kueue.x-k8s.io/queue-name": "ray-queue"}}},
+            "application/merge-patch+json")
+        self.assertEqual(status, 200, out)
+        self.assertTrue(wait_for(lambda: self.get(RAY + "/rayclusters/adopt")["spec"].get("suspend") is False, 10),
+                        self.rg.logs()[-3000:])
+        owned = [w for w in self.double.request("GET", WORKLOADS)[1]["items"]
+                 if any(r["uid"] == rc["metadata"]["uid"] for r in w["metadata"].get("ownerReferences", []))]
+        self.assertEqual([w["metadata"]["name"] for w in owned], ["kueue-made-adopt"])
+        self.assertEqual(owned[0]["spec"]["queueName"], "ray-queue")
+        self.assertEqual([p["name"] for p in owned[0]["spec"]["podSets"]], ["head", "gpu"])
+        self.assertEqual(owned[0]["status"]["admission"]["clusterQueue"], "ray-cluster-queue")
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
