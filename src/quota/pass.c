@@ -338,6 +338,37 @@ static bool str_differs(const char *a, const char *b)
     return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
 }
 
+#define NOTE_SUFFIX " (ClusterQueue %s, position %d of %d pending)"
+
+/* The message of a pending note: base, with the queue position when in a queue (owned). */
+static char *note_text(const char *base, const char *cq, int pos, int total)
+{
+    return cq ? rg_asprintf("%s" NOTE_SUFFIX, base, cq, pos, total) : rg_strdup(base);
+}
+
+/*
+ * Whether msg reads as note_text(base, cq, pos, total), without building it:
+ * every pending Workload of a queue is checked on each pass that moves the
+ * queue, and most of them have not moved far enough to be written.
+ */
+static bool note_reads(const char *msg, const char *base, const char *cq, int pos, int total)
+{
+    size_t n = strlen(base);
+    if (msg == NULL || strncmp(msg, base, n) != 0)
+        return false;
+    if (cq == NULL)
+        return msg[n] == '\0';
+    char suffix[320]; /* a ClusterQueue name (253 at most) and the words; longer: built */
+    int len = snprintf(suffix, sizeof(suffix), NOTE_SUFFIX, cq, pos, total);
+    if (len < 0 || (size_t)len >= sizeof(suffix)) {
+        char *full = note_text(base, cq, pos, total);
+        bool same = strcmp(msg, full) == 0;
+        rg_free(full);
+        return same;
+    }
+    return strcmp(msg + n, suffix) == 0;
+}
+
 static void wake_at(int64_t *due, int64_t t)
 {
     if (*due == 0 || t < *due)
@@ -354,17 +385,14 @@ static void note(qwl_t *w, const char *cq, int pos, int total, int64_t now_ns, i
 {
     if (w->wait_reason == NULL || w->wait_base == NULL)
         return;
-    char *full = cq ? rg_asprintf("%s (ClusterQueue %s, position %d of %d pending)", w->wait_base,
-                                  cq, pos, total)
-                    : rg_strdup(w->wait_base);
     bool reason_changed = str_differs(w->note_reason, w->wait_reason);
-    bool text_changed = str_differs(w->note_message, full);
+    bool text_changed = !note_reads(w->note_message, w->wait_base, cq, pos, total);
     if (!reason_changed && (!text_changed || now_ns - w->note_ns < refresh)) {
         if (text_changed)
             wake_at(due, w->note_ns + refresh);
-        rg_free(full);
         return;
     }
+    char *full = note_text(w->wait_base, cq, pos, total);
     quota_decision_t *d = quota__decision_add(out, QUOTA_DECISION_PENDING, w);
     d->reason = rg_strdup(w->wait_reason);
     d->message = full;
