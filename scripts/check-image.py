@@ -6,12 +6,16 @@
 - the runtime stage runs as a non-root numeric uid, starts `raygate serve` by default, copies
   only the binary from the build stage, and every COPY source of the build stage exists;
 - the runtime stage's apt packages are exactly the packages that provide the shared libraries
-  the built binary links (its ELF NEEDED entries, resolved with ldd and mapped to Debian
-  packages with dpkg -S on this bookworm machine), libc6 aside (every Debian image has it).
+  the binary links (its ELF NEEDED entries, resolved with ldd and mapped to Debian packages
+  with dpkg -S), libc6 aside (every Debian image has it).
 
-    python3 scripts/check-image.py [path/to/raygate]     (default build/raygate)
+    python3 scripts/check-image.py [path/to/raygate]     (default build/raygate; ctest)
+    python3 scripts/check-image.py --image raygate:0.1.0
 
-Exits 1 with one line per problem. It cannot tell whether `docker build` succeeds.
+The first resolves the libraries of a binary built here on this bookworm machine. The second
+checks a built image (scripts/build-image.sh): the binary copied out of it, ldd and dpkg -S run
+inside it with podman, and any library ldd cannot find there, linked directly or not, is a
+problem. Exits 1 with one line per problem.
 """
 import json
 import os
@@ -19,6 +23,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 IN_BASE_IMAGE = {"libc6"}  # essential in every Debian image
@@ -66,34 +71,83 @@ def apt_packages(run_args):
     return pkgs
 
 
-def needed_packages(binary):
-    """{soname: package} for the binary's NEEDED libraries."""
-    elf = subprocess.run(["readelf", "-d", binary], capture_output=True, text=True, check=True)
+class Host:
+    """The libraries as this machine resolves them (the plain build's binary, ctest)."""
+
+    name = "on this machine"
+
+    def __init__(self, binary):
+        self.binary = binary
+
+    def local_binary(self):
+        return self.binary
+
+    def ldd(self):
+        return subprocess.run(["ldd", self.binary], capture_output=True, text=True,
+                              check=True).stdout
+
+    def dpkg_search(self, paths):
+        return subprocess.run(["dpkg", "-S", *paths], capture_output=True, text=True).stdout
+
+
+class Image:
+    """The libraries as a built image resolves them: its binary (copied out for readelf), ldd
+    and dpkg -S run inside it with podman (scripts/build-image.sh)."""
+
+    def __init__(self, image, path, tmp):
+        self.image, self.path, self.tmp = image, path, tmp
+        self.name = "in image " + image
+
+    def podman(self, *args, check=True):
+        return subprocess.run(["podman", *args], capture_output=True, text=True, check=check)
+
+    def local_binary(self):
+        ctr = self.podman("create", self.image).stdout.strip()
+        try:
+            self.podman("cp", "%s:%s" % (ctr, self.path), self.tmp)
+        finally:
+            self.podman("rm", ctr)
+        return os.path.join(self.tmp, os.path.basename(self.path))
+
+    def ldd(self):
+        return self.podman("run", "--rm", "--entrypoint", "ldd", self.image, self.path).stdout
+
+    def dpkg_search(self, paths):
+        return self.podman("run", "--rm", "--entrypoint", "dpkg", self.image, "-S", *paths,
+                           check=False).stdout
+
+
+def path_variants(path):
+    """The names dpkg may know a library by: as given and resolved, with and without /usr
+    (bookworm's merged /usr lists libraries under /lib in the package database)."""
+    out = [path, os.path.realpath(path)]
+    return out + [p[4:] if p.startswith("/usr/") else "/usr" + p for p in list(out)]
+
+
+def needed_packages(where):
+    """({soname: package or None} for the binary's NEEDED libraries, [sonames ldd could not
+    find, NEEDED or not])."""
+    elf = subprocess.run(["readelf", "-d", where.local_binary()], capture_output=True, text=True,
+                         check=True)
     needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", elf.stdout)
-    ldd = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
-    paths = dict(re.findall(r"^\s*(\S+) => (\S+)", ldd, re.M))
+    ldd = where.ldd()
+    unresolved = re.findall(r"^\s*(\S+) => not found", ldd, re.M)
+    paths = {so: p for so, p in re.findall(r"^\s*(\S+) => (/\S+)", ldd, re.M)}
+    variants = {so: path_variants(paths[so]) for so in needed if so in paths}
+    owner = {}
+    queries = sorted({v for vs in variants.values() for v in vs})
+    for line in where.dpkg_search(queries).splitlines() if queries else []:
+        pkgs, sep, path = line.partition(": ")
+        if sep and not line.startswith("diversion "):
+            owner.setdefault(path.strip(), pkgs.split(",")[0].split(":")[0].strip())
     out = {}
     for so in needed:
-        path = paths.get(so)
-        if not path:
-            out[so] = None
-            continue
-        candidates = [path, os.path.realpath(path)]
-        candidates += [p[4:] if p.startswith("/usr/") else "/usr" + p for p in list(candidates)]
-        pkg = None
-        for c in candidates:
-            r = subprocess.run(["dpkg", "-S", c], capture_output=True, text=True)
-            if r.returncode == 0:
-                pkg = r.stdout.split(":")[0].strip()
-                break
-        out[so] = pkg
-    return out
+        out[so] = next((owner[v] for v in variants.get(so, []) if v in owner), None)
+    return out, unresolved
 
 
-def check(dockerfile, binary):
-    problems = []
-    with open(dockerfile) as f:
-        ins = instructions(f.read())
+def stages_of(ins, problems):
+    """The FROM stages with their instructions."""
     stages = []
     for n, kw, args in ins:
         if kw == "FROM":
@@ -103,9 +157,11 @@ def check(dockerfile, binary):
             problems.append("line %d: %s before the first FROM" % (n, kw))
         else:
             stages[-1]["ins"].append((n, kw, args))
-    if len(stages) != 2:
-        return problems + ["expected two stages (build, runtime), found %d" % len(stages)]
-    build, run = stages
+    return stages
+
+
+def check_stages(build, run, problems):
+    """The rules of the two stages; returns the runtime stage's (apt packages, binary path)."""
     if not re.match(r"debian:bookworm(@|$)", build["image"]):
         problems.append("build stage: FROM %s, expected debian:bookworm" % build["image"])
     if not re.match(r"debian:bookworm-slim(@|$)", run["image"]):
@@ -121,7 +177,8 @@ def check(dockerfile, binary):
                         (users[-1] if users else None))
     entry = [exec_form(a) for _, kw, a in run["ins"] if kw == "ENTRYPOINT"]
     cmd = [exec_form(a) for _, kw, a in run["ins"] if kw == "CMD"]
-    if not entry or not entry[-1] or not entry[-1][0].endswith("/raygate"):
+    binary = entry[-1][0] if entry and entry[-1] else None
+    if not binary or not binary.endswith("/raygate"):
         problems.append("runtime stage: ENTRYPOINT must be the raygate binary, exec form")
     if not cmd or not cmd[-1] or cmd[-1][0] != "serve":
         problems.append("runtime stage: CMD must start `serve` (exec form)")
@@ -133,21 +190,41 @@ def check(dockerfile, binary):
     runtime_pkgs = [p for _, kw, a in run["ins"] if kw == "RUN" for p in apt_packages(a)]
     if any(p.endswith("-dev") or p in ("build-essential", "cmake", "gcc") for p in runtime_pkgs):
         problems.append("runtime stage installs build tools: %s" % " ".join(runtime_pkgs))
-    libs = needed_packages(binary)
+    return runtime_pkgs, binary
+
+
+def check_libraries(where, runtime_pkgs, problems):
+    """The runtime packages are exactly those providing the binary's NEEDED libraries."""
+    libs, unresolved = needed_packages(where)
+    for so in unresolved:
+        problems.append("%s: not found by ldd %s" % (so, where.name))
     for so, pkg in sorted(libs.items()):
-        if pkg is None:
-            problems.append("%s: linked but not found by ldd/dpkg on this machine" % so)
+        if pkg is None and so not in unresolved:
+            problems.append("%s: linked but owned by no package %s" % (so, where.name))
     needed = {p for p in libs.values() if p} - IN_BASE_IMAGE
     missing = sorted(needed - set(runtime_pkgs))
     extra = sorted(set(runtime_pkgs) - needed)
     if missing:
         problems.append("runtime stage lacks packages the binary links: %s" % " ".join(missing))
-    if extra:
+    if extra and all(libs.values()):  # an unowned library may be one of them
         problems.append("runtime stage installs packages the binary does not link: %s" %
                         " ".join(extra))
     if not problems:
-        print("Dockerfile: 2 stages, runtime packages = linked libraries: %s" %
-              ", ".join("%s (%s)" % (libs_of(libs, p), p) for p in sorted(needed)))
+        print("Dockerfile: 2 stages, runtime packages = linked libraries %s: %s" %
+              (where.name, ", ".join("%s (%s)" % (libs_of(libs, p), p) for p in sorted(needed))))
+
+
+def check(dockerfile, where_for):
+    """Problems of dockerfile; where_for(path of the binary in the image) says where its
+    libraries are resolved (Host or Image)."""
+    problems = []
+    with open(dockerfile) as f:
+        stages = stages_of(instructions(f.read()), problems)
+    if len(stages) != 2:
+        return problems + ["expected two stages (build, runtime), found %d" % len(stages)]
+    runtime_pkgs, binary = check_stages(stages[0], stages[1], problems)
+    if binary:
+        check_libraries(where_for(binary), runtime_pkgs, problems)
     return problems
 
 
@@ -156,11 +233,20 @@ def libs_of(libs, pkg):
 
 
 def main(argv):
-    binary = argv[1] if len(argv) > 1 else os.path.join(ROOT, "build", "raygate")
+    args = argv[1:]
     try:
-        problems = check(os.path.join(ROOT, "Dockerfile"), binary)
+        with tempfile.TemporaryDirectory(prefix="check-image-") as tmp:
+            if args[:1] == ["--image"] and len(args) == 2:
+                where_for = lambda path: Image(args[1], path, tmp)  # noqa: E731
+            elif len(args) <= 1 and not (args and args[0].startswith("-")):
+                binary = args[0] if args else os.path.join(ROOT, "build", "raygate")
+                where_for = lambda path: Host(binary)  # noqa: E731
+            else:
+                print(__doc__.strip(), file=sys.stderr)
+                return 2
+            problems = check(os.path.join(ROOT, "Dockerfile"), where_for)
     except (ValueError, OSError, subprocess.CalledProcessError) as e:
-        problems = [str(e)]
+        problems = [str(e) + (": " + e.stderr.strip() if getattr(e, "stderr", None) else "")]
     for p in problems:
         print("check-image: " + p, file=sys.stderr)
     return 1 if problems else 0
