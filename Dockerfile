@@ -2,6 +2,7 @@
 # shared libraries raygate links (scripts/check-image.py checks that list against the binary).
 #
 #   docker build -t raygate:0.1.0 .
+#   sh scripts/build-image.sh        (podman, as root on Debian: builds it and smoke-tests the image)
 #
 # The image runs `raygate serve` as uid 65532, in-cluster: with a mounted service-account token
 # it lists and watches the API server (manifests/deploy passes its own --config).

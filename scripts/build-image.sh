@@ -10,13 +10,16 @@
 #    Debian archive the way Debian's official images are (minbase, the same apt sources and
 #    container apt/dpkg settings; bookworm-slim without docs, man pages and translations) and
 #    imported under the same name, so the Dockerfile builds unchanged;
-# 3. podman build (base images taken from local storage, never pulled during the build);
-# 4. smoke tests (scripts/check-image.py --image plus a run of the default command and of the
-#    Deployment's): see docs/install.md, "Building the image with podman".
+# 3. where podman cannot run a container as installed (hybrid cgroups, rlimits it may not
+#    raise), a containers.conf for its own runs (adapt_runtime);
+# 4. podman build (base images taken from local storage, never pulled during the build);
+# 5. smoke tests: scripts/check-image.py --image, the default command standalone and in-cluster
+#    (against the API-server double), the Deployment's --config; docs/install.md, "Building and
+#    checking it with podman".
 #
 # Environment: DEBIAN_MIRROR, DEBIAN_SECURITY_MIRROR (the archive the made base images use and
-# keep in their apt sources; default Debian's own), STORAGE_DRIVER=vfs and
-# BUILDAH_ISOLATION=chroot (podman's own variables) where overlay mounts or namespaces fail.
+# keep in their apt sources; default Debian's own); podman's own CONTAINERS_STORAGE_CONF (a vfs
+# store) and BUILDAH_ISOLATION=chroot where overlay mounts or namespaces fail (docs/install.md).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -31,7 +34,7 @@ while [ $# -gt 0 ]; do
     --base) base=$2; shift 2 ;;
     --base=*) base=${1#--base=}; shift ;;
     --no-smoke) smoke=0; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build-image: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -162,15 +165,15 @@ base_images() {
 
 ensure_bases() {
     for image in $(base_images); do
-        if [ $base = auto ] && podman image exists "$image"; then
+        if [ "$base" = auto ] && podman image exists "$image"; then
             say "base image $image: in local storage"
             continue
         fi
-        if [ $base != make ] && podman pull --quiet "$image" >/dev/null 2>"$work/pull.err"; then
+        if [ "$base" != make ] && podman pull --quiet "$image" >/dev/null 2>"$work/pull.err"; then
             say "base image $image: pulled"
             continue
         fi
-        [ $base = pull ] && { cat "$work/pull.err" >&2; fail "cannot pull $image"; }
+        [ "$base" = pull ] && { cat "$work/pull.err" >&2; fail "cannot pull $image"; }
         make_base "$image"
     done
 }
@@ -200,7 +203,7 @@ adapt_runtime() {
             ulimits="\"nofile=$nofile:$nofile\", \"nproc=$nproc:$nproc\""
         else
             cat "$work/probe.err" >&2
-            fail "podman cannot run a container here (see above; STORAGE_DRIVER=vfs and BUILDAH_ISOLATION=chroot may help)"
+            fail "podman cannot run a container here (see above; docs/install.md: a vfs store, BUILDAH_ISOLATION=chroot)"
         fi
         [ -z "${CONTAINERS_CONF:-}" ] || [ "$CONTAINERS_CONF" = "$work/containers.conf" ] ||
             { cat "$work/probe.err" >&2; fail "podman cannot run a container with CONTAINERS_CONF=$CONTAINERS_CONF"; }
@@ -217,7 +220,7 @@ adapt_runtime() {
 }
 
 install_tools
-podman info >/dev/null || fail "podman does not work here (try STORAGE_DRIVER=vfs BUILDAH_ISOLATION=chroot)"
+podman info >/dev/null || fail "podman does not work here (docs/install.md: a vfs store, BUILDAH_ISOLATION=chroot)"
 ensure_bases
 adapt_runtime "$(base_images | tail -n 1)"
 say "podman build -t $tag ."
@@ -329,7 +332,11 @@ ip netns exec "$netns" python3 tests/apiserver/kubedouble.py --port-file "$work/
 double_pid=$!
 i=0
 until [ -s "$work/double/port" ]; do
-    i=$((i + 1)); kill -0 "$double_pid" 2>/dev/null && [ $i -lt 300 ] || { cat "$work/double/log" >&2; fail "the API-server double did not start"; }
+    i=$((i + 1))
+    if [ $i -ge 300 ] || ! kill -0 "$double_pid" 2>/dev/null; then
+        cat "$work/double/log" >&2
+        fail "the API-server double did not start"
+    fi
     sleep 0.1
 done
 api_port=$(cat "$work/double/port")
@@ -357,7 +364,8 @@ echo "in-cluster: connected to https://127.0.0.1:$api_port with the mounted toke
 check_mutate "$work/self-signed.crt"
 check_hardening
 stop_smoke
-kill "$double_pid" && wait "$double_pid" 2>/dev/null || true
+kill "$double_pid"
+wait "$double_pid" 2>/dev/null || true  # ended by the signal
 double_pid=""
 
 say "smoke: as manifests/deploy runs it (serve --config /etc/raygate/raygate.yaml, certificates from raygate certs)"

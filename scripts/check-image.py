@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -214,15 +215,90 @@ def check_libraries(where, runtime_pkgs, problems):
               (where.name, ", ".join("%s (%s)" % (libs_of(libs, p), p) for p in sorted(needed))))
 
 
-def check(dockerfile, where_for):
+def copy_context(build, ctx):
+    """Lays out in ctx what the build stage's COPY lines put in its WORKDIR."""
+    for _, kw, args in build["ins"]:
+        if kw != "COPY":
+            continue
+        words = [w for w in shlex.split(args) if not w.startswith("--")]
+        dest = os.path.join(ctx, words[-1])
+        for src in words[:-1]:
+            path = os.path.join(ROOT, src)
+            if os.path.isdir(path):
+                shutil.copytree(path, dest, dirs_exist_ok=True,
+                                ignore=shutil.ignore_patterns("__pycache__"))
+            elif words[-1].endswith("/") or len(words) > 2:
+                os.makedirs(dest, exist_ok=True)
+                shutil.copy2(path, dest)
+            else:
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                shutil.copy2(path, dest)
+
+
+def configure_command(build):
+    """The build stage's `cmake -S ... -B ...` words, or None."""
+    for _, kw, args in build["ins"]:
+        if kw == "RUN":
+            for part in re.split(r"&&|;", args):
+                words = shlex.split(part)
+                if words[:1] == ["cmake"] and "-S" in words and "-B" in words:
+                    return words
+    return None
+
+
+def embedded_sources(seed_c):
+    with open(seed_c) as f:
+        text = f.read()
+    hexes = re.findall(r"0x([0-9a-f]{2})", text.split("view__seed[] = {", 1)[-1])
+    data = bytes(int(h, 16) for h in hexes).decode("utf-8", "replace")
+    return re.findall(r"^# source: (\S+)$", data, re.M)
+
+
+def check_context(build, plain_build_dir, tmp, problems):
+    """The build stage configures on exactly what its COPY lines copy, and embeds the same
+    example manifests as the plain build (the image's standalone view is the same)."""
+    words = configure_command(build)
+    if words is None:
+        problems.append("build stage: no `cmake -S SRC -B BUILD` configure step")
+        return
+    ctx = os.path.join(tmp, "context")
+    copy_context(build, ctx)
+    words[words.index("-S") + 1] = ctx
+    words[words.index("-B") + 1] = os.path.join(ctx, "build")
+    for cmd in (words, ["cmake", "--build", os.path.join(ctx, "build"), "--target", "raygate_seed"]):
+        r = subprocess.run(cmd, cwd=ctx, capture_output=True, text=True)
+        if r.returncode:
+            tail = " | ".join(l.strip() for l in r.stderr.strip().splitlines()[:6])
+            problems.append("build stage: `%s` fails on what its COPY lines copy: %s" %
+                            (" ".join(cmd[:2]), tail))
+            return
+    mine = os.path.join(plain_build_dir, "generated", "seed_manifests.c")
+    if not os.path.exists(mine):
+        problems.append("%s: missing (pass the raygate binary of a configured build)" % mine)
+        return
+    image = embedded_sources(os.path.join(ctx, "build", "generated", "seed_manifests.c"))
+    here = embedded_sources(mine)
+    if image != here:
+        problems.append("build stage embeds other manifests than this build: only here %s, "
+                        "only in the image %s" % (sorted(set(here) - set(image)),
+                                                  sorted(set(image) - set(here))))
+    else:
+        print("Dockerfile: the build stage configures on what its COPY lines copy and embeds "
+              "the same %d example manifests as this build" % len(here))
+
+
+def check(dockerfile, where_for, context_for=None):
     """Problems of dockerfile; where_for(path of the binary in the image) says where its
-    libraries are resolved (Host or Image)."""
+    libraries are resolved (Host or Image); context_for(build stage, problems), if given, checks
+    the build stage's sources."""
     problems = []
     with open(dockerfile) as f:
         stages = stages_of(instructions(f.read()), problems)
     if len(stages) != 2:
         return problems + ["expected two stages (build, runtime), found %d" % len(stages)]
     runtime_pkgs, binary = check_stages(stages[0], stages[1], problems)
+    if context_for and not problems:
+        context_for(stages[0], problems)
     if binary:
         check_libraries(where_for(binary), runtime_pkgs, problems)
     return problems
@@ -238,13 +314,16 @@ def main(argv):
         with tempfile.TemporaryDirectory(prefix="check-image-") as tmp:
             if args[:1] == ["--image"] and len(args) == 2:
                 where_for = lambda path: Image(args[1], path, tmp)  # noqa: E731
+                context_for = None  # the image was built: its build stage configured
             elif len(args) <= 1 and not (args and args[0].startswith("-")):
                 binary = args[0] if args else os.path.join(ROOT, "build", "raygate")
                 where_for = lambda path: Host(binary)  # noqa: E731
+                context_for = lambda build, problems: check_context(  # noqa: E731
+                    build, os.path.dirname(os.path.abspath(binary)), tmp, problems)
             else:
                 print(__doc__.strip(), file=sys.stderr)
                 return 2
-            problems = check(os.path.join(ROOT, "Dockerfile"), where_for)
+            problems = check(os.path.join(ROOT, "Dockerfile"), where_for, context_for)
     except (ValueError, OSError, subprocess.CalledProcessError) as e:
         problems = [str(e) + (": " + e.stderr.strip() if getattr(e, "stderr", None) else "")]
     for p in problems:
