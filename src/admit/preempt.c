@@ -44,6 +44,16 @@ static char *history_with(const cJSON *wl, int64_t now_ns)
     return rg_buf_detach(&b, NULL);
 }
 
+cJSON *admit_preempted_at_patch(const cJSON *wl, int64_t now_ns)
+{
+    char *h = history_with(wl, now_ns);
+    cJSON *patch = cJSON_CreateObject();
+    cJSON *ann = cJSON_AddObjectToObject(cJSON_AddObjectToObject(patch, "metadata"), "annotations");
+    cJSON_AddStringToObject(ann, QUOTA_ANNOTATION_PREEMPTED_AT, h);
+    rg_free(h);
+    return patch;
+}
+
 void admit__preempt_written(struct admit *a, const quota_decision_t *d, const cache_obj_t *o,
                             int64_t now_ns)
 {
@@ -56,13 +66,8 @@ void admit__preempt_written(struct admit *a, const quota_decision_t *d, const ca
                  d->preemptor_note);
     /* A plain metadata patch after the status write (same writer, in order):
      * the history survives restarts and failovers. */
-    char *h = history_with(o->json, now_ns);
-    cJSON *patch = cJSON_CreateObject();
-    cJSON *ann = cJSON_AddObjectToObject(cJSON_AddObjectToObject(patch, "metadata"), "annotations");
-    cJSON_AddStringToObject(ann, QUOTA_ANNOTATION_PREEMPTED_AT, h);
-    rg_free(h);
     admit__write(a, ADMIT_OP_PATCH, ADMIT_FOR_ANNOTATION, &kube_res_workloads, d->ns, d->name,
-                 patch);
+                 admit_preempted_at_patch(o->json, now_ns));
     admit__audit(a, "Workload", d->ns, d->name, "preempted", d->message);
 }
 
@@ -148,21 +153,32 @@ void admit__stop_notice_clear(const cache_obj_t *owner, cJSON *patch)
 
 /* ---- anti-thrash on release ---- */
 
+int64_t admit_status_thrash_backoff(const cJSON *wl, const quota_policy_cfg_t *policy,
+                                    cJSON *patch, int64_t now_ns)
+{
+    int64_t at[HISTORY_MAX];
+    size_t n = quota_preempted_at_parse(annotation(wl, QUOTA_ANNOTATION_PREEMPTED_AT), at,
+                                        HISTORY_MAX);
+    int64_t until = quota_thrash_until(policy, at, n);
+    cJSON *status = cJSON_GetObjectItemCaseSensitive(patch, "status");
+    if (until <= now_ns || status == NULL)
+        return 0;
+    char ts[40];
+    rg_time_format_rfc3339_seconds(until, ts, sizeof(ts));
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(status, "requeueState"), "requeueAt", ts);
+    return until;
+}
+
 void admit__release_backoff(struct admit *a, const cache_obj_t *w, cJSON *patch, int64_t now_ns)
 {
+    int64_t until = admit_status_thrash_backoff(w->json, &a->policy, patch, now_ns);
+    if (until == 0)
+        return;
     int64_t at[HISTORY_MAX];
     size_t n = quota_preempted_at_parse(annotation(w->json, QUOTA_ANNOTATION_PREEMPTED_AT), at,
                                         HISTORY_MAX);
-    int64_t until = quota_thrash_until(&a->policy, at, n);
-    if (until <= now_ns)
-        return;
-    char ts[40];
+    char ts[40], note[256];
     rg_time_format_rfc3339_seconds(until, ts, sizeof(ts));
-    cJSON *status = cJSON_GetObjectItemCaseSensitive(patch, "status");
-    if (status == NULL)
-        return;
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(status, "requeueState"), "requeueAt", ts);
-    char note[256];
     snprintf(note, sizeof(note),
              "Preempted %zu times within %llds: requeued no earlier than %s (anti-thrash backoff)",
              quota_thrash_count(&a->policy, at, n),
