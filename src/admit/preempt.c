@@ -31,8 +31,7 @@ static const char *annotation(const cJSON *obj, const char *key)
 static char *history_with(const cJSON *wl, int64_t now_ns)
 {
     int64_t at[HISTORY_MAX + 1];
-    size_t n = quota_preempted_at_parse(annotation(wl, QUOTA_ANNOTATION_PREEMPTED_AT), at,
-                                        HISTORY_MAX);
+    size_t n = quota_preemption_history(wl, at, HISTORY_MAX);
     if (n == HISTORY_MAX) {
         memmove(at, at + 1, (HISTORY_MAX - 1) * sizeof(int64_t));
         n--;
@@ -54,8 +53,7 @@ cJSON *admit_preempted_at_patch(const cJSON *wl, int64_t now_ns)
     return patch;
 }
 
-void admit__preempt_written(struct admit *a, const quota_decision_t *d, const cache_obj_t *o,
-                            int64_t now_ns)
+void admit__preempt_written(struct admit *a, const quota_decision_t *d, const cache_obj_t *o)
 {
     if (d->preempted_reason == NULL)
         return;
@@ -64,10 +62,6 @@ void admit__preempt_written(struct admit *a, const quota_decision_t *d, const ca
     snprintf(key, sizeof(key), "%s/%s", d->preemptor_ns, d->preemptor_name);
     admit__event(a, admit__latest(a, CACHE_KIND_WORKLOAD, key), "Normal", "PreemptedWorkload",
                  d->preemptor_note);
-    /* A plain metadata patch after the status write (same writer, in order):
-     * the history survives restarts and failovers. */
-    admit__write(a, ADMIT_OP_PATCH, ADMIT_FOR_ANNOTATION, &kube_res_workloads, d->ns, d->name,
-                 admit_preempted_at_patch(o->json, now_ns));
     admit__audit(a, "Workload", d->ns, d->name, "preempted", d->message);
 }
 
@@ -157,8 +151,7 @@ int64_t admit_status_thrash_backoff(const cJSON *wl, const quota_policy_cfg_t *p
                                     cJSON *patch, int64_t now_ns)
 {
     int64_t at[HISTORY_MAX];
-    size_t n = quota_preempted_at_parse(annotation(wl, QUOTA_ANNOTATION_PREEMPTED_AT), at,
-                                        HISTORY_MAX);
+    size_t n = quota_preemption_history(wl, at, HISTORY_MAX);
     int64_t until = quota_thrash_until(policy, at, n);
     cJSON *status = cJSON_GetObjectItemCaseSensitive(patch, "status");
     if (until <= now_ns || status == NULL)
@@ -175,8 +168,7 @@ void admit__release_backoff(struct admit *a, const cache_obj_t *w, cJSON *patch,
     if (until == 0)
         return;
     int64_t at[HISTORY_MAX];
-    size_t n = quota_preempted_at_parse(annotation(w->json, QUOTA_ANNOTATION_PREEMPTED_AT), at,
-                                        HISTORY_MAX);
+    size_t n = quota_preemption_history(w->json, at, HISTORY_MAX);
     char ts[40], note[256];
     rg_time_format_rfc3339_seconds(until, ts, sizeof(ts));
     snprintf(note, sizeof(note),

@@ -878,14 +878,17 @@ void quota_model_forget(quota_model_t *m, const char *ns, const char *name)
 void quota_model_eviction_failed(quota_model_t *m, const char *ns, const char *name)
 {
     qwl_t *w = wl_get(m, ns, name);
-    if (w == NULL || !w->evict_sent)
+    /* A version of the victim seen meanwhile may have cleared evict_sent
+     * already; preempt_sent stays until the API shows the eviction. */
+    if (w == NULL || (!w->evict_sent && !w->preempt_sent))
         return;
     w->evict_sent = false;
     w->preempt_sent = false;
     track_eviction(m, w);
-    /* A preemption's or a timeout's eviction is decided again in the next pass. */
+    /* A preemption's or a timeout's eviction is decided again in the next
+     * pass: the preemptor, parked while it waited for its victims, looks again. */
     if (w->usage_cq)
-        quota__root(&w->usage_cq->node)->dirty = true;
+        quota__wake_tree(m, quota__root(&w->usage_cq->node));
 }
 
 void quota_model_wake_all(quota_model_t *m)

@@ -8,7 +8,8 @@
  * `pending` ("Reason|message substring"), `evicted` ("Reason", or for a
  * preemption "Preempted|PreemptedReason[|message substring]") and
  * `deactivated` (DeactivationTarget reason); a document `kind: Delete`
- * removes an object, `kind: Config` sets the engine's policy
+ * removes an object, `kind: EvictionFailed` reports an eviction's write
+ * as failed, `kind: Config` sets the engine's policy
  * configuration (fairSharing, minRuntimeSeconds, thrash*, podsReady*), and
  * `kind: Simulate` runs the objects so far in a closed loop with a
  * simulated clock (run_simulate). Inputs and expected
@@ -320,6 +321,15 @@ static void apply_delete(quota_model_t *m, const cJSON *doc)
         ck_abort_msg("Delete of unknown kind %s", kind);
 }
 
+/* kind: EvictionFailed — the admitter reports an EVICT decision's write as failed. */
+static void apply_eviction_failed(quota_model_t *m, const cJSON *doc)
+{
+    const char *ns = rg_json_get_string(doc, "namespace");
+    const char *name = rg_json_get_string(doc, "name");
+    ck_assert_ptr_nonnull(name);
+    quota_model_eviction_failed(m, ns ? ns : "default", name);
+}
+
 static void apply_object(quota_model_t *m, const char *file, const cJSON *doc)
 {
     const char *kind = rg_json_get_string(doc, "kind");
@@ -525,6 +535,8 @@ START_TEST(test_quota__case)
             expects++;
         } else if (kind && strcmp(kind, "Delete") == 0) {
             apply_delete(m, doc);
+        } else if (kind && strcmp(kind, "EvictionFailed") == 0) {
+            apply_eviction_failed(m, doc);
         } else if (kind && strcmp(kind, "Simulate") == 0) {
             run_simulate(file, &docs, i, doc);
             expects++;

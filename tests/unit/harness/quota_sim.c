@@ -133,11 +133,13 @@ static char *admitted_set(const sim_t *s)
 
 static void on_evict(sim_t *s, sim_wl_t *w, const quota_decision_t *d, int64_t t)
 {
+    /* The admitter records a preemption in the victim's history right
+     * after the eviction, with a patch made from the version it evicted. */
+    cJSON *history = d->preempted_reason ? admit_preempted_at_patch(w->obj, t) : NULL;
     store(s, w, admit_status_evict_decision(w->obj, d, t));
     s->changed = true;
-    if (d->preempted_reason) {
-        /* The admitter records the preemption in the victim's history. */
-        store(s, w, admit_preempted_at_patch(w->obj, t));
+    if (history) {
+        store(s, w, history);
         s->r->preemptions++;
         s->r->last_preemption_ns = t;
     }
