@@ -35,23 +35,12 @@ def quota(cpu, memory, gpus):
 
 def job(name, queue, cpu, gpus=0):
     """A RayCluster asking cpu CPUs in all (1 for its head) and gpus GPUs."""
-    worker = {"requests": {"cpu": str(cpu - 1), "memory": "1Gi"}}
-    if gpus:
-        worker["limits"] = {"nvidia.com/gpu": gpus}
-    return {
-        "apiVersion": "ray.io/v1", "kind": "RayCluster",
-        "metadata": {"name": name, "namespace": "default",
-                     "labels": {"kueue.x-k8s.io/queue-name": queue}},
-        "spec": {
-            "headGroupSpec": {"rayStartParams": {}, "template": {"spec": {"containers": [
-                {"name": "ray-head", "image": "rayproject/ray:2.9.0",
-                 "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}]}}},
-            "workerGroupSpecs": [{
-                "groupName": "workers", "replicas": 1, "minReplicas": 1, "maxReplicas": 1,
-                "rayStartParams": {}, "template": {"spec": {"containers": [
-                    {"name": "ray-worker", "image": "rayproject/ray:2.9.0",
-                     "resources": worker}]}}}]},
-    }
+    obj = preemption.raycluster(name, queue, gpus_per_worker=gpus, workers=1)
+    res = obj["spec"]["workerGroupSpecs"][0]["template"]["spec"]["containers"][0]["resources"]
+    res["requests"]["cpu"] = str(cpu - 1)
+    if not gpus:
+        del res["limits"]
+    return obj
 
 
 class Tie(Cluster):
