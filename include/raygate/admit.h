@@ -63,7 +63,7 @@ int64_t admit_status_thrash_backoff(const cJSON *wl, const quota_policy_cfg_t *p
                                     cJSON *patch, int64_t now_ns);
 /* The metadata merge patch (owned) that records a preemption at now_ns in
  * the victim's history: raygate.dev/preempted-at, unix seconds, newest
- * last, at most 8 kept. */
+ * last, at most 16 kept (the largest preemption.thrashLimit). */
 cJSON *admit_preempted_at_patch(const cJSON *wl, int64_t now_ns);
 /* Finished=True with Kueue's reason (Succeeded, Failed, ...) and message. */
 cJSON *admit_status_finished(const cJSON *wl, const char *reason, const char *message,

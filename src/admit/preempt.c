@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define HISTORY_MAX 8
+#define HISTORY_MAX 16 /* preemption.thrashLimit may be up to 16 */
 #define STOP_AFTER "raygate.dev/stop-after"
 
 static const char *annotation(const cJSON *obj, const char *key)

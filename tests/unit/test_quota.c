@@ -468,13 +468,6 @@ static long long number(const cJSON *obj, const char *key, long long dflt)
     return cJSON_IsNumber(v) ? (long long)v->valuedouble : dflt;
 }
 
-/*
- * kind: Simulate — the engine in a closed loop (tests/unit/harness/quota_sim.h)
- * over the objects so far. `expect`: exactly `preemptions` happen, the
- * admitted set is `admitted` and stays so for the last `stableForSeconds`.
- * `withoutAntiThrash`: the same with thrashLimit 0 makes at least
- * `minPreemptions` and still changes in the last `changingWithinSeconds`.
- */
 /* Fails the test with the simulation's trace on stderr (too long for a message). */
 #define SIM_CHECK(cond, r, ...)                                                                    \
     do {                                                                                           \
@@ -484,6 +477,41 @@ static long long number(const cJSON *obj, const char *key, long long dflt)
         }                                                                                          \
     } while (0)
 
+/* Checks one run against its expectations (see run_simulate). */
+static void check_run(const char *file, const char *run, rgt_sim_result_t *r, int64_t horizon,
+                      const cJSON *want)
+{
+    long long stable = (horizon - r->last_change_ns) / 1000000000LL;
+    long long n = (long long)r->preemptions;
+    SIM_CHECK(n == number(want, "preemptions", n), r, "%s %s: %lld preemptions, want %lld", file,
+              run, n, number(want, "preemptions", n));
+    SIM_CHECK(n >= number(want, "minPreemptions", n), r,
+              "%s %s: %lld preemptions, want at least %lld", file, run, n,
+              number(want, "minPreemptions", n));
+    SIM_CHECK(stable >= number(want, "stableForSeconds", 0), r,
+              "%s %s: the last admission or eviction %llds before the end, want none in the last "
+              "%llds",
+              file, run, stable, number(want, "stableForSeconds", 0));
+    SIM_CHECK(stable <= number(want, "changingWithinSeconds", stable), r,
+              "%s %s: the last admission or eviction %llds before the end: it settled", file, run,
+              stable);
+    const cJSON *admitted = rg_json_get_array(want, "admitted");
+    if (admitted == NULL)
+        return;
+    char *set = joined(admitted);
+    SIM_CHECK(strcmp(set, r->admitted) == 0, r, "%s %s: admitted [%s] at the end, want [%s]", file,
+              run, r->admitted, set);
+    rg_free(set);
+}
+
+/*
+ * kind: Simulate — the engine in a closed loop (tests/unit/harness/quota_sim.h)
+ * over the objects so far, with the case's configuration (`expect`) and
+ * again with thrashLimit 0 (`withoutAntiThrash`, optional). Each may ask
+ * for exactly `preemptions` or at least `minPreemptions`, the `admitted`
+ * set at the end, no admission or eviction in the last `stableForSeconds`
+ * (a fixed point) or one in the last `changingWithinSeconds` (a loop).
+ */
 static void run_simulate(const char *file, const cfg_yaml_docs_t *docs, size_t upto,
                          const cJSON *sim)
 {
@@ -492,29 +520,13 @@ static void run_simulate(const char *file, const cfg_yaml_docs_t *docs, size_t u
     const cJSON *want = rg_json_get_object(sim, "expect");
     ck_assert_msg(want != NULL, "%s: Simulate without expect", file);
     simulate(file, docs, upto, sim, true, &r, &horizon);
-    long long stable = (horizon - r.last_change_ns) / 1000000000LL;
-    SIM_CHECK((long long)r.preemptions == number(want, "preemptions", -1), &r,
-              "%s: %zu preemptions, want %lld", file, r.preemptions,
-              number(want, "preemptions", -1));
-    SIM_CHECK(stable >= number(want, "stableForSeconds", 0), &r,
-              "%s: the admitted set changed %llds before the end, want none in the last %llds",
-              file, stable, number(want, "stableForSeconds", 0));
-    char *set = joined(rg_json_get_array(want, "admitted"));
-    SIM_CHECK(strcmp(set, r.admitted) == 0, &r, "%s: admitted [%s] at the end, want [%s]", file,
-              r.admitted, set);
-    rg_free(set);
+    check_run(file, "with anti-thrash", &r, horizon, want);
     rgt_sim_result_release(&r);
     const cJSON *loop = rg_json_get_object(sim, "withoutAntiThrash");
     if (loop == NULL)
         return;
     simulate(file, docs, upto, sim, false, &r, &horizon);
-    stable = (horizon - r.last_change_ns) / 1000000000LL;
-    SIM_CHECK((long long)r.preemptions >= number(loop, "minPreemptions", 1), &r,
-              "%s: without anti-thrash only %zu preemptions, want at least %lld", file,
-              r.preemptions, number(loop, "minPreemptions", 1));
-    SIM_CHECK(stable <= number(loop, "changingWithinSeconds", 0), &r,
-              "%s: without anti-thrash the admitted set settled %llds before the end", file,
-              stable);
+    check_run(file, "without anti-thrash", &r, horizon, loop);
     rgt_sim_result_release(&r);
 }
 
