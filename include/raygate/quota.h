@@ -367,7 +367,10 @@ void quota_model_configure(quota_model_t *m, const quota_policy_cfg_t *cfg);
  * move with the clock: k = how many fall within thrash_window of the
  * newest; thrashing when k >= thrash_limit. A thrashing workload is not
  * admitted again before newest + min(base * 2^(k - limit), max), and does
- * not preempt others until the window after its newest preemption ends.
+ * not preempt others until the window after its newest preemption ended
+ * and something other than admissions and evictions changed in its cohort
+ * tree since (a workload gave its quota back for good, or a spec or the
+ * configuration changed): with nothing new it would replay its loop.
  */
 size_t quota_thrash_count(const quota_policy_cfg_t *c, const int64_t *at, size_t n);
 /* Reads the annotation raygate.dev/preempted-at ("t1,t2,...", unix seconds)
