@@ -22,6 +22,7 @@
  *   tls:
  *     certFile: /etc/raygate/tls.crt  # unset = self-signed under stateDir
  *     keyFile: /etc/raygate/tls.key   # set together with certFile
+ *     caFile: /etc/raygate/ca.crt     # the CA API server clients trust (caInjection publishes it)
  *     pollIntervalMillis: 1000        # certificate reload poll, 0 = never, ..3600000
  *   audit:
  *     path: /var/log/raygate/audit.log  # unset = <stateDir>/audit.log; "-" = stdout
@@ -34,6 +35,7 @@
  *   kubeconfig: ~/.kube/config        # unset = in-cluster service account
  *   context: prod                     # kubeconfig context; unset = current-context
  *   leaderElection:                   # the quota admitter's Lease
+ *     enabled: true                   # false: this replica never leads (no admitter, no caInjection)
  *     namespace: raygate-system
  *     leaseName: raygate
  *     identity: ""                    # unset = <hostname>_<random>
@@ -44,12 +46,17 @@
  *     writers: 4                      # writer threads, 1..16
  *     qps: 100                        # its API client: requests per second, 1..100000
  *     burst: 200                      # and burst, 1..100000
- *     pendingRefreshSeconds: 300      # a pending reason's figures/position rewritten at most this
- * often, 1..86400 queueStatusMillis: 2000         # ClusterQueue/LocalQueue status at most this
- * often, 100..3600000 placement: auto                 # admitted means placeable: auto (when Nodes
- * exist), on, off extender:                         # the kube-scheduler extender
- * (docs/extender.md) gpuResources: [nvidia.com/gpu, "nvidia.com/mig-*"]  # or "a,b"; '*' ends a
- * prefix topologyLabel: ""               # rack/NVLink node label beside the zone; "" = none
+ *     pendingRefreshSeconds: 300      # a pending reason's figures/position rewritten at most this often, 1..86400
+ *     queueStatusMillis: 2000         # ClusterQueue/LocalQueue status at most this often, 100..3600000
+ *     placement: auto                 # admitted means placeable: auto (when Nodes exist), on, off
+ *   caInjection:                      # the leader writes tls.caFile where the API server needs it
+ *     mutatingWebhookConfiguration: raygate-mutating      # its webhooks' caBundle; unset = not managed
+ *     validatingWebhookConfiguration: raygate-validating  # unset = not managed
+ *     conversionService: raygate-system/raygate:443       # the Kueue CRDs' conversion webhook; unset = not managed
+ *     intervalSeconds: 60             # re-checked at least this often, 1..86400
+ *   extender:                         # the kube-scheduler extender (docs/extender.md)
+ *     gpuResources: [nvidia.com/gpu, "nvidia.com/mig-*"]  # or "a,b"; '*' ends a prefix
+ *     topologyLabel: ""               # rack/NVLink node label beside the zone; "" = none
  *     planningTTLSeconds: 60          # an unqueued gang's plan without new members, 1..86400
  *     assumeTTLSeconds: 30            # a steered/bound member not yet seen bound, 1..3600
  *     maxNodes: 50000                 # nodes per request, 1..1000000
@@ -129,6 +136,7 @@ typedef struct cfg_config {
     char *standalone_dir;           /* NULL */
     char *kubeconfig;               /* NULL = in-cluster credentials */
     char *kube_context;             /* NULL = the kubeconfig's current-context */
+    bool lease_enabled;             /* true; false = never lead (an extender-only sidecar) */
     char *lease_namespace;          /* "raygate-system" */
     char *lease_name;               /* "raygate" */
     char *lease_identity;           /* NULL = <hostname>_<random> */
@@ -140,8 +148,12 @@ typedef struct cfg_config {
     unsigned admit_burst;           /* 200 */
     unsigned admit_pending_refresh_s; /* 300: a pending reason's figures rewritten at most this often */
     unsigned admit_queue_status_ms; /* 2000: ClusterQueue/LocalQueue status at most this often */
-    char *
-        admit_placement; /* "auto": plan gangs before admitting when there are Nodes; "on"; "off" */
+    char *admit_placement;          /* "auto": plan gangs before admitting when Nodes exist; "on"; "off" */
+    char *ca_file;                  /* NULL = no CA to publish */
+    char *cainj_mutating;           /* NULL = not managed */
+    char *cainj_validating;         /* NULL = not managed */
+    char *cainj_conversion_service; /* "ns/name[:port]"; NULL = not managed */
+    unsigned cainj_interval_s;      /* 60 */
     char *ext_gpu_resources;        /* "nvidia.com/gpu,nvidia.com/mig-*": comma-joined */
     char *ext_topology_label;       /* NULL = zone only */
     unsigned ext_plan_ttl_s;        /* 60 */
@@ -209,10 +221,24 @@ int cfg_config_set(cfg_config_t *c, const char *key, const char *value, rg_error
 /*
  * Rules that span several keys, to run once after the file and every flag
  * have been applied: certFile and keyFile are set together; retry period <
- * renew deadline < lease duration. Returns 0 or
+ * renew deadline < lease duration; caInjection targets need tls.caFile and a
+ * well-formed conversionService. Returns 0 or
  * RG_ERR_CONFIG.
  */
 int cfg_config_check(const cfg_config_t *c, rg_error_t *err);
+
+/* A Service reference, "namespace/name[:port]" (both DNS-1123 labels). */
+typedef struct cfg_service {
+    char ns[64];
+    char name[64];
+    unsigned port; /* 443 when not given */
+} cfg_service_t;
+
+/*
+ * Parses text into out. Returns 0 or RG_ERR_CONFIG with err reading
+ * `<key>: invalid value "<text>": <why>`.
+ */
+int cfg_service_parse(const char *key, const char *text, cfg_service_t *out, rg_error_t *err);
 
 /*
  * Reads a whole regular file of at most max_bytes into *out (owned, NUL

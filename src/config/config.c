@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,10 +32,10 @@ typedef enum field_kind {
     F_UINT,    /* unsigned */
     F_SIZE,    /* size_t with Ki/Mi/Gi/k/M/G */
     F_LEVEL,   /* rg_log_level_t */
+    F_BOOL,    /* bool: true or false */
     F_STR,     /* char *, required and non-empty */
     F_STR_OPT, /* char *, NULL when unset */
     F_LIST,    /* char *, comma-joined names: a YAML sequence or "a,b" */
-    F_BOOL,    /* bool: true or false */
     F_DURATION, /* unsigned seconds from a Go duration ("30m", "1h30m", "90s"); min/max in s */
 } field_kind_t;
 
@@ -59,6 +60,7 @@ static const field_t fields[] = {
     {"tls.certFile", F_STR_OPT, OFF(cert_file), 0, 0},
     {"tls.keyFile", F_STR_OPT, OFF(key_file), 0, 0},
     {"tls.pollIntervalMillis", F_UINT, OFF(cert_poll_interval_ms), 0, 3600000},
+    {"tls.caFile", F_STR_OPT, OFF(ca_file), 0, 0},
     {"audit.path", F_STR_OPT, OFF(audit_path), 0, 0},
     {"audit.maxBytes", F_SIZE, OFF(audit_max_bytes), 4 * KI, TI},
     {"audit.maxFiles", F_UINT, OFF(audit_max_files), 1, 1000},
@@ -67,6 +69,7 @@ static const field_t fields[] = {
     {"standalone", F_STR_OPT, OFF(standalone_dir), 0, 0},
     {"kubeconfig", F_STR_OPT, OFF(kubeconfig), 0, 0},
     {"context", F_STR_OPT, OFF(kube_context), 0, 0},
+    {"leaderElection.enabled", F_BOOL, OFF(lease_enabled), 0, 0},
     {"leaderElection.namespace", F_STR, OFF(lease_namespace), 0, 0},
     {"leaderElection.leaseName", F_STR, OFF(lease_name), 0, 0},
     {"leaderElection.identity", F_STR_OPT, OFF(lease_identity), 0, 0},
@@ -79,6 +82,10 @@ static const field_t fields[] = {
     {"admitter.pendingRefreshSeconds", F_UINT, OFF(admit_pending_refresh_s), 1, 86400},
     {"admitter.queueStatusMillis", F_UINT, OFF(admit_queue_status_ms), 100, 3600000},
     {"admitter.placement", F_STR, OFF(admit_placement), 0, 0},
+    {"caInjection.mutatingWebhookConfiguration", F_STR_OPT, OFF(cainj_mutating), 0, 0},
+    {"caInjection.validatingWebhookConfiguration", F_STR_OPT, OFF(cainj_validating), 0, 0},
+    {"caInjection.conversionService", F_STR_OPT, OFF(cainj_conversion_service), 0, 0},
+    {"caInjection.intervalSeconds", F_UINT, OFF(cainj_interval_s), 1, 86400},
     {"extender.gpuResources", F_LIST, OFF(ext_gpu_resources), 0, 0},
     {"extender.topologyLabel", F_STR_OPT, OFF(ext_topology_label), 0, 0},
     {"extender.planningTTLSeconds", F_UINT, OFF(ext_plan_ttl_s), 1, 86400},
@@ -127,6 +134,7 @@ void cfg_config_init_defaults(cfg_config_t *c)
     c->audit_max_bytes = 100 * MI;
     c->audit_max_files = 5;
     c->log_level = RG_LOG_INFO;
+    c->lease_enabled = true;
     c->lease_namespace = rg_strdup("raygate-system");
     c->lease_name = rg_strdup("raygate");
     c->lease_duration_s = 15;
@@ -138,6 +146,7 @@ void cfg_config_init_defaults(cfg_config_t *c)
     c->admit_pending_refresh_s = 300;
     c->admit_queue_status_ms = 2000;
     c->admit_placement = rg_strdup("auto");
+    c->cainj_interval_s = 60;
     c->ext_gpu_resources = rg_strdup("nvidia.com/gpu,nvidia.com/mig-*");
     c->ext_plan_ttl_s = 60;
     c->ext_assume_ttl_s = 30;
@@ -209,6 +218,54 @@ int cfg_config_check(const cfg_config_t *c, rg_error_t *err)
         return rg_error_set(err, RG_ERR_CONFIG,
                             "admitter.placement: invalid value \"%s\": must be auto, on or off",
                             c->admit_placement);
+    cfg_service_t svc;
+    if (c->cainj_conversion_service &&
+        cfg_service_parse("caInjection.conversionService", c->cainj_conversion_service, &svc,
+                          err) != RG_OK)
+        return RG_ERR_CONFIG;
+    if ((c->cainj_mutating || c->cainj_validating || c->cainj_conversion_service) &&
+        c->ca_file == NULL)
+        return rg_error_set(err, RG_ERR_CONFIG,
+                            "caInjection needs tls.caFile: the CA bundle it publishes");
+    return RG_OK;
+}
+
+/* A DNS-1123 label: 1..63 of [a-z0-9-], alphanumeric at both ends. */
+static bool dns_label(const char *s, size_t n)
+{
+    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+int cfg_service_parse(const char *key, const char *text, cfg_service_t *out, rg_error_t *err)
+{
+    memset(out, 0, sizeof(*out));
+    const char *slash = strchr(text, '/');
+    const char *colon = slash ? strchr(slash, ':') : NULL;
+    size_t ns_len = slash ? (size_t)(slash - text) : 0;
+    size_t name_len = slash ? (colon ? (size_t)(colon - slash - 1) : strlen(slash + 1)) : 0;
+    if (!slash || !dns_label(text, ns_len) || !dns_label(slash + 1, name_len))
+        return rg_error_set(err, RG_ERR_CONFIG,
+                            "%s: invalid value \"%s\": must be namespace/name[:port], each a "
+                            "DNS-1123 label",
+                            key, text);
+    out->port = 443;
+    if (colon) {
+        char *end = NULL;
+        unsigned long p = strtoul(colon + 1, &end, 10);
+        if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || p < 1 || p > 65535)
+            return rg_error_set(err, RG_ERR_CONFIG,
+                                "%s: invalid value \"%s\": the port must be 1..65535", key, text);
+        out->port = (unsigned)p;
+    }
+    memcpy(out->ns, text, ns_len);
+    memcpy(out->name, slash + 1, name_len);
     return RG_OK;
 }
 

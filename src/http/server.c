@@ -170,11 +170,13 @@ static enum MHD_Result on_headers(http_server_t *srv, struct MHD_Connection *con
         return queue_status(conn, rc, 415, NULL,
                             "unsupported media type \"%.100s\": only application/json is accepted",
                             ct ? ct : "");
-    unsigned long long declared;
+    unsigned long long declared = 0;
     if (content_length(conn, &declared) && declared > route->max_body)
         return queue_status(conn, rc, 413, NULL,
                             "request body of %llu bytes exceeds the limit of %zu bytes for \"%s\"",
                             declared, route->max_body, route->path);
+    if (declared > 0)
+        rg_buf_reserve(&rc->body, (size_t)declared); /* one allocation, no regrowth copies */
     return MHD_YES;
 }
 

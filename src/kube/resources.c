@@ -28,6 +28,14 @@ const kube_resource_t kube_res_resourceflavors = {"kueue.x-k8s.io", "v1beta2", "
 const kube_resource_t kube_res_cohorts = {"kueue.x-k8s.io", "v1beta2", "cohorts", "Cohort", false};
 const kube_resource_t kube_res_workloadpriorityclasses = {
     "kueue.x-k8s.io", "v1beta2", "workloadpriorityclasses", "WorkloadPriorityClass", false};
+const kube_resource_t kube_res_mutatingwebhookconfigurations = {
+    "admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations",
+    "MutatingWebhookConfiguration", false};
+const kube_resource_t kube_res_validatingwebhookconfigurations = {
+    "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",
+    "ValidatingWebhookConfiguration", false};
+const kube_resource_t kube_res_customresourcedefinitions = {
+    "apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false};
 
 char *kube_path(const kube_resource_t *res, const char *ns, const char *name,
                 const char *subresource)

@@ -54,6 +54,8 @@ static void build_routes(serve_app_t *app)
     add_route(app, "/readyz", "GET", 0, serve__on_readyz, "readyz");
     add_route(app, "/metrics", "GET", 0, serve__on_metrics, "metrics");
     add_route(app, "/version", "GET", 0, serve__on_version, "version");
+    add_route(app, "/status", "GET", 0, serve__on_status, "status");
+    add_route(app, "/status.json", "GET", 0, serve__on_status_json, "status.json");
 }
 
 static int resolve_certs(serve_app_t *app, rg_error_t *err)
@@ -207,6 +209,7 @@ static void on_started_leading(void *arg)
     const char *me = leader_elector_identity(app->leader);
     rg_log_info("serve", "leading: this replica holds the lease identity=\"%s\"", me);
     admit_set_leading(app->admit, true);
+    cainj_set_leading(app->cainj, true);
     /* As client-go's elector does: an Event on the Lease says who leads. */
     cJSON *lease = cJSON_CreateObject(); /* an ObjectReference */
     cJSON_AddStringToObject(lease, "apiVersion", "coordination.k8s.io/v1");
@@ -226,6 +229,7 @@ static void on_stopped_leading(void *arg)
     serve_app_t *app = arg;
     rg_log_warn("serve", "stopped leading identity=\"%s\"", leader_elector_identity(app->leader));
     admit_set_leading(app->admit, false);
+    cainj_set_leading(app->cainj, false);
 }
 
 static int load_creds(const cfg_config_t *cfg, kube_creds_t *creds, rg_error_t *err)
@@ -248,7 +252,8 @@ static int connect_cluster(serve_app_t *app, rg_error_t *err)
     kube_client_opts_t lopts = {.timeout_ms = 3000, .max_retries = 1};
     /* The admitter writes at its own pace; a write must not outlive the
      * renew deadline by much, or a deposed leader's write could land late. */
-    kube_client_opts_t aopts = {.qps = app->cfg.admit_qps, .burst = app->cfg.admit_burst,
+    kube_client_opts_t aopts = {.qps = app->cfg.admit_qps,
+                                .burst = app->cfg.admit_burst,
                                 .timeout_ms = app->cfg.renew_deadline_s * 1000,
                                 .max_retries = 2};
     if (app->client)
@@ -270,7 +275,18 @@ static int connect_cluster(serve_app_t *app, rg_error_t *err)
         admitter_new(app, err) != RG_OK || cache_set_start(app->caches, err) != RG_OK ||
         admit_start(app->admit, err) != RG_OK)
         return err ? err->code : RG_ERR_STATE;
+    if (serve__cainject_new(app, err) != RG_OK)
+        return err ? err->code : RG_ERR_STATE;
 
+    if (!app->cfg.lease_enabled) {
+        /* A replica that serves but never leads: e.g. the extender sidecar of
+         * a kube-scheduler, which must not run a second admitter. */
+        rg_log_info("serve",
+                    "connected server=\"%s\"; leader election off: this replica never "
+                    "runs the admitter",
+                    app->source);
+        return RG_OK;
+    }
     leader_opts_t lo = {
         .ns = app->cfg.lease_namespace,
         .name = app->cfg.lease_name,
@@ -321,8 +337,7 @@ serve_app_t *serve_app_new(const cfg_config_t *cfg, rg_error_t *err)
     app->metrics = serve__metrics_new(app, err);
     if (app->metrics == NULL)
         goto err;
-    if ((wants_cluster(&app->cfg) ? connect_cluster(app, err) : load_standalone(app, err)) !=
-        RG_OK)
+    if ((wants_cluster(&app->cfg) ? connect_cluster(app, err) : load_standalone(app, err)) != RG_OK)
         goto err;
     if (serve__extender_new(app, err) != RG_OK)
         goto err;
@@ -348,9 +363,8 @@ serve_app_t *serve_app_new(const cfg_config_t *cfg, rg_error_t *err)
         goto err;
     atomic_store(&app->ready, true);
     const char *addr = app->cfg.listen_addr && app->cfg.listen_addr[0] ? app->cfg.listen_addr : "*";
-    rg_log_info("serve", "serving https://%s%s%s:%u threads=%u", strchr(addr, ':') ? "[" : "",
-                addr, strchr(addr, ':') ? "]" : "", (unsigned)http_server_port(app->server),
-                threads);
+    rg_log_info("serve", "serving https://%s%s%s:%u threads=%u", strchr(addr, ':') ? "[" : "", addr,
+                strchr(addr, ':') ? "]" : "", (unsigned)http_server_port(app->server), threads);
     return app;
 err:
     serve_app_free(app);
@@ -397,6 +411,7 @@ void serve_app_free(serve_app_t *app)
     http_server_stop(app->server, SERVE_DRAIN_MS);
     app->server = NULL;
     leader_elector_free(app->leader);
+    cainj_free(app->cainj);
     /* No handler may call into the admitter once it is gone. */
     if (app->caches)
         cache_set_stop(app->caches);

@@ -8,6 +8,7 @@
 #include "raygate/admit.h"
 #include "raygate/audit.h"
 #include "raygate/cache.h"
+#include "raygate/cainject.h"
 #include "raygate/events.h"
 #include "raygate/extender.h"
 #include "raygate/http.h"
@@ -39,6 +40,7 @@ struct serve_app {
     events_recorder_t *events;   /* NULL when standalone */
     kube_client_t *admit_client; /* the admitter's writes: its own rate limit */
     admit_t *admit;              /* the quota admitter (leads when leader, or standalone) */
+    cainj_t *cainj;              /* CA injection (leader only); NULL when not configured */
     ext_t *ext;                  /* the scheduler extender */
     http_server_t *server;
     http_route_t routes[SERVE_MAX_ROUTES];
@@ -58,6 +60,9 @@ void serve__on_healthz(void *ctx, const http_request_t *req, http_response_t *re
 void serve__on_readyz(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_metrics(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_version(void *ctx, const http_request_t *req, http_response_t *resp);
+/* The read-only status page (HTML) and its document (JSON), from this replica's caches. */
+void serve__on_status(void *ctx, const http_request_t *req, http_response_t *resp);
+void serve__on_status_json(void *ctx, const http_request_t *req, http_response_t *resp);
 
 /*
  * The validators' view of the cluster: the kinds their reference rules
@@ -86,6 +91,8 @@ void serve__metrics_decision(serve_metrics_t *m, const char *endpoint, const cha
                              const char *outcome);
 /* The registry the admitter adds its instruments to (borrowed from m). */
 metrics_registry_t *serve__metrics_registry(serve_metrics_t *m);
+/* CA injection from the configuration, when connected and configured. */
+int serve__cainject_new(serve_app_t *app, rg_error_t *err);
 /* One extender verb's decision and its compute time. */
 void serve__metrics_extender(serve_metrics_t *m, const char *verb, const char *decision,
                              double seconds);

@@ -21,6 +21,21 @@ import kubedouble  # noqa: E402
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 CRD_DIR = os.path.join(ROOT, "manifests", "crds")
 ADMIN = "kubedouble-admin-token"
+_plain_crds = None
+
+
+def plain_crd_dir():
+    """manifests/crds with conversion strategy None (gen_crds.py --conversion none), made once
+    per process: the shipped CRDs convert through raygate's /convert, which self-tests that run
+    no raygate cannot reach. test_conversion.py covers the Webhook strategy."""
+    global _plain_crds
+    if _plain_crds is None:
+        import atexit
+        import gen_crds
+        _plain_crds = tempfile.mkdtemp(prefix="kd-crds-")
+        atexit.register(shutil.rmtree, _plain_crds, True)
+        gen_crds.write(gen_crds.render("none"), _plain_crds)
+    return _plain_crds
 
 
 class Double:

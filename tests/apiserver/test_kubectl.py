@@ -3,7 +3,6 @@ and as gnostic protobuf), strategic merge patch for built-in kinds (smp.py), and
 kubectl (Debian's kubernetes-client, `KUBECTL=/path` to pick another) applying the seed's
 examples and raygate's deployment, reading, describing and deleting them."""
 
-import base64
 import json
 import os
 import shutil
@@ -27,7 +26,7 @@ K = None
 
 def setUpModule():
     global K
-    K = kdtest.Double(crd_paths=[kdtest.CRD_DIR], tokens=[
+    K = kdtest.Double(crd_paths=[kdtest.plain_crd_dir()], tokens=[
         "kubedouble-admin-token=kubedouble-admin,system:masters", "sa-token=" + SA])
 
 
@@ -216,9 +215,11 @@ class TestTables(unittest.TestCase):
             accept = {"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}
             st, t = c.req("GET", "/apis/kueue.x-k8s.io/v1beta1/clusterqueues", headers=accept)
             self.assertEqual((st, t["kind"], t["apiVersion"]), (200, "Table", "meta.k8s.io/v1"))
-            self.assertEqual([d["name"] for d in t["columnDefinitions"]], ["Name", "Cohort", "Pending Workloads"])
+            self.assertEqual([d["name"] for d in t["columnDefinitions"]], ["Name", "Cohort", "Strategy",
+                                                                         "Pending Workloads", "Admitted Workloads"])
+            self.assertEqual([d["priority"] for d in t["columnDefinitions"]], [0, 0, 1, 0, 1])  # -o wide
             row = next(r for r in t["rows"] if r["cells"][0] == "t-cq")
-            self.assertEqual(row["cells"], ["t-cq", "team", None])
+            self.assertEqual(row["cells"], ["t-cq", "team", "BestEffortFIFO", None, None])
             self.assertEqual(row["object"]["kind"], "PartialObjectMetadata")
             st, t = c.req("GET", "/api/v1/namespaces/default?includeObject=Object", headers=accept)
             self.assertEqual([d["name"] for d in t["columnDefinitions"]], ["Name", "Age"])
@@ -280,12 +281,11 @@ class TestKubectl(unittest.TestCase):
         self.assertIn('rayclusters.ray.io "ray-cluster" not found', r.stderr)
 
     def test_apply_raygate_deployment_then_rbac_holds(self):
-        rendered = self.kubectl("kustomize", DEPLOY).stdout
-        rendered = rendered.replace("${CA_BUNDLE}", base64.b64encode(b"-----BEGIN CERTIFICATE-----\n").decode())
+        rendered = self.kubectl("kustomize", DEPLOY).stdout  # no caBundle: raygate injects it
         r = self.kubectl("apply", "-f", "-", stdin=rendered)
         # the double empties a namespace at once (no Terminating phase): what was in it is gone
         self.addCleanup(self.kubectl, "delete", "--ignore-not-found", "-f", "-", stdin=rendered)
-        self.assertEqual(r.stdout.count(" created"), 12, r.stdout)
+        self.assertEqual(r.stdout.count(" created"), 25, r.stdout)  # docs/install.md's table
         self.assertIn("clusterrole.rbac.authorization.k8s.io/raygate created", r.stdout)
         self.assertIn("mutatingwebhookconfiguration.admissionregistration.k8s.io/raygate-mutating created", r.stdout)
         again = self.kubectl("apply", "-f", "-", stdin=rendered).stdout

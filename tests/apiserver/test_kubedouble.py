@@ -21,6 +21,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import gen_crds  # noqa: E402
+import kdtest  # noqa: E402
 import kubedouble  # noqa: E402
 import kyaml  # noqa: E402
 
@@ -92,7 +93,7 @@ def setUpModule():
     ca = os.path.join(hook_dir, "ca.crt")
     dead = _free_port()
     D = kubedouble.KubeDouble(
-        crd_paths=[CRD_DIR], cert_dir=os.path.join(TMP, "pki"),
+        crd_paths=[kdtest.plain_crd_dir()], cert_dir=os.path.join(TMP, "pki"),
         kubeconfig=os.path.join(TMP, "kc"), kubeconfig_client_cert=os.path.join(TMP, "kc-cert"),
         port_file=os.path.join(TMP, "port"), history_window=50, bookmark_interval=0.2,
         tokens=["kubedouble-admin-token=kubedouble-admin,system:masters", "other-token=alice,devs"],

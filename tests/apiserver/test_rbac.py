@@ -19,7 +19,7 @@ K = None
 
 def setUpModule():
     global K
-    K = kdtest.Double(crd_paths=[kdtest.CRD_DIR], tokens=[
+    K = kdtest.Double(crd_paths=[kdtest.plain_crd_dir()], tokens=[
         "kubedouble-admin-token=kubedouble-admin,system:masters", "alice-token=alice,devs", "bob-token=bob",
         "sa-token=" + SA])
 

@@ -42,7 +42,10 @@ class ClusterTest(unittest.TestCase):
             *rgtest.webhook_args("validate", cls.rg, ca, [
                 "clusterqueues.kueue.x-k8s.io", "localqueues.kueue.x-k8s.io",
                 "workloads.kueue.x-k8s.io", "rayclusters.ray.io",
-                "priorityclasses.scheduling.k8s.io"])).start()
+                "priorityclasses.scheduling.k8s.io"]),
+            # raygate's CRDs: v1beta1 reads and writes convert through raygate's /convert.
+            crds=rgtest.crds_with_ca(os.path.join(cls.rg.tmp, "crds"), ca),
+            raygate_port=cls.rg.port).start()
         rgtest.attach(cls.rg, cls.double, certs, rgtest.leader_config("rg-main"))
         cls.rg.start()
 
@@ -121,6 +124,10 @@ class ClusterTest(unittest.TestCase):
         self.assertNotIn("suspend", by_name["ray-cluster"]["spec"])
         for wl in created["Workload"]:
             self.assertEqual(wl["metadata"]["annotations"]["raygate.dev/admission"], "Pending")
+        # v1beta1 in, v1beta2 stored: the API server converted through raygate's /convert.
+        self.assertGreater(metric(self.rg, 'raygate_http_requests_total{endpoint="convert",'
+                                           'code="200"}') or 0, 0)
+        self.assertEqual(cq["apiVersion"], "kueue.x-k8s.io/v1beta1")
 
     def test_invalid_clusterqueue_is_refused_by_the_apiserver(self):
         cq = {"apiVersion": "kueue.x-k8s.io/v1beta1", "kind": "ClusterQueue",

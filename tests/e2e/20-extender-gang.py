@@ -12,7 +12,7 @@ from rgtest import wait_for
 PODS = "/api/v1/namespaces/default/pods"
 NODES = "/api/v1/nodes"
 RAYCLUSTERS = "/apis/ray.io/v1/namespaces/default/rayclusters"
-WORKLOADS = "/apis/kueue.x-k8s.io/v1beta1/namespaces/default/workloads"
+WORKLOADS = "/apis/kueue.x-k8s.io/v1beta2/namespaces/default/workloads"
 
 
 def node(name, gpus):
@@ -250,7 +250,7 @@ class ExtenderTest(unittest.TestCase):
         plan = ('{"v":1,"podSets":[{"name":"head","nodes":{"gpu-c":1}},'
                 '{"name":"workers","nodes":{"gpu-b":1,"gpu-c":1}}]}')
         spec = raycluster("rc", 2, 4)["spec"]
-        wl = {"apiVersion": "kueue.x-k8s.io/v1beta1", "kind": "Workload",
+        wl = {"apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "Workload",
               "metadata": {"name": "raycluster-rc-1a2b3", "namespace": "default",
                            "annotations": {"raygate.dev/placement": plan},
                            "ownerReferences": [{"apiVersion": "ray.io/v1", "kind": "RayCluster",

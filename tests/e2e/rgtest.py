@@ -6,6 +6,7 @@ test script is a plain unittest module that CTest runs; nothing here mocks
 raygate itself.
 """
 import base64
+import shutil
 import sys
 import http.client
 import json
@@ -250,10 +251,10 @@ def condition(obj, type_):
 
 
 def serving_certs(rg):
-    """Makes rg's serving certificate for loopback; returns (directory, CA file)."""
+    """Makes rg's serving certificate (loopback and the Service's name, make_certs);
+    returns (directory, CA file)."""
     certs = os.path.join(rg.tmp, "certs")
-    subprocess.run([BIN, "certs", "--out", certs, "--dns", "localhost", "--ip", "127.0.0.1"],
-                   check=True, capture_output=True)
+    make_certs(certs)
     return certs, os.path.join(certs, "ca.crt")
 
 
@@ -283,17 +284,61 @@ def leader_config(identity=None, extra=""):
             "  renewDeadlineSeconds: 2\n  retryPeriodSeconds: 1\n%s" % (ident, extra))
 
 
-class KubeDouble:
-    """The API-server test double (tests/apiserver/kubedouble.py) as a process."""
+# The in-cluster name of raygate's Service: webhooks and CRD conversion call it there.
+SERVICE_DNS = "raygate.raygate-system.svc"
 
-    def __init__(self, *args):
+
+def make_certs(out_dir):
+    """`raygate certs` for a test: valid for 127.0.0.1, localhost and the Service's name (the
+    double verifies a webhook reached through --service-endpoint against that name).
+    Returns (ca.crt, tls.crt, tls.key)."""
+    subprocess.run([BIN, "certs", "--out", out_dir, "--dns", "localhost", "--dns", SERVICE_DNS,
+                    "--ip", "127.0.0.1"], check=True, capture_output=True)
+    return tuple(os.path.join(out_dir, n) for n in ("ca.crt", "tls.crt", "tls.key"))
+
+
+def crds_with_ca(out_dir, ca_path):
+    """manifests/crds with the conversion webhooks' caBundle filled in, as raygate's leader
+    (caInjection) or cert-manager would leave them: for tests that start the double with
+    raygate's CRDs before raygate runs. Returns out_dir."""
+    sys.path.insert(0, os.path.join(SRC, "tests/apiserver"))
+    import kyaml
+    with open(ca_path, "rb") as f:
+        bundle = base64.b64encode(f.read()).decode()
+    os.makedirs(out_dir, exist_ok=True)
+    src = os.path.join(SRC, "manifests/crds")
+    for name in sorted(os.listdir(src)):
+        if not name.endswith(".yaml"):
+            continue
+        with open(os.path.join(src, name)) as f:
+            crd = kyaml.load(f.read())
+        if crd.get("kind") != "CustomResourceDefinition":
+            continue  # kustomization.yaml
+        hook = (crd["spec"].get("conversion") or {}).get("webhook")
+        if hook:
+            hook["clientConfig"]["caBundle"] = bundle
+        with open(os.path.join(out_dir, name[:-5] + ".json"), "w") as f:
+            json.dump(crd, f)
+    return out_dir
+
+
+class KubeDouble:
+    """The API-server test double (tests/apiserver/kubedouble.py) as a process.
+
+    crds: the CRD directory (manifests/crds by default). raygate_port: where Service
+    raygate-system/raygate:443 is reached (webhook and conversion calls), as kube-proxy would."""
+
+    def __init__(self, *args, crds=None, raygate_port=None):
         self.tmp = tempfile.mkdtemp(prefix="rg-double-")
         self.port_file = os.path.join(self.tmp, "port")
         self.kubeconfig = os.path.join(self.tmp, "kubeconfig")
         self.pki = os.path.join(self.tmp, "pki")
+        if raygate_port:
+            args = ("--service-endpoint", "raygate-system/raygate:443=127.0.0.1:%d" % raygate_port,
+                    *args)
         self.args = [sys.executable, os.path.join(SRC, "tests/apiserver/kubedouble.py"),
                      "--port-file", self.port_file, "--kubeconfig", self.kubeconfig,
-                     "--cert-dir", self.pki, "--crds", os.path.join(SRC, "manifests/crds"),
+                     "--cert-dir", self.pki, "--crds", crds or os.path.join(SRC, "manifests/crds"),
                      *args]
         self.proc = None
         self.port = None
@@ -423,3 +468,38 @@ class WatchRecorder:
 
 class _Expired(Exception):
     pass
+
+
+def kubectl_path():
+    """kubectl to drive the double as a user would: $KUBECTL, else the one on PATH
+    (scripts/deps.sh installs Debian's kubernetes-client when there is none); None if absent."""
+    return os.environ.get("KUBECTL") or shutil.which("kubectl")
+
+
+def kubectl(kubeconfig, *args, stdin=None, check=True, cache_dir=None):
+    """Runs kubectl against kubeconfig; returns the CompletedProcess (text). A fresh
+    --cache-dir per double: kubectl caches discovery by server address."""
+    cmd = [kubectl_path(), "--kubeconfig", kubeconfig]
+    if cache_dir:
+        cmd += ["--cache-dir", cache_dir]
+    r = subprocess.run(cmd + list(args), input=stdin, capture_output=True, text=True, timeout=120)
+    if check and r.returncode != 0:
+        raise AssertionError("kubectl %s: exit %d\n%s%s" % (" ".join(args), r.returncode, r.stdout,
+                                                             r.stderr))
+    return r
+
+
+def write_token_kubeconfig(path, double, token):
+    """A kubeconfig for the double that authenticates with a bearer token (e.g. a service
+    account's, given to the double with --token TOKEN=system:serviceaccount:NS:NAME)."""
+    with open(os.path.join(double.pki, "ca.crt"), "rb") as f:
+        ca = base64.b64encode(f.read()).decode()
+    cfg = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
+           "clusters": [{"name": "d", "cluster": {"server": "https://127.0.0.1:%d" % double.port,
+                                                  "certificate-authority-data": ca}}],
+           "users": [{"name": "u", "user": {"token": token}}],
+           "contexts": [{"name": "c", "context": {"cluster": "d", "user": "u"}}]}
+    with open(path, "w") as f:
+        json.dump(cfg, f)
+    os.chmod(path, 0o600)
+    return path

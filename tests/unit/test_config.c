@@ -181,7 +181,7 @@ static const error_case_t error_cases[] = {
     /* unknown keys */
     {"serverr:\n  listen: x\n", RG_ERR_CONFIG,
      "raygate.yaml:1: serverr: unknown key (known: server, tls, audit, log, stateDir, "
-     "standalone, kubeconfig, context, leaderElection, admitter, extender, "
+     "standalone, kubeconfig, context, leaderElection, admitter, caInjection, extender, "
      "fairSharing, waitForPodsReady, preemption)"},
     {"server:\n  prot: 1\n", RG_ERR_CONFIG,
      "raygate.yaml:2: server.prot: unknown key (known: listen, port, threads, maxConnections, "
@@ -333,6 +333,86 @@ START_TEST(test_config__file_errors)
 }
 END_TEST
 
+/* caInjection: its keys, the rules across them, the Service reference. */
+typedef struct cainj_case {
+    const char *yaml;
+    const char *check_msg; /* NULL: cfg_config_check passes */
+} cainj_case_t;
+
+static const cainj_case_t cainj_cases[] = {
+    {"tls:\n  caFile: /ca.crt\ncaInjection:\n  mutatingWebhookConfiguration: m\n"
+     "  validatingWebhookConfiguration: v\n  conversionService: raygate-system/raygate\n",
+     NULL},
+    {"caInjection:\n  mutatingWebhookConfiguration: m\n",
+     "caInjection needs tls.caFile: the CA bundle it publishes"},
+    {"tls:\n  caFile: /ca.crt\ncaInjection:\n  conversionService: raygate\n",
+     "caInjection.conversionService: invalid value \"raygate\": must be namespace/name[:port], "
+     "each a DNS-1123 label"},
+    {"tls:\n  caFile: /ca.crt\ncaInjection:\n  conversionService: Ns/raygate\n",
+     "caInjection.conversionService: invalid value \"Ns/raygate\": must be namespace/name[:port], "
+     "each a DNS-1123 label"},
+    {"tls:\n  caFile: /ca.crt\ncaInjection:\n  conversionService: a/b:0\n",
+     "caInjection.conversionService: invalid value \"a/b:0\": the port must be 1..65535"},
+    {"tls:\n  caFile: /ca.crt\ncaInjection:\n  conversionService: a/b:8443x\n",
+     "caInjection.conversionService: invalid value \"a/b:8443x\": the port must be 1..65535"},
+    {"tls:\n  caFile: /ca.crt\n", NULL}, /* a CA alone publishes nothing */
+};
+
+START_TEST(test_config__cainjection)
+{
+    const cainj_case_t *cc = &cainj_cases[_i];
+    cfg_config_t c;
+    rg_error_t err = {0};
+    cfg_config_init_defaults(&c);
+    ck_assert_uint_eq(c.cainj_interval_s, 60);
+    ck_assert(c.lease_enabled);
+    ck_assert_int_eq(cfg_config_load_buffer(&c, cc->yaml, strlen(cc->yaml), "raygate.yaml", &err),
+                     0);
+    int rc = cfg_config_check(&c, &err);
+    if (cc->check_msg == NULL) {
+        ck_assert_msg(rc == 0, "%s", rg_error_str(&err));
+    } else {
+        ck_assert_int_eq(rc, RG_ERR_CONFIG);
+        ck_assert_str_eq(rg_error_str(&err), cc->check_msg);
+    }
+    cfg_config_release(&c);
+}
+END_TEST
+
+START_TEST(test_config__service_parse)
+{
+    cfg_service_t svc;
+    rg_error_t err = {0};
+    ck_assert_int_eq(cfg_service_parse("k", "raygate-system/raygate", &svc, &err), 0);
+    ck_assert_str_eq(svc.ns, "raygate-system");
+    ck_assert_str_eq(svc.name, "raygate");
+    ck_assert_uint_eq(svc.port, 443);
+    ck_assert_int_eq(cfg_service_parse("k", "a/b:8443", &svc, &err), 0);
+    ck_assert_uint_eq(svc.port, 8443);
+    ck_assert_int_eq(cfg_service_parse("k", "/b", &svc, &err), RG_ERR_CONFIG);
+    ck_assert_int_eq(cfg_service_parse("k", "a/", &svc, &err), RG_ERR_CONFIG);
+    ck_assert_int_eq(cfg_service_parse("k", "a/-b", &svc, &err), RG_ERR_CONFIG);
+    char long_ns[80];
+    memset(long_ns, 'a', 64);
+    strcpy(long_ns + 64, "/b");
+    ck_assert_int_eq(cfg_service_parse("k", long_ns, &svc, &err), RG_ERR_CONFIG);
+}
+END_TEST
+
+START_TEST(test_config__leader_election_off)
+{
+    cfg_config_t c;
+    rg_error_t err = {0};
+    cfg_config_init_defaults(&c);
+    const char *y = "leaderElection:\n  enabled: false\n";
+    ck_assert_int_eq(cfg_config_load_buffer(&c, y, strlen(y), "raygate.yaml", &err), 0);
+    ck_assert(!c.lease_enabled);
+    ck_assert_int_eq(cfg_config_set(&c, "leaderElection.enabled", "true", &err), 0);
+    ck_assert(c.lease_enabled);
+    cfg_config_release(&c);
+}
+END_TEST
+
 START_TEST(test_config__flags_overlay)
 {
     cfg_config_t c;
@@ -380,6 +460,10 @@ START_TEST(test_config__flags_overlay)
         {"server.nope", "1", "server.nope: unknown key"},
         {"server", "1", "server: unknown key"},
         {"audit.maxBytes", "1Ki", "audit.maxBytes: invalid value \"1Ki\": must be 4Ki..1Ti"},
+        {"leaderElection.enabled", "no",
+         "leaderElection.enabled: invalid value \"no\": must be true or false"},
+        {"caInjection.intervalSeconds", "0",
+         "caInjection.intervalSeconds: invalid value \"0\": must be 1..86400"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ck_assert_int_eq(cfg_config_set(&c, bad[i].key, bad[i].value, &err), RG_ERR_CONFIG);
@@ -775,6 +859,10 @@ static Suite *config_suite(void)
                         (int)(sizeof(error_cases) / sizeof(error_cases[0])));
     tcase_add_test(tc, test_config__file_errors);
     tcase_add_test(tc, test_config__flags_overlay);
+    tcase_add_loop_test(tc, test_config__cainjection, 0,
+                        sizeof(cainj_cases) / sizeof(cainj_cases[0]));
+    tcase_add_test(tc, test_config__service_parse);
+    tcase_add_test(tc, test_config__leader_election_off);
     tcase_add_test(tc, test_config__yaml_version);
     suite_add_tcase(s, tc);
 
