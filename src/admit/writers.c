@@ -83,11 +83,12 @@ static void *writer_main(void *arg)
         w->next = NULL;
         execute(wr->a, w);
         admit_write_t *then = w->then;
+        bool ok = w->outcome == ADMIT_OK;
         w->then = NULL;
-        report(wr->a, w);
+        report(wr->a, w); /* the loop owns it from here */
         if (then == NULL)
             continue;
-        if (w->outcome == ADMIT_OK)
+        if (ok)
             execute(wr->a, then); /* next on this writer: still in order */
         else
             then->outcome = ADMIT_SKIPPED;
