@@ -349,6 +349,17 @@ const gang_recorded_t *gang_view_recorded(const gang_view_t *v, const char *ns,
  */
 typedef struct gang_free gang_free_t;
 gang_free_t *gang_free_new(const gang_view_t *v, const char *except_workload);
+/* A copy of f over the same view (owned: gang_free_free). */
+gang_free_t *gang_free_clone(const gang_free_t *f);
+/*
+ * Gives back to f what Workload ns/workload holds, as if it were gone (to
+ * judge a placement after preempting it): the members of its recorded plan
+ * still to come, and the requests of its gang's pods that hold a node (the
+ * pods of RayClusters ns/clusters[i]; when n_clusters is 0, those of its
+ * recorded plan's gang).
+ */
+void gang_free_give_back(gang_free_t *f, const cache_snapshot_t *pods, const char *ns,
+                         const char *workload, const char *const *clusters, size_t n_clusters);
 void gang_free_free(gang_free_t *f);
 /* Free amount of one resource on node i (negative when over-committed). */
 int64_t gang_free_get(const gang_free_t *f, size_t i, gang_rid_t id);

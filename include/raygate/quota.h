@@ -392,6 +392,12 @@ int64_t quota_requeue_backoff(const quota_policy_cfg_t *c, int32_t count);
 /* ------------------------------------------------------------------ */
 
 /* A workload as an admission check sees it; borrowed for the call. */
+/* A Workload by name (borrowed strings). */
+typedef struct quota_wl_ref {
+    const char *ns;
+    const char *name;
+} quota_wl_ref_t;
+
 typedef struct quota_candidate {
     const quota_wl_spec_t *wl;
     const quota_admission_t *admission; /* what quota assigned */
@@ -411,6 +417,16 @@ typedef struct quota_check {
                   char **message);
     void (*release)(void *arg, const char *ns, const char *name);
     void *arg;
+    /*
+     * May be NULL. Asked before a preemption is issued for c: whether c
+     * would pass this check once the admitted workloads victims[0..n) are
+     * gone. False (with *reason and *message as admit's) issues no
+     * preemption and keeps c pending, so that nothing is preempted for a
+     * workload a check would still refuse (a gang that would still not fit
+     * on the nodes).
+     */
+    bool (*admit_after)(void *arg, const quota_candidate_t *c, const quota_wl_ref_t *victims,
+                        size_t n_victims, int64_t now_ns, char **reason, char **message);
 } quota_check_t;
 
 typedef enum quota_decision_kind {

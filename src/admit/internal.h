@@ -223,6 +223,9 @@ void admit__queue_status(struct admit *a, int64_t now_ns);
 
 /* The job side (owners.c): Ray objects and their Workloads. */
 void admit__owner_touched(struct admit *a, cache_kind_t kind, const char *key);
+/* Whether Workload w's controller is a RayCluster or RayJob; *owner is it
+ * from the cache (borrowed), NULL when gone or another uid. */
+bool admit__ray_owner(struct admit *a, const cache_obj_t *w, const cache_obj_t **owner);
 void admit__workload_touched(struct admit *a, const char *key);
 /* Marks every Workload controlled by the Ray object kind ns/name for a look. */
 void admit__touch_workloads_of(struct admit *a, const char *ns, const char *kind,

@@ -464,8 +464,7 @@ static void reconcile_owner(struct admit *a, cache_kind_t kind, const char *key)
     reconcile_with_workload(a, o, w, suspended);
 }
 
-/* The Ray owner of a Workload: *ck and the owner (NULL when gone or another uid). */
-static bool ray_owner(struct admit *a, const cache_obj_t *w, const cache_obj_t **owner)
+bool admit__ray_owner(struct admit *a, const cache_obj_t *w, const cache_obj_t **owner)
 {
     const char *kind, *name;
     const char *uid = controller_uid(w->json, &kind, &name);
@@ -498,7 +497,7 @@ static void reconcile_workload(struct admit *a, const char *key)
     if (w == NULL)
         return;
     const cache_obj_t *o;
-    bool ray = ray_owner(a, w, &o);
+    bool ray = admit__ray_owner(a, w, &o);
     bool reserved = condition_true(w->json, "QuotaReserved", NULL, NULL);
     bool finished = condition_true(w->json, "Finished", NULL, NULL);
     rg_log_debug("admit", "workload check workload=%s ray=%d owner=%s deleting=%d reserved=%d "
@@ -650,7 +649,7 @@ void admit__owner_write_done(struct admit *a, const admit_write_t *w)
             admit__workload_touched(a, key);
             /* A Workload write made for its owner (a release) is retried from there. */
             const cache_obj_t *wl = admit__latest(a, CACHE_KIND_WORKLOAD, key), *owner = NULL;
-            if (wl && ray_owner(a, wl, &owner) && owner)
+            if (wl && admit__ray_owner(a, wl, &owner) && owner)
                 admit__owner_touched(a, owner->kind, owner->key);
         }
     }

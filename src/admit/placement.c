@@ -10,6 +10,7 @@
 
 #include "raygate/alloc.h"
 #include "raygate/gang.h"
+#include "raygate/jobs.h"
 #include "raygate/log.h"
 #include "raygate/timeutil.h"
 
@@ -98,16 +99,16 @@ static bool active(admit_placement_t *p)
     return any;
 }
 
-/* Takes a plan's members off the free capacity. */
+/* Takes a plan's members off the free capacity (sign 1), or gives them back (-1). */
 static void take_plan(gang_free_t *f, const gang_view_t *v, const gang_plan_t *plan,
-                      const gang_rvec_t *reqs)
+                      const gang_rvec_t *reqs, int64_t sign)
 {
     for (size_t s = 0; s < plan->n_sets; s++) {
         const gang_plan_set_t *set = &plan->sets[s];
         for (size_t k = 0; k < set->n_slots; k++) {
             long i = gang_view_find(v, set->slots[k].node);
             if (i >= 0)
-                gang_free_take(f, (size_t)i, &reqs[s], set->slots[k].count);
+                gang_free_take(f, (size_t)i, &reqs[s], sign * set->slots[k].count);
         }
     }
 }
@@ -144,7 +145,7 @@ static void ensure_view(admit_placement_t *p)
             (gang_view_recorded(p->view, ns, name) != NULL || h->until_ns < now))
             gone[n_gone++] = h->key;
         else
-            take_plan(p->free, p->view, h->plan, h->reqs);
+            take_plan(p->free, p->view, h->plan, h->reqs, 1);
     }
     for (size_t i = 0; i < n_gone; i++)
         held_free(rg_strmap_del(&p->held, gone[i]));
@@ -195,8 +196,10 @@ static int keep_plan(admit_placement_t *p, const char *key, gang_plan_t *plan,
 {
     size_t len;
     char *text = gang_plan_encode(plan, &len, err);
-    if (text == NULL)
+    if (text == NULL) {
+        gang_plan_free(plan);
         return err ? err->code : RG_ERR_TOO_BIG;
+    }
     held_t *h = rg_calloc(1, sizeof(*h));
     h->key = rg_strdup(key);
     h->plan = plan;
@@ -207,10 +210,69 @@ static int keep_plan(admit_placement_t *p, const char *key, gang_plan_t *plan,
             if (strcmp(ps->sets[i].name, plan->sets[s].name) == 0)
                 gang_rvec_copy(&h->reqs[s], ps->sets[i].req);
     h->until_ns = rg_time_now_ns() + HELD_NS;
-    take_plan(p->free, p->view, plan, h->reqs);
+    take_plan(p->free, p->view, plan, h->reqs, 1);
     held_free(rg_strmap_put(&p->held, h->key, h));
     rg_free(rg_strmap_put(&p->fresh, h->key, text));
     return RG_OK;
+}
+
+/*
+ * Plans c's gang against free: its podSets restricted to what its assigned
+ * flavors select. RG_OK with *plan (owned); else *why (owned, may be NULL:
+ * then err says it). *ps is filled either way (caller releases).
+ */
+static int plan_gang(admit_placement_t *p, const quota_candidate_t *c, const cache_obj_t *w,
+                     gang_free_t *free, gang_podsets_t *ps, gang_plan_t **plan, char **why,
+                     rg_error_t *err)
+{
+    int rc = gang_podsets_from_workload(w->json, ps, err);
+    if (rc == RG_OK)
+        rc = restrict_to_flavors(p->a, ps, c->admission, err);
+    if (rc == RG_OK)
+        rc = gang_plan_make(p->view, free, ps->sets, ps->n, &p->weights, plan, why);
+    return rc;
+}
+
+/* The candidate's Workload when placement is checked now (the pass's view then built), else NULL.
+ */
+static const cache_obj_t *subject(admit_placement_t *p, const quota_candidate_t *c, char *key,
+                                  size_t size)
+{
+    if (!active(p))
+        return NULL;
+    ensure_view(p);
+    snprintf(key, size, "%s/%s", c->wl->ns, c->wl->name);
+    /* Gone meanwhile: nothing to plan; the admission write will say so. */
+    return admit__latest(p->a, CACHE_KIND_WORKLOAD, key);
+}
+
+/*
+ * Plans c's gang against free. Fits: true, and when keep_as is set the plan
+ * is kept under that key. Short: false with the words, and the Workload
+ * counted as waiting for capacity; after qualifies "placement is short".
+ */
+static bool judge(admit_placement_t *p, const quota_candidate_t *c, const cache_obj_t *w,
+                  gang_free_t *free, const char *keep_as, const char *after, char **reason,
+                  char **message)
+{
+    gang_podsets_t ps = {0};
+    rg_error_t err = {0};
+    gang_plan_t *plan = NULL;
+    char *why = NULL;
+    int rc = plan_gang(p, c, w, free, &ps, &plan, &why, &err);
+    if (rc == RG_OK && keep_as)
+        rc = keep_plan(p, keep_as, plan, &ps, &err);
+    else
+        gang_plan_free(plan);
+    gang_podsets_release(&ps);
+    if (rc == RG_OK)
+        return true;
+    *reason = rg_strdup("Pending");
+    *message = rg_asprintf("quota reserved in ClusterQueue %s, but placement is short%s: %s",
+                           c->cluster_queue, after, why ? why : rg_error_str(&err));
+    rg_free(why);
+    p->waiting++;
+    return false;
 }
 
 static bool check(void *arg, const quota_candidate_t *c, int64_t now_ns, char **reason,
@@ -218,34 +280,48 @@ static bool check(void *arg, const quota_candidate_t *c, int64_t now_ns, char **
 {
     (void)now_ns;
     admit_placement_t *p = arg;
-    if (!active(p))
-        return true;
-    ensure_view(p);
     char key[600];
-    snprintf(key, sizeof(key), "%s/%s", c->wl->ns, c->wl->name);
+    const cache_obj_t *w = subject(p, c, key, sizeof(key));
+    return w == NULL || judge(p, c, w, p->free, key, "", reason, message);
+}
+
+/* Gives back to f what an admitted Workload holds: its held plan, its recorded plan, its pods. */
+static void give_back_victim(admit_placement_t *p, gang_free_t *f, const cache_snapshot_t *pods,
+                             const quota_wl_ref_t *v)
+{
+    char key[600];
+    snprintf(key, sizeof(key), "%s/%s", v->ns, v->name);
+    const held_t *h = rg_strmap_get(&p->held, key);
+    if (h)
+        take_plan(f, p->view, h->plan, h->reqs, -1);
     const cache_obj_t *w = admit__latest(p->a, CACHE_KIND_WORKLOAD, key);
+    const cache_obj_t *owner = NULL;
+    const char *cluster =
+        w && admit__ray_owner(p->a, w, &owner) && owner ? job_gang_cluster_name(owner->json) : NULL;
+    gang_free_give_back(f, pods, v->ns, v->name, cluster ? &cluster : NULL, cluster ? 1 : 0);
+}
+
+/* Whether c's gang would fit once the victims (and their pods) are gone; the
+ * plan itself is made for real when they are. */
+static bool check_after(void *arg, const quota_candidate_t *c, const quota_wl_ref_t *victims,
+                        size_t n_victims, int64_t now_ns, char **reason, char **message)
+{
+    (void)now_ns;
+    admit_placement_t *p = arg;
+    char key[600];
+    const cache_obj_t *w = subject(p, c, key, sizeof(key));
     if (w == NULL)
-        return true; /* gone meanwhile: the admission write will say so */
-    gang_podsets_t ps = {0};
-    rg_error_t err = {0};
-    gang_plan_t *plan = NULL;
-    char *why = NULL;
-    int rc = gang_podsets_from_workload(w->json, &ps, &err);
-    if (rc == RG_OK)
-        rc = restrict_to_flavors(p->a, &ps, c->admission, &err);
-    if (rc == RG_OK)
-        rc = gang_plan_make(p->view, p->free, ps.sets, ps.n, &p->weights, &plan, &why);
-    if (rc == RG_OK)
-        rc = keep_plan(p, key, plan, &ps, &err);
-    gang_podsets_release(&ps);
-    if (rc == RG_OK)
         return true;
-    *reason = rg_strdup("Pending");
-    *message = rg_asprintf("quota reserved in ClusterQueue %s, but placement is short: %s",
-                           c->cluster_queue, why ? why : rg_error_str(&err));
-    rg_free(why);
-    p->waiting++;
-    return false;
+    gang_free_t *f = gang_free_clone(p->free);
+    cache_snapshot_t *pods = cache_snapshot_acquire(p->a->opts.caches, CACHE_KIND_POD);
+    for (size_t i = 0; i < n_victims; i++)
+        give_back_victim(p, f, pods, &victims[i]);
+    cache_snapshot_release(pods);
+    char after[64];
+    snprintf(after, sizeof(after), " even after preempting %zu workload(s)", n_victims);
+    bool ok = judge(p, c, w, f, NULL, after, reason, message);
+    gang_free_free(f);
+    return ok;
 }
 
 static void release(void *arg, const char *ns, const char *name)
@@ -255,15 +331,8 @@ static void release(void *arg, const char *ns, const char *name)
     snprintf(key, sizeof(key), "%s/%s", ns, name);
     held_t *h = rg_strmap_del(&p->held, key);
     if (h) {
-        /* The capacity comes back to this pass too. */
-        if (p->free)
-            for (size_t s = 0; s < h->plan->n_sets; s++)
-                for (size_t k = 0; k < h->plan->sets[s].n_slots; k++) {
-                    long i = gang_view_find(p->view, h->plan->sets[s].slots[k].node);
-                    if (i >= 0)
-                        gang_free_take(p->free, (size_t)i, &h->reqs[s],
-                                       -h->plan->sets[s].slots[k].count);
-                }
+        if (p->free) /* the capacity comes back to this pass too */
+            take_plan(p->free, p->view, h->plan, h->reqs, -1);
         held_free(h);
     }
     rg_free(rg_strmap_del(&p->fresh, key));
@@ -271,7 +340,11 @@ static void release(void *arg, const char *ns, const char *name)
 
 quota_check_t admit__placement_check(admit_placement_t *p)
 {
-    return (quota_check_t){"placement", check, release, p};
+    return (quota_check_t){.name = "placement",
+                           .admit = check,
+                           .release = release,
+                           .arg = p,
+                           .admit_after = check_after};
 }
 
 char *admit__placement_take_annotation(admit_placement_t *p, const char *ns, const char *name)

@@ -283,6 +283,12 @@ static bool workload_finished(const cJSON *wl)
     return false;
 }
 
+/* A plan reserves only while its Workload holds quota: admitted, not finished. */
+static bool workload_reserving(const cJSON *wl)
+{
+    return rg_json_path(wl, "status", "admission", NULL) != NULL && !workload_finished(wl);
+}
+
 /* The controller ownerReference's kind and name, or the first owner's. */
 static void controller_of(const cJSON *obj, const char **kind, const char **name)
 {
@@ -325,7 +331,7 @@ static void add_recorded(gang_view_t *v, const cache_obj_t *o)
     const cJSON *wl = o->json;
     const char *text = rg_json_get_string(rg_json_path(wl, "metadata", "annotations", NULL),
                                           GANG_PLACEMENT_ANNOTATION);
-    if (text == NULL || workload_finished(wl))
+    if (text == NULL || !workload_reserving(wl))
         return;
     rg_error_t err = {0};
     gang_plan_t *plan = gang_plan_decode(text, strlen(text), &err);
@@ -574,6 +580,17 @@ const gang_recorded_t *gang_view_recorded(const gang_view_t *v, const char *ns,
 
 /* ---- Free capacity ---- */
 
+/* Gives back a recorded plan's reservation: the members still to come. */
+static void give_back_plan(gang_free_t *f, const recorded_priv_t *rp)
+{
+    for (size_t s = 0; s < rp->plan->n_sets; s++)
+        for (size_t j = 0; j < rp->plan->sets[s].n_slots; j++) {
+            long i = gang_view_find(f->v, rp->plan->sets[s].slots[j].node);
+            if (i >= 0 && rp->left[s][j] > 0)
+                add_row(f->v, f->free, (size_t)i, &rp->reqs[s], rp->left[s][j]);
+        }
+}
+
 gang_free_t *gang_free_new(const gang_view_t *v, const char *except_workload)
 {
     gang_free_t *f = rg_calloc(1, sizeof(*f));
@@ -583,16 +600,51 @@ gang_free_t *gang_free_new(const gang_view_t *v, const char *except_workload)
     memcpy(f->free, v->base_free, cells * sizeof(int64_t));
     const key_idx_t *k =
         except_workload ? find_key(v->by_workload, v->n_by_workload, except_workload) : NULL;
-    if (k) {
-        const recorded_priv_t *rp = &v->recorded[k->idx];
-        for (size_t s = 0; s < rp->plan->n_sets; s++)
-            for (size_t j = 0; j < rp->plan->sets[s].n_slots; j++) {
-                long i = gang_view_find(v, rp->plan->sets[s].slots[j].node);
-                if (i >= 0 && rp->left[s][j] > 0)
-                    add_row(v, f->free, (size_t)i, &rp->reqs[s], rp->left[s][j]);
-            }
-    }
+    if (k)
+        give_back_plan(f, &v->recorded[k->idx]);
     return f;
+}
+
+gang_free_t *gang_free_clone(const gang_free_t *f)
+{
+    gang_free_t *c = rg_calloc(1, sizeof(*c));
+    c->v = f->v;
+    size_t cells = f->v->n_nodes * f->v->n_res;
+    c->free = rg_malloc((cells + 1) * sizeof(int64_t));
+    memcpy(c->free, f->free, cells * sizeof(int64_t));
+    return c;
+}
+
+/* Gives back the requests of the pods of RayCluster ns/cluster that hold a node of the view. */
+static void give_back_pods(gang_free_t *f, const cache_snapshot_t *pods, const char *ns,
+                           const char *cluster)
+{
+    const cache_obj_t *const *members;
+    size_t n = pods ? cache_snapshot_pods_of_cluster(pods, ns, cluster, &members) : 0;
+    for (size_t k = 0; k < n; k++) {
+        const gang_pod_info_t *pi = gang_pod_info_of(members[k]);
+        long i = members[k]->node_name ? gang_view_find(f->v, members[k]->node_name) : -1;
+        if (pi && pi->holds && i >= 0)
+            add_row(f->v, f->free, (size_t)i, &pi->reqs, 1);
+    }
+}
+
+void gang_free_give_back(gang_free_t *f, const cache_snapshot_t *pods, const char *ns,
+                         const char *workload, const char *const *clusters, size_t n_clusters)
+{
+    char key[600];
+    snprintf(key, sizeof(key), "%s/%s", ns, workload);
+    const gang_view_t *v = f->v;
+    const key_idx_t *k = find_key(v->by_workload, v->n_by_workload, key);
+    const recorded_priv_t *rp = k ? &v->recorded[k->idx] : NULL;
+    if (rp)
+        give_back_plan(f, rp);
+    if (n_clusters == 0 && rp) {
+        clusters = (const char *const *)rp->clusters;
+        n_clusters = rp->n_clusters;
+    }
+    for (size_t c = 0; c < n_clusters; c++)
+        give_back_pods(f, pods, ns, clusters[c]);
 }
 
 void gang_free_free(gang_free_t *f)

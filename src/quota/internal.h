@@ -384,7 +384,8 @@ quota_decision_t *quota__decision_add(quota_decisions_t *d, quota_decision_kind_
 /* Issues the preemptions a preempt-mode head needs (pass_preempt.c); returns
  * the pending message for the preemptor (owned). */
 char *quota__pass_preempt(quota_model_t *m, qcq_t *cq, qwl_t *w, const qassign_t *a,
-                          int64_t now_ns, quota_decisions_t *out, quota_pass_stats_t *st);
+                          const quota_pass_opts_t *opts, int64_t now_ns, quota_decisions_t *out,
+                          quota_pass_stats_t *st);
 /* waitForPodsReady's timeouts in a pass (podsready.c). */
 void quota__podsready_pass(quota_model_t *m, int64_t now_ns, quota_decisions_t *out,
                            quota_pass_stats_t *st);

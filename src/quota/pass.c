@@ -302,7 +302,8 @@ static void process_tree(quota_model_t *m, qnode_t *root, int64_t now_ns,
         if (best->a.preempt) {
             /* Admitted only once its victims' quota is released: until
              * then it waits, parked, and their release wakes the tree. */
-            char *msg = quota__pass_preempt(m, best->cq, best->head, &best->a, now_ns, out, st);
+            char *msg = quota__pass_preempt(m, best->cq, best->head, &best->a, opts, now_ns,
+                                            out, st);
             not_admitted(best->cq, best->head, "Pending", msg);
             rg_free(msg);
         } else if (checks_pass(opts, best, now_ns, &reason, &message)) {

@@ -103,8 +103,41 @@ static char *passive_message(const quota_model_t *m, const qwl_t *w, const qassi
                        (long long)(m->cfg.thrash_window_ns / 1000000000LL), when);
 }
 
+/*
+ * Whether every admission check would pass w once the targets are gone
+ * (DESIGN.md §4: admitted means placeable, after the preemptions chosen);
+ * false with the refusing check's message (owned) in *why.
+ */
+static bool checks_allow(const quota_pass_opts_t *opts, const qcq_t *cq, const qwl_t *w,
+                         const qassign_t *a, const qtargets_t *t, int64_t now_ns, char **why)
+{
+    quota_candidate_t cand = {w->spec, a->admission, cq->spec->name};
+    quota_wl_ref_t *refs = NULL;
+    bool ok = true;
+    for (size_t i = 0; ok && opts && i < opts->n_checks; i++) {
+        const quota_check_t *c = &opts->checks[i];
+        if (c->admit_after == NULL)
+            continue;
+        if (refs == NULL) {
+            refs = rg_malloc((t->n + 1) * sizeof(*refs));
+            for (size_t k = 0; k < t->n; k++)
+                refs[k] = (quota_wl_ref_t){t->v[k].w->spec->ns, t->v[k].w->spec->name};
+        }
+        char *reason = NULL, *message = NULL;
+        ok = c->admit_after(c->arg, &cand, refs, t->n, now_ns, &reason, &message);
+        if (!ok)
+            *why = message ? message : rg_asprintf("admission check %s refused it", c->name);
+        else
+            rg_free(message);
+        rg_free(reason);
+    }
+    rg_free(refs);
+    return ok;
+}
+
 char *quota__pass_preempt(quota_model_t *m, qcq_t *cq, qwl_t *w, const qassign_t *a,
-                          int64_t now_ns, quota_decisions_t *out, quota_pass_stats_t *st)
+                          const quota_pass_opts_t *opts, int64_t now_ns, quota_decisions_t *out,
+                          quota_pass_stats_t *st)
 {
     qpreq_t r = {
         .m = m,
@@ -134,6 +167,11 @@ char *quota__pass_preempt(quota_model_t *m, qcq_t *cq, qwl_t *w, const qassign_t
             quota__targets_release(&t);
             return rg_strdup("Workload has overlapping preemption targets with another workload");
         }
+    }
+    char *why = NULL;
+    if (!checks_allow(opts, cq, w, a, &t, now_ns, &why)) {
+        quota__targets_release(&t);
+        return why;
     }
     for (size_t i = 0; i < t.n; i++)
         if (!quota__is_evicted(t.v[i].w))

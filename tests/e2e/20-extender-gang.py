@@ -261,10 +261,21 @@ class ExtenderTest(unittest.TestCase):
                   {"name": "workers", "count": 2,
                    "template": spec["workerGroupSpecs"][0]["template"]}]}}
         self.create(WORKLOADS, wl)
+        # A plan reserves while its Workload holds quota: the admitter admits, then plans.
+        status, out = self.double.request(
+            "PATCH", WORKLOADS + "/raycluster-rc-1a2b3/status",
+            {"status": {"admission": {"clusterQueue": "cq", "podSetAssignments": [
+                {"name": "head", "count": 1}, {"name": "workers", "count": 2}]},
+                "conditions": [{"type": "QuotaReserved", "status": "True", "reason": "QuotaReserved",
+                                "message": "ok", "lastTransitionTime": "2026-01-01T00:00:00Z"}]}},
+            content_type="application/merge-patch+json")
+        self.assertEqual(status, 200, out)
         self.create(PODS, pod("rc-head", "rc", "head"))
         self.create(PODS, pod("rc-w0", "rc", "workers", 4))
         self.create(PODS, pod("rc-w1", "rc", "workers", 4))
         self.wait_cached(Node=3, Pod=3, RayCluster=1, Workload=1)
+        self.assertTrue(wait_for(lambda: json.loads(self.rg.request("GET", "/status.json")[2])
+                                 ["gangs"]), "the admission is not cached")
         # The recorded plan is followed: the extender plans nothing itself.
         self.assertEqual(self.schedule("rc-head", ["gpu-a", "gpu-b", "gpu-c"])[0], "gpu-c")
         self.assertEqual(self.schedule("rc-w0", ["gpu-a", "gpu-b", "gpu-c"])[0], "gpu-b")

@@ -287,14 +287,12 @@ START_TEST(test_gang_plan__required_affinity)
 }
 END_TEST
 
-START_TEST(test_gang_plan__recorded_plan_reserves_until_members_bind)
+/* Workload raycluster-rc-1 of RayCluster rc with a recorded plan (head on
+ * gpu-c, a worker each on gpu-a and gpu-b); status is its JSON status. */
+static void add_planned_workload(rgt_cluster_t *c, const char *status)
 {
-    rgt_cluster_t c;
-    rgt_cluster_init(&c);
-    three_gpu_nodes(&c);
-    rgt_cluster_raycluster(&c, "rc", "workers", 2, 4, false);
     rgt_cluster_add(
-        &c,
+        c,
         "{\"apiVersion\":\"kueue.x-k8s.io/v1beta2\",\"kind\":\"Workload\",\"metadata\":{\"name\":"
         "\"raycluster-rc-1\",\"namespace\":\"default\",\"annotations\":{\"raygate.dev/placement\":"
         "\"{\\\"v\\\":1,\\\"podSets\\\":[{\\\"name\\\":\\\"head\\\",\\\"nodes\\\":{\\\"gpu-c\\\":1}},"
@@ -304,7 +302,19 @@ START_TEST(test_gang_plan__recorded_plan_reserves_until_members_bind)
         "{\"name\":\"head\",\"count\":1,\"template\":{\"spec\":{\"containers\":[{\"name\":\"h\","
         "\"resources\":{\"requests\":{\"cpu\":\"1\"}}}]}}},{\"name\":\"workers\",\"count\":2,"
         "\"template\":{\"spec\":{\"containers\":[{\"name\":\"w\",\"resources\":{\"requests\":"
-        "{\"nvidia.com/gpu\":\"4\"}}}]}}}]}}");
+        "{\"nvidia.com/gpu\":\"4\"}}}]}}}]},\"status\":%s}",
+        status);
+}
+
+#define ADMITTED "{\"admission\":{\"clusterQueue\":\"cq\",\"podSetAssignments\":[]}}"
+
+START_TEST(test_gang_plan__recorded_plan_reserves_until_members_bind)
+{
+    rgt_cluster_t c;
+    rgt_cluster_init(&c);
+    three_gpu_nodes(&c);
+    rgt_cluster_raycluster(&c, "rc", "workers", 2, 4, false);
+    add_planned_workload(&c, ADMITTED);
     rgt_cluster_load(&c);
     gang_rid_t gpu = gang_res_intern("nvidia.com/gpu");
     gang_view_t *v = rgt_cluster_view(&c, NULL);
@@ -334,6 +344,29 @@ START_TEST(test_gang_plan__recorded_plan_reserves_until_members_bind)
     size_t a = (size_t)gang_view_find(v, "gpu-a");
     ck_assert_int_eq(gang_view_reserved(v, a, gpu), 0);
     ck_assert_int_eq(gang_view_used(v, a, gpu), 4);
+    gang_view_unref(v);
+    rgt_cluster_release(&c);
+}
+END_TEST
+
+/* A plan reserves only while its Workload holds quota (released, or finished: nothing). */
+START_TEST(test_gang_plan__plan_of_a_workload_not_reserving_reserves_nothing)
+{
+    static const char *const status[] = {
+        "{}",
+        "{\"admission\":{\"clusterQueue\":\"cq\",\"podSetAssignments\":[]},\"conditions\":"
+        "[{\"type\":\"Finished\",\"status\":\"True\",\"reason\":\"Succeeded\"}]}",
+    };
+    rgt_cluster_t c;
+    rgt_cluster_init(&c);
+    three_gpu_nodes(&c);
+    rgt_cluster_raycluster(&c, "rc", "workers", 2, 4, false);
+    add_planned_workload(&c, status[_i]);
+    rgt_cluster_load(&c);
+    gang_view_t *v = rgt_cluster_view(&c, NULL);
+    ck_assert_ptr_null(gang_view_recorded(v, "default", "raycluster-rc-1"));
+    size_t a = (size_t)gang_view_find(v, "gpu-a");
+    ck_assert_int_eq(gang_view_reserved(v, a, gang_res_intern("nvidia.com/gpu")), 0);
     gang_view_unref(v);
     rgt_cluster_release(&c);
 }
@@ -415,6 +448,7 @@ static Suite *gang_plan_suite(void)
     tcase_add_loop_test(tc, test_gang_plan__required_affinity, 0,
                         sizeof(AFF_CASES) / sizeof(AFF_CASES[0]));
     tcase_add_test(tc, test_gang_plan__recorded_plan_reserves_until_members_bind);
+    tcase_add_loop_test(tc, test_gang_plan__plan_of_a_workload_not_reserving_reserves_nothing, 0, 2);
     tcase_add_loop_test(tc, test_gang_plan__annotation_codec, 0,
                         sizeof(CODEC_CASES) / sizeof(CODEC_CASES[0]));
     tcase_add_test(tc, test_gang_plan__move_slot);

@@ -228,12 +228,57 @@ static int64_t expect_now(const cJSON *expect)
     return now;
 }
 
+static bool listed(const cJSON *names, const quota_wl_spec_t *wl)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, names)
+    {
+        char k[600];
+        snprintf(k, sizeof(k), "%s/%s", wl->ns, wl->name);
+        if (cJSON_IsString(it) && strcmp(it->valuestring, k) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The Expect document's own admission check: `refuse` lists the workloads
+ * it refuses, `refuseAfterPreempting` those it refuses when asked before a
+ * preemption is issued for them ("ns/name"). */
+static bool test_check_admit(void *arg, const quota_candidate_t *c, int64_t now_ns, char **reason,
+                             char **message)
+{
+    (void)now_ns;
+    if (!listed(rg_json_get_array(arg, "refuse"), c->wl))
+        return true;
+    *reason = rg_strdup("Pending");
+    *message = rg_strdup("refused by the test check");
+    return false;
+}
+
+static bool test_check_admit_after(void *arg, const quota_candidate_t *c,
+                                   const quota_wl_ref_t *victims, size_t n, int64_t now_ns,
+                                   char **reason, char **message)
+{
+    (void)now_ns;
+    if (!listed(rg_json_get_array(arg, "refuseAfterPreempting"), c->wl))
+        return true;
+    ck_assert_uint_gt(n, 0);
+    *reason = rg_strdup("Pending");
+    *message = rg_asprintf("refused by the test check after preempting %zu (first %s/%s)", n,
+                           victims[0].ns, victims[0].name);
+    return false;
+}
+
 /* Confirms every admission of the pass as the API server would show it. */
 static void run_expect(quota_model_t *m, const char *file, const cJSON *expect)
 {
     quota_decisions_t d = {0};
     quota_pass_stats_t st;
-    quota_pass_opts_t opts = {0};
+    quota_check_t check = {.name = "test",
+                           .admit = test_check_admit,
+                           .arg = (void *)expect,
+                           .admit_after = test_check_admit_after};
+    quota_pass_opts_t opts = {.checks = &check, .n_checks = 1};
     quota_model_pass(m, expect_now(expect), &opts, &d, &st);
     check_admitted(file, rg_json_get_object(expect, "admitted"), &d);
     check_pending(file, rg_json_get_object(expect, "pending"), &d);
