@@ -253,6 +253,15 @@ def condition(obj, type_):
     return None
 
 
+def gpus_reserved(wl):
+    """nvidia.com/gpu a Workload holds: its admission's resourceUsage while QuotaReserved."""
+    adm = (wl.get("status") or {}).get("admission")
+    if not adm or (condition(wl, "QuotaReserved") or {}).get("status") != "True":
+        return 0
+    return sum(int(p.get("resourceUsage", {}).get("nvidia.com/gpu", "0"))
+               for p in adm.get("podSetAssignments", []))
+
+
 def serving_certs(rg):
     """Makes rg's serving certificate (loopback and the Service's name, make_certs);
     returns (directory, CA file)."""
