@@ -59,8 +59,10 @@ def cohort(name, parent=None, gpus=None):
 
 
 class Cluster(unittest.TestCase):
-    """raygate against the double with the webhooks in its chain; CONFIG is appended."""
+    """raygate against the double with the webhooks in its chain; CONFIG is
+    appended, ADMITTER to the admitter's section."""
     CONFIG = ""
+    ADMITTER = ""
 
     @classmethod
     def setUpClass(cls):
@@ -74,7 +76,7 @@ class Cluster(unittest.TestCase):
                 "clusterqueues.kueue.x-k8s.io", "localqueues.kueue.x-k8s.io",
                 "workloads.kueue.x-k8s.io", "cohorts.kueue.x-k8s.io", "rayclusters.ray.io"])).start()
         rgtest.attach(cls.rg, cls.double, certs, rgtest.leader_config(
-            "rg-preempt", "admitter:\n  queueStatusMillis: 200\n" + cls.CONFIG))
+            "rg-preempt", "admitter:\n  queueStatusMillis: 200\n" + cls.ADMITTER + cls.CONFIG))
         cls.rg.start()
         cls.post(KUEUE + "/resourceflavors", {"apiVersion": V2, "kind": "ResourceFlavor",
                                               "metadata": {"name": "default"}})
