@@ -1,8 +1,9 @@
 /*
  * A strict JSON parser (RFC 8259) that builds a read-only cJSON tree inside
- * an arena: one pass, no per-node malloc, no tree walk to free. The webhook
- * parses every AdmissionReview with it, so the review costs a few bump
- * allocations instead of one heap allocation per node and per string.
+ * an arena: one pass, no per-node malloc, no tree walk to free. The text is
+ * copied into the arena once and every string is terminated (and unescaped)
+ * in place there, so strings cost no allocation and no second copy. The
+ * webhook parses every AdmissionReview with it.
  */
 #include "admission/internal.h"
 
@@ -22,7 +23,7 @@
 #define JA_CHUNK 8192
 
 typedef struct ja {
-    const char *p, *end;
+    char *p, *end; /* over the arena's copy of the text */
     rg_arena_t *arena;
     char *cur, *lim; /* the current chunk's free part */
     int depth;
@@ -87,7 +88,7 @@ static void *ja_fail(ja_t *s, const char *at)
 
 static void ja_skip_ws(ja_t *s)
 {
-    const char *p = s->p;
+    char *p = s->p;
     while (p < s->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
     s->p = p;
@@ -131,9 +132,10 @@ static char *put_utf8(char *o, unsigned long cp)
     return o;
 }
 
-/* Decodes the escapes of raw[0..n) (already scanned) into out; returns the
- * end of the output or NULL (s->fail set) on a bad escape. The output is
- * never longer than the input: every escape shrinks or keeps its size. */
+/* Decodes the escapes of raw[0..n) (already scanned) into out, which may
+ * be raw itself: every escape shrinks or keeps its size, so the output never
+ * overtakes the input. Returns the end of the output or NULL (s->fail set)
+ * on a bad escape. */
 static char *unescape(ja_t *s, const char *raw, size_t n, char *o)
 {
     const char *q = raw, *end = raw + n;
@@ -178,11 +180,11 @@ static char *unescape(ja_t *s, const char *raw, size_t n, char *o)
     return o;
 }
 
-/* A string at s->p (on the opening quote); returns it NUL-terminated in the
- * arena and leaves s->p after the closing quote. */
+/* A string at s->p (on the opening quote); returns it NUL-terminated in
+ * place (over its closing quote) and leaves s->p after that quote. */
 static char *ja_string(ja_t *s)
 {
-    const char *p = s->p + 1;
+    char *p = s->p + 1;
     bool escaped = false;
     for (;;) {
         p += plain_run(p, s->end);
@@ -196,19 +198,13 @@ static char *ja_string(ja_t *s)
     }
     if (p >= s->end)
         return ja_fail(s, s->end);
-    const char *raw = s->p + 1;
-    size_t n = (size_t)(p - raw);
-    char *out = ja_alloc(s, n + 1);
-    char *o;
-    if (!escaped) {
-        memcpy(out, raw, n);
-        o = out + n;
-    } else if ((o = unescape(s, raw, n, out)) == NULL) {
+    char *raw = s->p + 1;
+    char *o = p;
+    if (escaped && (o = unescape(s, raw, (size_t)(p - raw), raw)) == NULL)
         return NULL;
-    }
     *o = '\0';
     s->p = p + 1;
-    return out;
+    return raw;
 }
 
 static int saturate_int(double d)
@@ -222,7 +218,8 @@ static int saturate_int(double d)
 
 static cJSON *ja_number(ja_t *s)
 {
-    const char *p = s->p, *begin = p;
+    char *p = s->p;
+    const char *begin = p;
     bool neg = false, exact = true;
     if (*p == '-') {
         neg = true;
@@ -266,14 +263,9 @@ static cJSON *ja_number(ja_t *s)
     if (exact) {
         d = (double)(neg ? -v : v);
     } else {
-        /* strtod wants a terminated string; the grammar above already
-         * checked the text, so strtod reads exactly these bytes. */
-        size_t n = (size_t)(p - begin);
-        char small[64];
-        char *buf = n < sizeof(small) ? small : ja_alloc(s, n + 1);
-        memcpy(buf, begin, n);
-        buf[n] = '\0';
-        d = strtod(buf, NULL);
+        /* The grammar above already checked the text, and the copy ends in
+         * a NUL, so strtod reads exactly these bytes. */
+        d = strtod(begin, NULL);
     }
     cJSON *node = ja_node(s, cJSON_Number);
     node->valuedouble = d;
@@ -413,11 +405,16 @@ cJSON *adm__json_parse_arena(const char *data, size_t len, rg_arena_t *arena, rg
         rg_error_set(err, RG_ERR_PARSE, "malformed JSON at byte 0: empty input");
         return NULL;
     }
-    ja_t s = {.p = data, .end = data + len, .arena = arena};
+    ja_t s = {.arena = arena};
+    char *text = ja_alloc(&s, len + 1);
+    memcpy(text, data, len);
+    text[len] = '\0';
+    s.p = text;
+    s.end = text + len;
     cJSON *root = ja_value(&s);
     if (root == NULL) {
         /* Like cJSON, a fault at the very end is reported on the last byte. */
-        size_t off = (size_t)(s.fail - data);
+        size_t off = (size_t)(s.fail - text);
         if (off >= len)
             off = len - 1;
         rg_error_set(err, RG_ERR_PARSE, "malformed JSON at byte %zu", off);
@@ -429,7 +426,7 @@ cJSON *adm__json_parse_arena(const char *data, size_t len, rg_arena_t *arena, rg
         p++;
     if (p < s.end) {
         rg_error_set(err, RG_ERR_PARSE, "malformed JSON at byte %zu: trailing data",
-                     (size_t)(p - data));
+                     (size_t)(p - text));
         return NULL;
     }
     return root;

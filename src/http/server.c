@@ -175,6 +175,8 @@ static enum MHD_Result on_headers(http_server_t *srv, struct MHD_Connection *con
         return queue_status(conn, rc, 413, NULL,
                             "request body of %llu bytes exceeds the limit of %zu bytes for \"%s\"",
                             declared, route->max_body, route->path);
+    if (content_length(conn, &declared))
+        rg_buf_reserve(&rc->body, (size_t)declared); /* one allocation, within the limit */
     return MHD_YES;
 }
 
