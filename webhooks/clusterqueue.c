@@ -838,6 +838,18 @@ void wh_clusterqueue_mutate(const adm_request_t *req, adm_patch_t *patch, wh_res
     if (req == NULL || req->object == NULL ||
         (req->operation != ADM_OP_CREATE && req->operation != ADM_OP_UPDATE))
         return;
+    /* Kueue's ClusterQueue defaulter: the resource-in-use finalizer, on
+     * CREATE only (its mutating webhook sees no UPDATE). */
+    if (req->operation == ADM_OP_CREATE &&
+        wh_patch_add_finalizer(patch, req->object, WH_FINALIZER_RESOURCE_IN_USE) != RG_OK) {
+        *out = (wh_result_t){.allowed = false,
+                             .code = 500,
+                             .message = "raygate: cannot build the ClusterQueue patch",
+                             .reason = "clusterqueue: patch failed"};
+        return;
+    }
+    if (adm_patch_len(patch) > 0)
+        out->reason = "clusterqueue: finalizer " WH_FINALIZER_RESOURCE_IN_USE " added";
     bool changed = false;
     cJSON *groups =
         wh_clusterqueue_expand_shorthand(rg_json_get_object(req->object, "spec"), &changed);

@@ -27,6 +27,10 @@
 void wh__pod_spec_quantities(field_errors_t *errs, field_path_t *p, const cJSON *pod_spec,
                              unsigned flags);
 
+/* A container's resources ({requests, limits}) at p: the same checks. */
+void wh__resources_quantities(field_errors_t *errs, field_path_t *p, const cJSON *resources,
+                              unsigned flags);
+
 /* Kueue's topology annotations on a pod template (pkg/controller/jobframework). */
 #define WH_TAS_REQUIRED "kueue.x-k8s.io/podset-required-topology"
 #define WH_TAS_PREFERRED "kueue.x-k8s.io/podset-preferred-topology"

@@ -43,8 +43,8 @@ static void check_list(field_errors_t *errs, field_path_t *p, const cJSON *list,
     }
 }
 
-static void check_requirements(field_errors_t *errs, field_path_t *p, const cJSON *resources,
-                               unsigned flags)
+void wh__resources_quantities(field_errors_t *errs, field_path_t *p, const cJSON *resources,
+                              unsigned flags)
 {
     if (!cJSON_IsObject(resources))
         return;
@@ -69,7 +69,7 @@ static void check_containers(field_errors_t *errs, field_path_t *p, const cJSON 
             break;
         size_t m2 = field_path_push_index(p, i++);
         size_t m3 = field_path_push_key(p, "resources");
-        check_requirements(errs, p, rg_json_get(c, "resources"), flags);
+        wh__resources_quantities(errs, p, rg_json_get(c, "resources"), flags);
         field_path_pop(p, m3);
         field_path_pop(p, m2);
     }
@@ -84,7 +84,7 @@ void wh__pod_spec_quantities(field_errors_t *errs, field_path_t *p, const cJSON 
     check_containers(errs, p, pod_spec, "initContainers", flags);
     check_containers(errs, p, pod_spec, "containers", flags);
     size_t mark = field_path_push_key(p, "resources");
-    check_requirements(errs, p, rg_json_get(pod_spec, "resources"), flags);
+    wh__resources_quantities(errs, p, rg_json_get(pod_spec, "resources"), flags);
     field_path_pop(p, mark);
     /* Overhead is the RuntimeClass's, never Kueue's: `pods` is not special. */
     mark = field_path_push_key(p, "overhead");

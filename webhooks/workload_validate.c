@@ -6,6 +6,7 @@
  */
 #include "raygate/quantity.h"
 #include "raygate/validate.h"
+#include "raygate/webhooks.h"
 
 #include "raygate/alloc.h"
 
@@ -570,26 +571,6 @@ static const char *namespace_of(const cJSON *o)
     return ns && ns[0] ? ns : "default";
 }
 
-/* A LocalQueue (or the seed's `Queue`) named queue in namespace ns. */
-static bool local_queue_exists(const wh_cluster_t *cl, const char *ns, const char *queue)
-{
-    size_t n = cl->count(cl->ctx);
-    for (size_t i = 0; i < n; i++) {
-        const cJSON *o = cl->object(cl->ctx, i);
-        const char *av = rg_json_get_string(o, "apiVersion");
-        const char *kind = rg_json_get_string(o, "kind");
-        const char *name = rg_json_get_string(rg_json_get_object(o, "metadata"), "name");
-        if (av == NULL || kind == NULL || name == NULL ||
-            strncmp(av, "kueue.x-k8s.io/", 15) != 0)
-            continue;
-        if (strcmp(kind, "LocalQueue") != 0 && strcmp(kind, "Queue") != 0)
-            continue;
-        if (strcmp(name, queue) == 0 && strcmp(namespace_of(o), ns) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* Kueue lets a Workload wait for its LocalQueue, so a missing one warns. */
 static void warn_missing_queue(const wh_vctx_t *ctx, const cJSON *obj, wh_warnings_t *warns)
 {
@@ -602,7 +583,7 @@ static void warn_missing_queue(const wh_vctx_t *ctx, const cJSON *obj, wh_warnin
     if (queue == NULL || queue[0] == '\0' || !wh_check_dns1123_subdomain(NULL, "", queue))
         return;
     const char *ns = namespace_of(obj);
-    if (!local_queue_exists(cl, ns, queue))
+    if (!wh_local_queue_exists(cl, ns, queue))
         wh_warn(warns,
                 "spec.queueName: LocalQueue \"%s\" does not exist in namespace \"%s\"; the "
                 "Workload waits until it does",

@@ -87,7 +87,15 @@ void serve__on_mutate(void *ctx, const http_request_t *hr, http_response_t *resp
     }
     adm_patch_t *patch = adm_patch_new();
     wh_result_t res;
-    wh_mutate(&req, patch, &res);
+    if (wh_mutate_reads_cluster(&req)) {
+        serve_cluster_t held;
+        wh_cluster_t cluster;
+        serve__cluster_acquire(app, &held, &cluster);
+        wh_mutate(&req, &cluster, patch, &res);
+        serve__cluster_release(&held);
+    } else {
+        wh_mutate(&req, NULL, patch, &res);
+    }
     adm_response_t ar = {
         .allowed = res.allowed,
         .code = res.allowed ? 0 : (res.code ? res.code : 403),
