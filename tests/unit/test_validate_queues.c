@@ -288,6 +288,48 @@ static const vcase_t CASES[] = {
      "spec.admissionChecksStrategy.admissionChecks[0].onFlavors[1]: Unsupported value: \"g\": "
      "supported values: \"f\"",
      ""},
+    /* UPDATE: Kueue's legacy exemption (RejectUpdatesToCQWithInvalidOnFlavors off). */
+    {"cq update keeps a stored invalid onFlavors", K_CQ,
+     CQ2("{'resourceGroups':" RG("'nominalQuota':2") ",'admissionChecksStrategy':{"
+         "'admissionChecks':[{'name':'ac','onFlavors':['g','f']}]}}"),
+     CQ2("{'resourceGroups':" RG("'nominalQuota':1") ",'admissionChecksStrategy':{"
+         "'admissionChecks':[{'name':'ac','onFlavors':['f','g']}]}}"),
+     0, "", ""},
+    {"cq update changes an invalid onFlavors", K_CQ,
+     CQ2("{'resourceGroups':" RG("'nominalQuota':1") ",'admissionChecksStrategy':{"
+         "'admissionChecks':[{'name':'ac','onFlavors':['h']}]}}"),
+     CQ2("{'resourceGroups':" RG("'nominalQuota':1") ",'admissionChecksStrategy':{"
+         "'admissionChecks':[{'name':'ac','onFlavors':['f','g']}]}}"),
+     0,
+     "spec.admissionChecksStrategy.admissionChecks[0].onFlavors[0]: Unsupported value: \"h\": "
+     "supported values: \"f\"",
+     ""},
+    {"cq update adds a check with an invalid onFlavors", K_CQ,
+     CQ2("{'resourceGroups':" RG("'nominalQuota':1") ",'admissionChecksStrategy':{"
+         "'admissionChecks':[{'name':'ac','onFlavors':['g']},{'name':'ac2','onFlavors':['g']}]}}"),
+     CQ2("{'resourceGroups':" RG("'nominalQuota':1") ",'admissionChecksStrategy':{"
+         "'admissionChecks':[{'name':'ac','onFlavors':['g']}]}}"),
+     0,
+     "spec.admissionChecksStrategy.admissionChecks[1].onFlavors[0]: Unsupported value: \"g\": "
+     "supported values: \"f\"",
+     ""},
+    {"cq update changing the flavors lifts the exemption", K_CQ,
+     CQ2("{'resourceGroups':[{'coveredResources':['cpu'],'flavors':[{'name':'f2','resources':"
+         "[{'name':'cpu','nominalQuota':1}]}]}],'admissionChecksStrategy':{"
+         "'admissionChecks':[{'name':'ac','onFlavors':['g']}]}}"),
+     CQ2("{'resourceGroups':" RG("'nominalQuota':1") ",'admissionChecksStrategy':{"
+         "'admissionChecks':[{'name':'ac','onFlavors':['g']}]}}"),
+     0,
+     "spec.admissionChecksStrategy.admissionChecks[0].onFlavors[0]: Unsupported value: \"g\": "
+     "supported values: \"f2\"",
+     ""},
+    {"cq update from no strategy gets no exemption", K_CQ,
+     CQ2("{'resourceGroups':" RG("'nominalQuota':1") ",'admissionChecksStrategy':{"
+         "'admissionChecks':[{'name':'ac','onFlavors':['g']}]}}"),
+     CQ2("{'resourceGroups':" RG("'nominalQuota':1") "}"), 0,
+     "spec.admissionChecksStrategy.admissionChecks[0].onFlavors[0]: Unsupported value: \"g\": "
+     "supported values: \"f\"",
+     ""},
     {"cq on flavors shorthand flavor", K_CQ,
      CQ1("{'resourceGroups':[{'resources':[{'name':'cpu','nominalQuota':1}]}],"
          "'admissionChecksStrategy':{'admissionChecks':[{'name':'ac','onFlavors':['default-flavor']}]}}"),
