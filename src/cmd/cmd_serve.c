@@ -32,6 +32,8 @@ static void usage(FILE *out)
           "      --context NAME       kubeconfig context (context)\n"
           "      --state-dir DIR      self-signed certificates, default audit log (stateDir)\n"
           "      --threads N          HTTP worker threads, 0 = one per CPU (server.threads)\n"
+          "      --reuse-port         share the port with other processes on purpose\n"
+          "                           (server.reusePort); without it a busy port fails the start\n"
           "      --audit-log PATH     audit log file, - for stdout (audit.path)\n"
           "      --log-level LEVEL    debug, info, warn or error (log.level)\n"
           "  -h, --help               this text\n",
@@ -42,6 +44,7 @@ static void usage(FILE *out)
 static const char *const flag_keys[] = {
     NULL, "server.listen", "server.port", "tls.certFile", "tls.keyFile", "standalone",
     "kubeconfig", "stateDir", "server.threads", "audit.path", "log.level", "context",
+    "server.reusePort",
 };
 
 int cmd_serve_main(int argc, char **argv)
@@ -53,11 +56,11 @@ int cmd_serve_main(int argc, char **argv)
         {"kubeconfig", required_argument, NULL, 6}, {"state-dir", required_argument, NULL, 7},
         {"threads", required_argument, NULL, 8},    {"audit-log", required_argument, NULL, 9},
         {"log-level", required_argument, NULL, 10}, {"context", required_argument, NULL, 11},
-        {"help", no_argument, NULL, 'h'},
+        {"reuse-port", no_argument, NULL, 12},      {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config_file = NULL;
-    const char *values[12] = {0};
+    const char *values[13] = {0};
     optind = 1;
     opterr = 0;
     int c;
@@ -78,7 +81,7 @@ int cmd_serve_main(int argc, char **argv)
             if (c == 0)
                 config_file = optarg;
             else
-                values[c] = optarg;
+                values[c] = c == 12 ? "true" : optarg;
         }
     }
     if (optind < argc) {

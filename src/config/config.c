@@ -33,6 +33,7 @@ typedef enum field_kind {
     F_LEVEL,   /* rg_log_level_t */
     F_STR,     /* char *, required and non-empty */
     F_STR_OPT, /* char *, NULL when unset */
+    F_BOOL,    /* bool: true or false */
 } field_kind_t;
 
 typedef struct field {
@@ -48,6 +49,7 @@ static const field_t fields[] = {
     {"server.listen", F_LISTEN, OFF(listen_addr), 0, 0},
     {"server.port", F_PORT, OFF(port), 1, 65535},
     {"server.threads", F_UINT, OFF(threads), 0, 256},
+    {"server.reusePort", F_BOOL, OFF(reuse_port), 0, 0},
     {"server.maxConnections", F_UINT, OFF(max_connections), 1, 1000000},
     {"server.connectionTimeoutSeconds", F_UINT, OFF(connection_timeout_s), 1, 86400},
     {"server.requestTimeoutSeconds", F_UINT, OFF(request_timeout_s), 1, 3600},
@@ -323,6 +325,17 @@ static int field_apply(cfg_config_t *c, const field_t *f, const char *value, siz
         rg_free(c->listen_addr);
         c->listen_addr = host;
         c->port = port;
+        return RG_OK;
+    }
+    case F_BOOL: {
+        bool *slot = (bool *)(void *)((char *)c + f->off);
+        if (strcmp(value, "true") == 0)
+            *slot = true;
+        else if (strcmp(value, "false") == 0)
+            *slot = false;
+        else
+            return rg_error_set(err, RG_ERR_CONFIG,
+                                "%s: invalid value \"%s\": must be true or false", f->key, value);
         return RG_OK;
     }
     case F_LEVEL: {

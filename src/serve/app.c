@@ -227,6 +227,7 @@ serve_app_t *serve_app_new(const cfg_config_t *cfg, rg_error_t *err)
     unsigned threads = worker_threads(&app->cfg);
     http_server_opts_t opts = {
         .listen_addr = app->cfg.listen_addr,
+        .reuse_port = app->cfg.reuse_port,
         .port = app->cfg.port,
         .threads = threads,
         .max_connections = app->cfg.max_connections,
