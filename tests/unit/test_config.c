@@ -159,7 +159,7 @@ static const error_case_t error_cases[] = {
      "standalone, kubeconfig, context, leaderElection)"},
     {"server:\n  prot: 1\n", RG_ERR_CONFIG,
      "raygate.yaml:2: server.prot: unknown key (known: listen, port, threads, maxConnections, "
-     "connectionTimeoutSeconds, requestTimeoutSeconds, maxBodyBytes, maxExtenderBodyBytes)"},
+     "connectionTimeoutSeconds, requestTimeoutSeconds, maxBodyBytes, maxExtenderBodyBytes, reusePort)"},
     {"log:\n  level: info\n  format: json\n", RG_ERR_CONFIG,
      "raygate.yaml:3: log.format: unknown key (known: level)"},
     /* wrong shapes */
@@ -317,6 +317,11 @@ START_TEST(test_config__flags_overlay)
     ck_assert_str_eq(c.state_dir, "/tmp/rg");
     ck_assert_int_eq(cfg_config_set(&c, "audit.path", "-", &err), 0);
     ck_assert_str_eq(c.audit_path, "-");
+    ck_assert(!c.reuse_port);
+    ck_assert_int_eq(cfg_config_set(&c, "server.reusePort", "true", &err), 0);
+    ck_assert(c.reuse_port);
+    ck_assert_int_eq(cfg_config_set(&c, "server.reusePort", "false", &err), 0);
+    ck_assert(!c.reuse_port);
 
     /* An empty value unsets an optional path... */
     ck_assert_int_eq(cfg_config_set(&c, "tls.certFile", "", &err), 0);
@@ -342,6 +347,8 @@ START_TEST(test_config__flags_overlay)
         {"server.nope", "1", "server.nope: unknown key"},
         {"server", "1", "server: unknown key"},
         {"audit.maxBytes", "1Ki", "audit.maxBytes: invalid value \"1Ki\": must be 4Ki..1Ti"},
+        {"server.reusePort", "yes",
+         "server.reusePort: invalid value \"yes\": must be true or false"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ck_assert_int_eq(cfg_config_set(&c, bad[i].key, bad[i].value, &err), RG_ERR_CONFIG);
