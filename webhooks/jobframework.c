@@ -7,6 +7,7 @@
 #include "raygate/validate.h"
 #include "raygate/webhooks.h"
 
+#include "kueue_internal.h"
 #include "ray_internal.h"
 
 #include <errno.h>
@@ -93,6 +94,7 @@ void wh__ray_job_create_validate(const cJSON *obj, field_errors_t *errs)
     }
     /* ValidateElasticJobAnnotation: RayCluster and RayJob are among the
      * kinds Kueue supports elastic jobs for, so the annotation is allowed. */
+    wh__check_admission_gated_by(errs, obj, NULL);
 }
 
 /* validateUpdateForQueueName, with raygate's stricter suspended rule. */
@@ -142,4 +144,5 @@ void wh__ray_job_update_validate(const wh_vctx_t *ctx, const cJSON *obj, const c
     bool elastic = wh__ray_elastic(obj);
     if (elastic != wh__ray_elastic(old))
         field_add(errs, FIELD_INVALID, ELASTIC_PATH, elastic ? "true" : "false", MSG_IMMUTABLE);
+    wh__check_admission_gated_by(errs, obj, old);
 }

@@ -10,6 +10,7 @@
 
 #include "raygate/alloc.h"
 
+#include "kueue_internal.h"
 #include "pod_internal.h"
 #include "workload_internal.h"
 
@@ -615,9 +616,12 @@ void wh_workload_validate(const wh_vctx_t *ctx, const cJSON *obj, const cJSON *o
 
     bool update = ctx->operation == ADM_OP_UPDATE && old != NULL;
     wh__wl_check_admission(errs, obj, update ? old : NULL);
+    wh__check_conditions(errs, "status.conditions",
+                         rg_json_get(rg_json_get_object(obj, "status"), "conditions"));
     wh__wl_check_reclaimable(errs, obj, update ? old : NULL);
     wh__wl_check_admission_checks(errs, obj);
     wh__wl_check_cluster_name(errs, obj, update ? old : NULL);
+    wh__check_admission_gated_by(errs, obj, update ? old : NULL);
     if (update)
         check_update(errs, obj, old, v1beta2);
 

@@ -516,6 +516,16 @@ static const ray_case_t CASES[] = {
      {WPC "=\"high\"", SUSPEND},
      WPC ": Invalid value: \"\": WorkloadPriorityClass cannot be removed from a workload", CLV_NONE},
 
+    /* ---- admission gates ---- */
+    {"rc admission gate valid", RC, 0,
+     {"metadata.annotations={\"kueue.x-k8s.io/admission-gated-by\":\"example.com/check\"}"},
+     false, {NULL}, "", CLV_NONE},
+    {"rj admission gate added while running", RJ, 0,
+     {"metadata.annotations={\"kueue.x-k8s.io/admission-gated-by\":\"example.com/check\"}"},
+     true, {NULL},
+     "metadata.annotations[kueue.x-k8s.io/admission-gated-by]: Forbidden: cannot add admission "
+     "gate after creation", CLV_NONE},
+
     /* ---- topology-aware scheduling annotations ---- */
     {"rc TAS required topology", RC, 0, {HEAD_META "={\"annotations\":{" REQ "\"rack\"}}"}, false,
      {NULL}, "", CLV_NONE},

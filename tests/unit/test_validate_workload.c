@@ -149,9 +149,9 @@ typedef struct wl_case {
 #define SPEC1 "{'queueName':'q','podSets':[" PS("main", 1) "]}"
 #define RES(where) "{'name':'main','count':1,'template':{'spec':" where "}}"
 #define SPEC_RES(where) "{'podSets':[" RES(where) "]}"
-#define RESERVED "{'conditions':[{'type':'QuotaReserved','status':'True'}],'admission':{'clusterQueue':'cq','podSetAssignments':[{'name':'main','count':1}]}}"
-#define RESERVED_CQ(cq) "{'conditions':[{'type':'QuotaReserved','status':'True'}],'admission':{'clusterQueue':'" cq "','podSetAssignments':[{'name':'main','count':1}]}}"
-#define NOT_RESERVED "{'conditions':[{'type':'QuotaReserved','status':'False'}]}"
+#define RESERVED "{'conditions':[{'type':'QuotaReserved','status':'True','reason':'R','message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}],'admission':{'clusterQueue':'cq','podSetAssignments':[{'name':'main','count':1}]}}"
+#define RESERVED_CQ(cq) "{'conditions':[{'type':'QuotaReserved','status':'True','reason':'R','message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}],'admission':{'clusterQueue':'" cq "','podSetAssignments':[{'name':'main','count':1}]}}"
+#define NOT_RESERVED "{'conditions':[{'type':'QuotaReserved','status':'False','reason':'R','message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}]}"
 #define REF(g, k, n) "'priorityClassRef':{'group':'" g "','kind':'" k "','name':'" n "'}"
 
 #define PODS_PATH "spec.podSets[0].template.spec."
@@ -468,17 +468,17 @@ static const wl_case_t cases[] = {
     /* status */
     {"reserved with admission", V1, SPEC1, RESERVED, NULL, NULL, "", 0, 0, "", ""},
     {"reserved without admission", V1, SPEC1,
-     "{'conditions':[{'type':'QuotaReserved','status':'True'}]}", NULL, NULL, "", 0, 0,
+     "{'conditions':[{'type':'QuotaReserved','status':'True','reason':'R','message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}]}", NULL, NULL, "", 0, 0,
      "status.admission: Required value: must be set while the QuotaReserved condition is true",
      ""},
     {"not reserved without admission", V1, SPEC1, NOT_RESERVED, NULL, NULL, "", 0, 0, "", ""},
     {"assignment for an unknown podSet", V1, "{'podSets':[" PS("main", 1) "," PS("x", 1) "]}",
-     "{'conditions':[{'type':'QuotaReserved','status':'True'}],'admission':{'clusterQueue':'cq',"
+     "{'conditions':[{'type':'QuotaReserved','status':'True','reason':'R','message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}],'admission':{'clusterQueue':'cq',"
      "'podSetAssignments':[{'name':'main'},{'name':'other'}]}}",
      NULL, NULL, "", 0, 0, "status.admission.podSetAssignments[1].name: Not found: \"other\"",
      ""},
     {"assignment without name means main", V2, SPEC1,
-     "{'conditions':[{'type':'QuotaReserved','status':'True'}],'admission':{'clusterQueue':'cq',"
+     "{'conditions':[{'type':'QuotaReserved','status':'True','reason':'R','message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}],'admission':{'clusterQueue':'cq',"
      "'podSetAssignments':[{'count':1}]}}",
      NULL, NULL, "", 0, 0, "", ""},
 
@@ -683,8 +683,8 @@ typedef struct wlp_case {
 } wlp_case_t;
 
 #define ELASTIC "'annotations':{'kueue.x-k8s.io/elastic-job':'true'}"
-#define QR "{'type':'QuotaReserved','status':'True'}"
-#define ADM "{'type':'Admitted','status':'True'}"
+#define QR "{'type':'QuotaReserved','status':'True','reason':'R','message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}"
+#define ADM "{'type':'Admitted','status':'True','reason':'R','message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}"
 #define SPEC_N(c) "{'queueName':'q','podSets':[" PS("main", c) "]}"
 /* Reserved with one assignment of count c and the given resourceUsage. */
 #define RSV(c, usage) \
@@ -935,6 +935,67 @@ static const wlp_case_t parity_cases[] = {
      .want = "status: Invalid value: \"object\": clusterName is immutable once set"},
     {.name = "clusterName cleared", .api = V2, .spec = SPEC1, .status = "{}", .update = true,
      .old_spec = SPEC1, .old_status = "{'clusterName':'w1'}", .want = ""},
+    /* status.conditions (metav1validation.ValidateConditions) */
+    {.name = "condition complete", .api = V2, .spec = SPEC1,
+     .status = "{'conditions':[{'type':'Finished','status':'True','reason':'Succeeded',"
+               "'message':'done','lastTransitionTime':'2026-12-01T00:00:00Z'}]}",
+     .want = ""},
+    {.name = "condition without reason and time", .api = V2, .spec = SPEC1,
+     .status = "{'conditions':[{'type':'Finished','status':'True','message':''}]}",
+     .want = "status.conditions[0].lastTransitionTime: Required value: must be set\n"
+             "status.conditions[0].reason: Required value: must be set"},
+    {.name = "condition status and reason malformed", .api = V1, .spec = SPEC1,
+     .status = "{'conditions':[{'type':'Finished','status':'Yes','reason':'1bad',"
+               "'message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}]}",
+     .want = "status.conditions[0].status: Unsupported value: \"Yes\": supported values: "
+             "\"False\", \"True\", \"Unknown\"\n"
+             "status.conditions[0].reason: Invalid value: \"1bad\": a condition reason must "
+             "start with alphabetic character, optionally followed by a string of alphanumeric "
+             "characters or '_,:', and must end with an alphanumeric character or '_' (e.g. "
+             "'my_name',  or 'MY_NAME',  or 'MyName',  or 'ReasonA,ReasonB',  or "
+             "'ReasonA:ReasonB', regex used for validation is "
+             "'[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?')"},
+    {.name = "condition reason with comma and colon", .api = V2, .spec = SPEC1,
+     .status = "{'conditions':[{'type':'Finished','status':'False','reason':'A,b:C_',"
+               "'message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}]}",
+     .want = ""},
+    {.name = "condition type twice", .api = V2, .spec = SPEC1,
+     .status = "{'conditions':[{'type':'Finished','status':'True','reason':'R','message':'',"
+               "'lastTransitionTime':'2026-12-01T00:00:00Z'},{'type':'Finished','status':"
+               "'False','reason':'R','message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}]}",
+     .want = "status.conditions[1].type: Duplicate value: \"Finished\""},
+
+    /* kueue.x-k8s.io/admission-gated-by (AdmissionGatedBy, beta in v0.19) */
+    {.name = "admission gates valid", .api = V2,
+     .meta = "'annotations':{'kueue.x-k8s.io/admission-gated-by':'example.com/a, example.com/b'}",
+     .spec = SPEC1, .want = ""},
+    {.name = "admission gate not a domain-prefixed path", .api = V2,
+     .meta = "'annotations':{'kueue.x-k8s.io/admission-gated-by':'gate'}", .spec = SPEC1,
+     .want = "metadata.annotations[kueue.x-k8s.io/admission-gated-by]: Invalid value: \"gate\": "
+             "must be a domain-prefixed path (such as \"acme.io/foo\")"},
+    {.name = "admission gates empty and repeated", .api = V2,
+     .meta = "'annotations':{'kueue.x-k8s.io/admission-gated-by':'a.io/x,,a.io/x'}",
+     .spec = SPEC1,
+     .want = "metadata.annotations[kueue.x-k8s.io/admission-gated-by]: Invalid value: "
+             "\"a.io/x,,a.io/x\": cannot contain empty gate names\n"
+             "metadata.annotations[kueue.x-k8s.io/admission-gated-by]: Invalid value: "
+             "\"a.io/x,,a.io/x\": duplicate gate name: a.io/x"},
+    {.name = "admission gate removed on update", .api = V2,
+     .meta = "'annotations':{'kueue.x-k8s.io/admission-gated-by':'a.io/x'}", .spec = SPEC1,
+     .update = true,
+     .old_meta = "'annotations':{'kueue.x-k8s.io/admission-gated-by':'a.io/x,b.io/y'}",
+     .old_spec = SPEC1, .want = ""},
+    {.name = "admission gate added on update", .api = V2,
+     .meta = "'annotations':{'kueue.x-k8s.io/admission-gated-by':'a.io/x,c.io/z'}", .spec = SPEC1,
+     .update = true, .old_meta = "'annotations':{'kueue.x-k8s.io/admission-gated-by':'a.io/x'}",
+     .old_spec = SPEC1,
+     .want = "metadata.annotations[kueue.x-k8s.io/admission-gated-by]: Forbidden: can only "
+             "remove gates, not add new ones"},
+    {.name = "admission gates added after creation", .api = V1,
+     .meta = "'annotations':{'kueue.x-k8s.io/admission-gated-by':'a.io/x'}", .spec = SPEC1,
+     .update = true, .old_spec = SPEC1,
+     .want = "metadata.annotations[kueue.x-k8s.io/admission-gated-by]: Forbidden: cannot add "
+             "admission gate after creation"},
     {.name = "clusterName of 257 characters", .api = V2, .spec = SPEC1,
      .status = "{'clusterName':'@257@'}",
      .want = "status.clusterName: Too long: may not be more than 256 bytes"},
