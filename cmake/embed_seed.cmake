@@ -1,8 +1,14 @@
-# Turns the seed's example manifests into a C array so that `raygate serve`
-# runs standalone from any directory. Invoked as a build step:
-#   cmake -DSEED_DIR=... -DOUT=... -P embed_seed.cmake
+# Turns the seed's example manifests (and raygate's standalone demo
+# additions) into a C array so that `raygate serve` runs standalone from any
+# directory. Invoked as a build step:
+#   cmake -DSEED_DIR=... -DDEMO_DIR=... -DOUT=... -P embed_seed.cmake
 file(GLOB seed_files ${SEED_DIR}/*.yaml)
 list(SORT seed_files)
+if(DEMO_DIR)
+  file(GLOB demo_files ${DEMO_DIR}/*.yaml)
+  list(SORT demo_files)
+  list(APPEND seed_files ${demo_files})
+endif()
 set(text "")
 foreach(f ${seed_files})
   file(READ ${f} content)
@@ -10,7 +16,7 @@ foreach(f ${seed_files})
   string(APPEND text "# source: ${name}\n---\n${content}\n")
 endforeach()
 string(LENGTH "${text}" len)
-file(WRITE ${OUT}.tmp "/* Generated from manifests/examples/seed by cmake/embed_seed.cmake. */\n")
+file(WRITE ${OUT}.tmp "/* Generated from manifests/examples/seed and manifests/examples/standalone by cmake/embed_seed.cmake. */\n")
 file(APPEND ${OUT}.tmp "#include <stddef.h>\n")
 file(APPEND ${OUT}.tmp "extern const size_t view__seed_len;\n")
 file(APPEND ${OUT}.tmp "extern const unsigned char view__seed[];\n")

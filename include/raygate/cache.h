@@ -241,6 +241,23 @@ int cache_set_load_objects(cache_set_t *set, const cJSON *const *objects, size_t
                            rg_error_t *err);
 
 /*
+ * The latest stored version of key ("ns/name" or "name") of a kind, newer
+ * than the published snapshot may be: a new reference (cache_obj_unref) or
+ * NULL. Any thread; takes the store's lock briefly.
+ */
+const cache_obj_t *cache_set_lookup(cache_set_t *set, cache_kind_t kind, const char *key);
+
+/*
+ * Standalone mode only (the set holds loaded objects, no informers): applies
+ * one object change as a watch event would (type ADDED/MODIFIED or
+ * DELETED; obj borrowed, its kind picks the store), calls the handlers on
+ * the calling thread and publishes at once. The caller serialises calls
+ * (one writer at a time). RG_ERR_STATE when informers run.
+ */
+int cache_set_apply_object(cache_set_t *set, kube_event_type_t type, const cJSON *obj,
+                           rg_error_t *err);
+
+/*
  * The current snapshot of a kind: never NULL (an empty one before the
  * first sync or for a kind not in the set). Release it with
  * cache_snapshot_release; any thread, never blocks on I/O.

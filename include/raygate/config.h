@@ -41,6 +41,12 @@
  *     leaseDurationSeconds: 15        # 1..3600
  *     renewDeadlineSeconds: 10        # < leaseDurationSeconds
  *     retryPeriodSeconds: 2           # < renewDeadlineSeconds
+ *   admitter:                         # the leader's quota admitter
+ *     writers: 4                      # writer threads, 1..16
+ *     qps: 100                        # its API client: requests per second, 1..100000
+ *     burst: 200                      # and burst, 1..100000
+ *     pendingRefreshSeconds: 30       # a pending reason's figures/position rewritten at most this often, 1..86400
+ *     queueStatusMillis: 1000         # ClusterQueue/LocalQueue status at most this often, 100..3600000
  *
  * Byte sizes are plain integers or integers with one of the suffixes Ki,
  * Mi, Gi (powers of 1024) or k, M, G (powers of 1000); this is not the full
@@ -103,6 +109,11 @@ typedef struct cfg_config {
     unsigned lease_duration_s;      /* 15 */
     unsigned renew_deadline_s;      /* 10 */
     unsigned retry_period_s;        /* 2 */
+    unsigned admit_writers;         /* 4: the admitter's writer threads */
+    unsigned admit_qps;             /* 100: the admitter's API client, sustained */
+    unsigned admit_burst;           /* 200 */
+    unsigned admit_pending_refresh_s; /* 30: a pending reason's figures rewritten at most this often */
+    unsigned admit_queue_status_ms; /* 1000: ClusterQueue/LocalQueue status at most this often */
 } cfg_config_t;
 
 /* Fills c with the defaults above (allocating its default strings); c's

@@ -46,6 +46,13 @@ const char *rg_json_type_name(const cJSON *node);
 /* Appends the compact JSON text of node to b. */
 void rg_json_append(rg_buf_t *b, const cJSON *node);
 
+/*
+ * Applies an RFC 7386 JSON merge patch (borrowed) to *target (owned; may be
+ * replaced, e.g. when the patch is not an object): null members delete,
+ * objects merge recursively, anything else replaces.
+ */
+void rg_json_merge_patch(cJSON **target, const cJSON *patch);
+
 /* Returns the compact JSON text of node, owned; free with rg_free. */
 char *rg_json_print(const cJSON *node);
 

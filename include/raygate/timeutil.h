@@ -19,4 +19,17 @@ int64_t rg_time_mono_ns(void);
  */
 size_t rg_time_format_rfc3339(int64_t unix_ns, char *out, size_t out_size);
 
+/*
+ * Writes RFC 3339 UTC at whole seconds ("2026-11-30T02:10:40Z"), as
+ * metav1.Time serialises (at least 32 bytes); returns the length written.
+ */
+size_t rg_time_format_rfc3339_seconds(int64_t unix_ns, char *out, size_t out_size);
+
+/*
+ * Parses RFC 3339 ("2026-11-30T02:10:40Z", fractional seconds and
+ * "+01:00" offsets accepted) into nanoseconds since the Unix epoch.
+ * Returns 0, or -1 when s is not such a time (*out untouched).
+ */
+int rg_time_parse_rfc3339(const char *s, int64_t *out);
+
 #endif

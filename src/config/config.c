@@ -72,6 +72,11 @@ static const field_t fields[] = {
     {"leaderElection.leaseDurationSeconds", F_UINT, OFF(lease_duration_s), 1, 3600},
     {"leaderElection.renewDeadlineSeconds", F_UINT, OFF(renew_deadline_s), 1, 3600},
     {"leaderElection.retryPeriodSeconds", F_UINT, OFF(retry_period_s), 1, 3600},
+    {"admitter.writers", F_UINT, OFF(admit_writers), 1, 16},
+    {"admitter.qps", F_UINT, OFF(admit_qps), 1, 100000},
+    {"admitter.burst", F_UINT, OFF(admit_burst), 1, 100000},
+    {"admitter.pendingRefreshSeconds", F_UINT, OFF(admit_pending_refresh_s), 1, 86400},
+    {"admitter.queueStatusMillis", F_UINT, OFF(admit_queue_status_ms), 100, 3600000},
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -100,6 +105,11 @@ void cfg_config_init_defaults(cfg_config_t *c)
     c->lease_duration_s = 15;
     c->renew_deadline_s = 10;
     c->retry_period_s = 2;
+    c->admit_writers = 4;
+    c->admit_qps = 100;
+    c->admit_burst = 200;
+    c->admit_pending_refresh_s = 30;
+    c->admit_queue_status_ms = 1000;
 }
 
 static char **str_slot(cfg_config_t *c, size_t off)

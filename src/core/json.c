@@ -121,3 +121,29 @@ char *rg_json_print(const cJSON *node)
     char *s = cJSON_PrintUnformatted(node);
     return s ? s : rg_strdup("null");
 }
+
+void rg_json_merge_patch(cJSON **target, const cJSON *patch)
+{
+    if (!cJSON_IsObject(patch)) {
+        cJSON_Delete(*target);
+        *target = cJSON_Duplicate(patch, true);
+        return;
+    }
+    if (!cJSON_IsObject(*target)) {
+        cJSON_Delete(*target);
+        *target = cJSON_CreateObject();
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, patch)
+    {
+        if (it->string == NULL)
+            continue;
+        if (cJSON_IsNull(it)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(*target, it->string);
+            continue;
+        }
+        cJSON *cur = cJSON_DetachItemFromObjectCaseSensitive(*target, it->string);
+        rg_json_merge_patch(&cur, it);
+        cJSON_AddItemToObject(*target, it->string, cur);
+    }
+}

@@ -14,7 +14,8 @@
 #define META_PATHS                                                                                 \
     "apiVersion", "kind", "metadata.name", "metadata.namespace", "metadata.uid",                   \
         "metadata.resourceVersion", "metadata.generation", "metadata.creationTimestamp",           \
-        "metadata.deletionTimestamp", "metadata.labels", "metadata.ownerReferences"
+        "metadata.deletionTimestamp", "metadata.labels", "metadata.ownerReferences",               \
+        "metadata.finalizers"
 
 static const char *const keep_spec_status[] = {META_PATHS, "metadata.annotations", "spec", "status",
                                                NULL};

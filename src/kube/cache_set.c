@@ -240,6 +240,29 @@ int cache_set_load_objects(cache_set_t *set, const cJSON *const *objects, size_t
     return 0;
 }
 
+const cache_obj_t *cache_set_lookup(cache_set_t *set, cache_kind_t kind, const char *key)
+{
+    if ((int)kind < 0 || kind >= CACHE_KIND_COUNT || !set->stores[kind].enabled)
+        return NULL;
+    return cache__store_lookup(&set->stores[kind], key);
+}
+
+int cache_set_apply_object(cache_set_t *set, kube_event_type_t type, const cJSON *obj,
+                           rg_error_t *err)
+{
+    if (set->started)
+        return rg_error_set(err, RG_ERR_STATE, "cache: apply object: informers are running");
+    int k = cache_kind_of(rg_json_get_string(obj, "apiVersion"), rg_json_get_string(obj, "kind"));
+    if (k < 0 || !set->stores[k].enabled)
+        return rg_error_set(err, RG_ERR_INVAL, "cache: apply object: kind %s is not cached",
+                            rg_json_get_string(obj, "kind") ? rg_json_get_string(obj, "kind")
+                                                            : "(none)");
+    int rc = cache__store_apply(&set->stores[k], type, obj, err);
+    if (rc == 0)
+        cache__store_publish(&set->stores[k], true);
+    return rc;
+}
+
 /* ---- threads ---- */
 
 static void *publisher_main(void *arg)

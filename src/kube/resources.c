@@ -18,6 +18,9 @@ const kube_resource_t kube_res_rayclusters = {"ray.io", "v1", "rayclusters", "Ra
 const kube_resource_t kube_res_rayjobs = {"ray.io", "v1", "rayjobs", "RayJob", true};
 const kube_resource_t kube_res_workloads = {"kueue.x-k8s.io", "v1beta1", "workloads", "Workload",
                                             true};
+/* Workloads raygate creates are written in v1beta2, the version Kueue stores. */
+const kube_resource_t kube_res_workloads_v1beta2 = {"kueue.x-k8s.io", "v1beta2", "workloads",
+                                                    "Workload", true};
 const kube_resource_t kube_res_clusterqueues = {"kueue.x-k8s.io", "v1beta1", "clusterqueues",
                                                 "ClusterQueue", false};
 const kube_resource_t kube_res_localqueues = {"kueue.x-k8s.io", "v1beta1", "localqueues",

@@ -6,6 +6,7 @@
 
 #include "raygate/alloc.h"
 #include "raygate/log.h"
+#include "raygate/timeutil.h"
 #include "raygate/tls.h"
 
 #include <errno.h>
@@ -86,8 +87,27 @@ static int open_audit(serve_app_t *app, rg_error_t *err)
     return RG_OK;
 }
 
+/* The quota admitter over the app's caches; before the caches fill. */
+static int admitter_new(serve_app_t *app, rg_error_t *err)
+{
+    admit_opts_t opts = {
+        .caches = app->caches,
+        .client = app->admit_client,
+        .events = app->events,
+        .audit = app->audit,
+        .metrics = serve__metrics_registry(app->metrics),
+        .writers = app->cfg.admit_writers,
+        .pending_refresh_s = app->cfg.admit_pending_refresh_s,
+        .queue_status_ms = app->cfg.admit_queue_status_ms,
+    };
+    app->admit = admit_new(&opts, err);
+    return app->admit ? RG_OK : (err ? err->code : RG_ERR_STATE);
+}
+
 /* Standalone: the manifests (a directory, or the seed's built in) feed the
- * same caches the watches feed when connected. */
+ * same caches the watches feed when connected, stamped as an API server
+ * would store them; the admitter then runs over them and writes back into
+ * the caches. */
 static int load_standalone(serve_app_t *app, rg_error_t *err)
 {
     view_t *view = app->cfg.standalone_dir ? view_load_dir(app->cfg.standalone_dir, err)
@@ -95,14 +115,23 @@ static int load_standalone(serve_app_t *app, rg_error_t *err)
     if (view == NULL)
         return err ? err->code : RG_ERR_IO;
     size_t n = view_count(view);
-    const cJSON **objects = rg_calloc(n ? n : 1, sizeof(*objects));
-    for (size_t i = 0; i < n; i++)
-        objects[i] = view_object(view, i);
+    cJSON **copies = rg_calloc(n ? n : 1, sizeof(*copies));
+    int64_t now = rg_time_now_ns();
+    for (size_t i = 0; i < n; i++) {
+        copies[i] = cJSON_Duplicate(view_object(view, i), true);
+        admit_local_prepare(copies[i], i, now);
+    }
     cache_set_opts_t opts = {0};
     app->caches = cache_set_new(&opts, err);
-    int rc = app->caches ? cache_set_load_objects(app->caches, objects, n, err) : RG_ERR_STATE;
+    int rc = app->caches ? admitter_new(app, err) : RG_ERR_STATE;
+    if (rc == RG_OK)
+        rc = cache_set_load_objects(app->caches, (const cJSON *const *)copies, n, err);
+    if (rc == RG_OK)
+        rc = admit_start(app->admit, err);
     app->source = rg_strdup(view_source(view));
-    rg_free(objects);
+    for (size_t i = 0; i < n; i++)
+        cJSON_Delete(copies[i]);
+    rg_free(copies);
     view_free(view);
     if (rc != RG_OK)
         return rc;
@@ -116,6 +145,7 @@ static void on_started_leading(void *arg)
     serve_app_t *app = arg;
     const char *me = leader_elector_identity(app->leader);
     rg_log_info("serve", "leading: this replica holds the lease identity=\"%s\"", me);
+    admit_set_leading(app->admit, true);
     /* As client-go's elector does: an Event on the Lease says who leads. */
     cJSON *lease = cJSON_CreateObject(); /* an ObjectReference */
     cJSON_AddStringToObject(lease, "apiVersion", "coordination.k8s.io/v1");
@@ -134,6 +164,7 @@ static void on_stopped_leading(void *arg)
 {
     serve_app_t *app = arg;
     rg_log_warn("serve", "stopped leading identity=\"%s\"", leader_elector_identity(app->leader));
+    admit_set_leading(app->admit, false);
 }
 
 static int load_creds(const cfg_config_t *cfg, kube_creds_t *creds, rg_error_t *err)
@@ -154,20 +185,28 @@ static int connect_cluster(serve_app_t *app, rg_error_t *err)
     kube_client_opts_t copts = {0};
     app->client = kube_client_new(&creds, &copts, err);
     kube_client_opts_t lopts = {.timeout_ms = 3000, .max_retries = 1};
+    /* The admitter writes at its own pace; a write must not outlive the
+     * renew deadline by much, or a deposed leader's write could land late. */
+    kube_client_opts_t aopts = {.qps = app->cfg.admit_qps, .burst = app->cfg.admit_burst,
+                                .timeout_ms = app->cfg.renew_deadline_s * 1000,
+                                .max_retries = 2};
     if (app->client)
         app->lease_client = kube_client_new(&creds, &lopts, err);
+    if (app->lease_client)
+        app->admit_client = kube_client_new(&creds, &aopts, err);
     kube_creds_release(&creds);
-    if (app->client == NULL || app->lease_client == NULL)
-        return err ? err->code : RG_ERR_STATE;
-
-    cache_set_opts_t opts = {.client = app->client};
-    app->caches = cache_set_new(&opts, err);
-    if (app->caches == NULL || cache_set_start(app->caches, err) != RG_OK)
+    if (app->client == NULL || app->lease_client == NULL || app->admit_client == NULL)
         return err ? err->code : RG_ERR_STATE;
 
     events_opts_t eopts = {.controller = "raygate"};
     app->events = events_recorder_new(app->client, &eopts, err);
     if (app->events == NULL)
+        return err ? err->code : RG_ERR_STATE;
+
+    cache_set_opts_t opts = {.client = app->client};
+    app->caches = cache_set_new(&opts, err);
+    if (app->caches == NULL || admitter_new(app, err) != RG_OK ||
+        cache_set_start(app->caches, err) != RG_OK || admit_start(app->admit, err) != RG_OK)
         return err ? err->code : RG_ERR_STATE;
 
     leader_opts_t lo = {
@@ -279,7 +318,9 @@ int serve_app_run(serve_app_t *app)
         atomic_store(&app->ready, false);
         http_server_stop(app->server, SERVE_DRAIN_MS);
         app->server = NULL;
-        /* Step down and release the lease so a peer takes over at once. */
+        /* Stop deciding, then step down and release the lease so a peer
+         * takes over at once. */
+        admit_stop(app->admit);
         leader_elector_stop(app->leader);
         rg_log_info("serve", "stopped");
         return 0;
@@ -293,8 +334,13 @@ void serve_app_free(serve_app_t *app)
     http_server_stop(app->server, SERVE_DRAIN_MS);
     app->server = NULL;
     leader_elector_free(app->leader);
+    /* No handler may call into the admitter once it is gone. */
+    if (app->caches)
+        cache_set_stop(app->caches);
+    admit_free(app->admit);
     events_recorder_free(app->events);
     cache_set_free(app->caches);
+    kube_client_free(app->admit_client);
     kube_client_free(app->lease_client);
     kube_client_free(app->client);
     rg_free(app->source);

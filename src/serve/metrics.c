@@ -42,6 +42,11 @@ static double inflight(void *arg)
     return app->server ? (double)http_server_inflight(app->server) : 0;
 }
 
+metrics_registry_t *serve__metrics_registry(serve_metrics_t *m)
+{
+    return m->reg;
+}
+
 serve_metrics_t *serve__metrics_new(serve_app_t *app, rg_error_t *err)
 {
     static const char *const req_labels[] = {"endpoint", "code"};

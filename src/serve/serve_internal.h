@@ -5,6 +5,7 @@
 #ifndef RAYGATE_SERVE_INTERNAL_H
 #define RAYGATE_SERVE_INTERNAL_H
 
+#include "raygate/admit.h"
 #include "raygate/audit.h"
 #include "raygate/cache.h"
 #include "raygate/events.h"
@@ -35,6 +36,8 @@ struct serve_app {
     kube_client_t *lease_client; /* short timeouts: a renewal must not outlive its deadline */
     leader_elector_t *leader;    /* NULL when standalone */
     events_recorder_t *events;   /* NULL when standalone */
+    kube_client_t *admit_client; /* the admitter's writes: its own rate limit */
+    admit_t *admit;              /* the quota admitter (leads when leader, or standalone) */
     http_server_t *server;
     http_route_t routes[SERVE_MAX_ROUTES];
     size_t n_routes;
@@ -73,6 +76,8 @@ void serve__metrics_observe(void *ctx, const char *route, int status, double sec
 /* One admission decision of kind ("RayCluster") and outcome ("patched"). */
 void serve__metrics_decision(serve_metrics_t *m, const char *endpoint, const char *kind,
                              const char *outcome);
+/* The registry the admitter adds its instruments to (borrowed from m). */
+metrics_registry_t *serve__metrics_registry(serve_metrics_t *m);
 /* The registry, then the cluster-side stats (caches, client, lease, events). */
 void serve__metrics_render(serve_app_t *app, rg_buf_t *out);
 

@@ -50,7 +50,17 @@ import urllib.parse
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The sibling modules below import this one as "kubedouble": make that name this module even
+# when it runs as a script, so that there is one ApiError class. They use it at call time only.
+sys.modules.setdefault("kubedouble", sys.modules[__name__])
 import kyaml  # noqa: E402  (sibling module)
+import deletion  # noqa: E402
+import faultrules  # noqa: E402
+import garbagecollector  # noqa: E402
+import podlifecycle  # noqa: E402
+import preconditions  # noqa: E402
+import priority  # noqa: E402
+import watchcache  # noqa: E402
 
 MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's default request object limit
 
@@ -71,11 +81,11 @@ class ApiError(Exception):
         st = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
               "message": self.message, "reason": self.reason, "code": self.code}
         details = {}
-        if self.name is not None:
+        if self.name:  # omitempty, as metav1.StatusDetails
             details["name"] = self.name
-        if self.group is not None:
+        if self.group:
             details["group"] = self.group
-        if self.kind is not None:
+        if self.kind:
             details["kind"] = self.kind
         if self.causes:
             details["causes"] = self.causes
@@ -510,12 +520,16 @@ class Store:
         self.objects = {}  # (namespace, name) -> object (stored apiVersion may vary)
         self.history = collections.deque()  # (rv, type, obj, old_obj)
         self.window = window
-        self.floor = 0  # a watch from rv < floor is answered with 410 Expired
+        self.key = None  # its store_key
+        self.observers = ()  # fn(store_key, type, obj, old), called (lock held) on every change
+        self.floor = 0  # a watch from rv < floor is answered with 410 Expired (see watchcache.py)
+        self.compacted = 0  # a continue token from rv < compacted is 410 Expired (etcd compaction)
 
     def record(self, rv, etype, obj, old):
         self.history.append((rv, etype, obj, old))
-        while len(self.history) > self.window:
-            self.floor = self.history.popleft()[0]
+        watchcache.trim(self)
+        for fn in self.observers:
+            fn(self.key, etype, obj, old)
 
 
 def _version_key(v):
@@ -567,12 +581,14 @@ class Faults:
         self.fail_rules = []  # dicts: code, count, pathPrefix, retryAfter, methods, message
         self.delay_ms = 0
         self.delay_prefix = ""
+        self.hold_pod_termination = False  # podTermination: "hold" (see podlifecycle.Kubelet)
 
     def describe(self):
         return {"watchDropAfterEvents": self.watch_drop_after_events,
                 "watchDropAfterSeconds": self.watch_drop_after_seconds,
                 "failNext": [dict(r) for r in self.fail_rules],
-                "delayMs": self.delay_ms, "delayPathPrefix": self.delay_prefix}
+                "delayMs": self.delay_ms, "delayPathPrefix": self.delay_prefix,
+                "podTermination": "hold" if self.hold_pod_termination else "run"}
 
 
 class Registry:
@@ -588,6 +604,7 @@ class Registry:
         self.faults = Faults()
         self.writes = []
         self.write_seq = 0
+        self.observers = []  # the double's controllers (gc.py, podlifecycle.Kubelet): see Store.record
         for rt in builtin_types():
             self.add_type(rt)
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
@@ -606,7 +623,9 @@ class Registry:
         with self.lock:
             self.types[(rt.group, rt.version, rt.plural)] = rt
             if rt.store_key not in self.stores:
-                self.stores[rt.store_key] = Store(self.history_window)
+                store = self.stores[rt.store_key] = Store(self.history_window)
+                store.floor = self.rv  # its watch cache starts with a list now
+                store.key, store.observers = rt.store_key, self.observers
 
     def type_for(self, group, version, plural):
         return self.types.get((group, version, plural))
@@ -648,7 +667,7 @@ class Registry:
         with self.lock:
             for store in self.stores.values():
                 store.history.clear()
-                store.floor = self.rv
+                store.floor = store.compacted = self.rv
             self.cond.notify_all()
 
 
@@ -952,6 +971,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             result = self.route(path, params, user or {}, entry)
             if result is not None:
                 code, obj = result
+                if entry is not None and code < 400:
+                    entry["resourceVersion"] = ((obj or {}).get("metadata") or {}).get("resourceVersion", "") \
+                        or entry["resourceVersion"]
+                    self.apply_faults_at("committed", entry, entry["verb"], entry.get("resource"),
+                                         entry.get("subresource"))
                 if entry is not None:
                     entry["code"] = code
                     if not entry["resourceVersion"]:
@@ -1003,25 +1027,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
             f = reg.faults
             if f.delay_ms and path.startswith(f.delay_prefix):
                 delay = f.delay_ms
-            rule = None
-            for r in f.fail_rules:
-                if r["count"] > 0 and path.startswith(r.get("pathPrefix", "")) and \
-                        (not r.get("methods") or self.command in r["methods"]):
-                    r["count"] -= 1
-                    rule = dict(r)
-                    break
-            f.fail_rules = [r for r in f.fail_rules if r["count"] > 0]
+            rule = faultrules.take(f, "request", self.command, path)
         if delay:
             time.sleep(delay / 1000.0)
         if rule:
-            if rule["code"] == 429:
-                raise ApiError(429, "TooManyRequests", rule.get("message") or
-                               "Too many requests, please try again later.",
-                               retry_after=rule.get("retryAfter", 1))
-            code = rule["code"]
-            reason = {500: "InternalError", 503: "ServiceUnavailable", 504: "Timeout"}.get(code, "InternalError")
-            raise ApiError(code, reason, rule.get("message") or "Internal error occurred: injected fault",
-                           retry_after=rule.get("retryAfter"))
+            raise faultrules.error_for(rule)
+
+    def apply_faults_at(self, stage, entry, verb, resource, subresource):
+        """failNext rules that name verbs/resources ("resolved") or fire after a write ("committed")."""
+        reg = self.server.double.registry
+        with reg.lock:
+            rule = faultrules.take(reg.faults, stage, self.command, urllib.parse.urlsplit(self.path).path,
+                                   verb, resource, subresource)
+        if rule:
+            if entry is not None and stage == "committed":
+                entry["committed"] = True
+            raise faultrules.error_for(rule)
 
     # ---- /_double control endpoints ----
     def control(self, path, params):
@@ -1034,6 +1055,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if self.command == "DELETE":
                 with reg.lock:
                     reg.faults.reset()
+                    d.kubelet.wake.set()  # held Terminating pods may be overdue
                     return self.send_json(200, reg.faults.describe())
             if self.command == "POST":
                 spec = self.parse_body(self.read_body())
@@ -1053,6 +1075,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 with reg.lock:
                     reg.writes.clear()
                 return self.send_json(200, {"items": []})
+        if path.startswith("/_double/pods/"):
+            data = self.read_body()
+            return self.send_json(*podlifecycle.control(d, self.command, path, self.parse_body(data) if data else None))
         if path == "/_double/compact" and self.command == "POST":
             reg.compact()
             return self.send_json(200, {"resourceVersion": str(reg.rv)})
@@ -1113,6 +1138,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if entry is not None:
             entry.update({"resource": qualified(rt), "namespace": ns or "", "name": name or "",
                           "subresource": sub or ""})
+        self.apply_faults_at("resolved", entry, faultrules.verb_of(
+            m, name, watch_path or params.get("watch") in ("true", "1")), qualified(rt), sub)
         if m in ("GET", "HEAD"):
             if name is not None and watch_path and sub is None:
                 sel = params.get("fieldSelector", "")
@@ -1131,7 +1158,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = self.parse_body(self.read_body())
             if sub == "binding":
                 entry["verb"] = "create"
-                return ops.bind(rt, ns, name, body, user)
+                return ops.bind(rt, ns, name, body, user, dry)
             if name is not None:
                 raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
             entry["verb"] = "create"
@@ -1139,7 +1166,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if name is None:
             if m == "DELETE":
                 entry["verb"] = "deletecollection"
-                return 200, ops.delete_collection(rt, ns, params, user, dry)
+                data = self.read_body()
+                opts = deletion.parse_options(params, self.parse_body(data) if data else None)
+                return 200, ops.delete_collection(rt, ns, params, user, opts["dryRun"], opts)
             raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
         if m == "PUT":
             entry["verb"] = "update"
@@ -1153,13 +1182,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if m == "DELETE":
             entry["verb"] = "delete"
             data = self.read_body()
-            opts = self.parse_body(data) if data else {}
-            code, obj = ops.delete(rt, ns, name, opts, user, dry)
-            entry["resourceVersion"] = obj["metadata"].get("resourceVersion", "")
-            if not rt.return_deleted:
-                obj = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                       "details": {"name": name, "group": rt.group, "kind": rt.plural,
-                                   "uid": obj["metadata"].get("uid", "")}}
+            opts = deletion.parse_options(params, self.parse_body(data) if data else None)
+            code, obj, stored = ops.delete(rt, ns, name, opts, user, opts["dryRun"])
+            entry["resourceVersion"] = stored["metadata"].get("resourceVersion", "")
             return code, obj
         raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
 
@@ -1228,6 +1253,7 @@ class Ops:
             return self.out(rt, obj)
 
     def list(self, rt, ns, params):
+        watchcache.check_list(self.reg, params, self.d.rv_wait_seconds)
         lsel = parse_label_selector(params.get("labelSelector", ""))
         fsel = parse_field_selector(params.get("fieldSelector", ""), rt)
         limit = params.get("limit")
@@ -1247,7 +1273,7 @@ class Ops:
                         raise ValueError("bad version")
                 except (ValueError, KeyError, TypeError, UnicodeDecodeError, base64.binascii.Error):
                     raise bad_request("continue key is not valid: illegal base64 data or bad token") from None
-                if tok_rv < store.floor:
+                if tok_rv < store.compacted:
                     raise ApiError(410, "Expired", "The provided continue parameter is too old to display a "
                                    "consistent list result. You can start a new list without the continue "
                                    "parameter, or use the continue token in this response to retrieve the "
@@ -1314,6 +1340,7 @@ class Ops:
             v = meta.get(fld)
             if v is not None and (not isinstance(v, dict) or not all(isinstance(x, str) for x in v.values())):
                 causes.append(("metadata." + fld, "Invalid value: must be a map of strings"))
+        causes.extend(garbagecollector.meta_causes(meta))
         if rt.schema:
             errs = []
             apply_schema(obj, rt.schema, "", errs, top=True)
@@ -1385,8 +1412,6 @@ class Ops:
             raise bad_request("the body must be a JSON object")
         meta = obj.setdefault("metadata", {}) if isinstance(obj.get("metadata", {}), dict) else obj["metadata"]
         if isinstance(meta, dict):
-            if not meta.get("name") and meta.get("generateName"):
-                meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
             for k in ("uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "generation"):
                 meta.pop(k, None)
         if rt.drop_status_on_create:
@@ -1396,16 +1421,24 @@ class Ops:
             self.check_ns(rt, ns)
         obj = self.prepare(rt, obj, None, ns, check=False)
         name = obj["metadata"].get("name") or ""
+        priority.admit(self, rt, "CREATE", obj, None)  # built-in plugin, before the webhooks
         obj = self.admit(rt, None, "CREATE", obj, None, user, dry, ns, name)
+        if not name and isinstance(obj.get("metadata"), dict) and obj["metadata"].get("generateName"):
+            # Upstream generates the name after mutating admission (rest.BeforeCreate): webhooks see none.
+            obj["metadata"]["name"] = obj["metadata"]["generateName"] + "".join(
+                "bcdfghjklmnpqrstvwxz2456789"[b % 27] for b in uuid.uuid4().bytes[:5])
         obj = self.prepare(rt, obj, name, ns)
-        if obj["metadata"]["name"] != name:
+        if name and obj["metadata"]["name"] != name:
             raise bad_request("admission changed metadata.name")
+        name = obj["metadata"]["name"]
         with self.reg.lock:
             self.check_ns(rt, ns)
             store = self.store(rt)
             if (ns or "", name) in store.objects:
-                raise ApiError(409, "AlreadyExists", '%s "%s" already exists' % (qualified(rt), name),
-                               name=name, group=rt.group, kind=rt.plural)
+                being_deleted = store.objects[(ns or "", name)]["metadata"].get("deletionTimestamp")
+                raise ApiError(409, "AlreadyExists", '%s%s "%s" already exists' % (
+                    "object is being deleted: " if being_deleted else "", qualified(rt), name),
+                    name=name, group=rt.group, kind=rt.plural)
             if rt.plural == "customresourcedefinitions":
                 self.d.check_crd_conflict(obj)
             meta = obj["metadata"]
@@ -1414,9 +1447,9 @@ class Ops:
                 meta["uid"] = str(uuid.uuid4())
                 meta["creationTimestamp"] = now_rfc3339()
                 return self.out(rt, obj)
-            if rt.plural == "customresourcedefinitions":
-                self.d.install_crd(obj)
             stored = self.reg._insert(rt, obj)
+            if rt.plural == "customresourcedefinitions":
+                self.d.install_crd(stored)  # after the insert: its watch cache starts at the CRD's version
             return self.out(rt, stored)
 
     def defaults_on_create(self, rt, obj):
@@ -1439,6 +1472,7 @@ class Ops:
             if isinstance(spec, dict):
                 spec.setdefault("schedulerName", "default-scheduler")
                 spec.setdefault("restartPolicy", "Always")
+                spec.setdefault("terminationGracePeriodSeconds", 30)
         elif rt.plural == "namespaces":
             obj["status"] = {"phase": "Active"}
             meta = obj.get("metadata")
@@ -1472,10 +1506,14 @@ class Ops:
                 raise bad_request('the name of the object (%s) does not match the name on the URL (%s)'
                                   % (newmeta.get("name"), name))
             newmeta["name"] = name
+            if newmeta.get("uid") not in (None, "", old["metadata"].get("uid")):
+                raise invalid(rt, name, [("metadata.uid", 'Invalid value: "%s": field is immutable' % newmeta["uid"])])
             new = self.prepare(rt, new, name, ns, check=False)
             new = self.keep_system_meta(old, new)
             if json.dumps(new, sort_keys=True) == json.dumps(old, sort_keys=True):
                 return old  # no-op update: kube-apiserver keeps the resourceVersion
+            if sub is None:
+                priority.admit(self, rt, op_verb, new, old)
             new = self.admit(rt, sub, op_verb, new, old, user, dry, ns, name)
             new = self.prepare(rt, self.merge_subresource(rt, sub, old, new), name, ns)
             new = self.keep_system_meta(old, new)
@@ -1501,7 +1539,7 @@ class Ops:
         store = self.store(rt)
         self.reg.rv += 1
         new["metadata"]["resourceVersion"] = str(self.reg.rv)
-        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+        if deletion.should_delete_during_update(new, old):
             del store.objects[(ns or "", name)]
             store.record(self.reg.rv, "DELETED", copy.deepcopy(new), copy.deepcopy(old))
             if rt.plural == "customresourcedefinitions":
@@ -1536,7 +1574,8 @@ class Ops:
 
     def keep_system_meta(self, old, new):
         om, nm = old["metadata"], new["metadata"]
-        for k in ("uid", "creationTimestamp", "generation", "deletionTimestamp", "namespace"):
+        for k in ("uid", "creationTimestamp", "generation", "deletionTimestamp", "deletionGracePeriodSeconds",
+                  "namespace"):
             if k in om:
                 nm[k] = om[k]
             else:
@@ -1566,7 +1605,13 @@ class Ops:
         if rt.namespaced:
             with self.reg.lock:
                 self.check_ns(rt, ns)
-        return self.update_loop(rt, ns, name, sub, lambda old: copy.deepcopy(body), client_rv, user, dry)
+        client_uid = meta.get("uid") or None
+
+        def compute(old):
+            if client_uid:  # the body's uid is a precondition (rest.DefaultUpdatedObjectInfo)
+                preconditions.check_storage(rt, ns, name, old, uid=client_uid)
+            return copy.deepcopy(body)
+        return self.update_loop(rt, ns, name, sub, compute, client_rv, user, dry)
 
     def patch(self, rt, ns, name, sub, ctype, body, user, dry):
         if ctype == "application/json-patch+json":
@@ -1600,89 +1645,24 @@ class Ops:
         return self.update_loop(rt, ns, name, sub, compute, client_rv, user, dry)
 
     def delete(self, rt, ns, name, opts, user, dry):
-        pre = (opts or {}).get("preconditions") or {}
-        for _attempt in range(8):
-            with self.reg.lock:
-                cur = self.store(rt).objects.get((ns or "", name))
-                if cur is None:
-                    raise not_found(rt, name)
-                if pre.get("resourceVersion") and pre["resourceVersion"] != cur["metadata"]["resourceVersion"]:
-                    raise conflict(rt, name, "the ResourceVersion in the precondition (%s) does not match "
-                                   "the ResourceVersion in record (%s). The object might have been modified"
-                                   % (pre["resourceVersion"], cur["metadata"]["resourceVersion"]))
-                if pre.get("uid") and pre["uid"] != cur["metadata"]["uid"]:
-                    raise conflict(rt, name, "the UID in the precondition (%s) does not match the UID in "
-                                   "record (%s). The object might have been modified"
-                                   % (pre["uid"], cur["metadata"]["uid"]))
-                old = self.out(rt, cur)
-            self.admit(rt, None, "DELETE", None, old, user, dry, ns, name)
-            with self.reg.lock:
-                store = self.store(rt)
-                cur = store.objects.get((ns or "", name))
-                if cur is None:
-                    raise not_found(rt, name)
-                if cur["metadata"]["resourceVersion"] != old["metadata"]["resourceVersion"]:
-                    continue
-                if dry:
-                    return 200, old
-                if cur["metadata"].get("finalizers"):
-                    if cur["metadata"].get("deletionTimestamp"):
-                        return 200, old
-                    new = copy.deepcopy(cur)
-                    new["metadata"]["deletionTimestamp"] = now_rfc3339()
-                    new["metadata"]["deletionGracePeriodSeconds"] = 0
-                    return 200, self.commit_update(rt, ns, name, new, cur)
-                self.reg.rv += 1
-                gone = copy.deepcopy(cur)
-                gone["metadata"]["resourceVersion"] = str(self.reg.rv)
-                del store.objects[(ns or "", name)]
-                store.record(self.reg.rv, "DELETED", copy.deepcopy(gone), copy.deepcopy(cur))
-                if rt.plural == "customresourcedefinitions":
-                    self.d.uninstall_crd(gone)
-                if rt.plural == "namespaces":
-                    self.d.purge_namespace(name)
-                self.reg.cond.notify_all()
-                return 200, self.out(rt, gone)
-        raise ApiError(409, "Conflict", "too many concurrent updates")
+        """Returns (code, answer, object as last stored); see deletion.py. opts: parse_options()."""
+        return deletion.delete(self, rt, ns, name, opts, user, dry)
 
-    def delete_collection(self, rt, ns, params, user, dry):
+    def delete_collection(self, rt, ns, params, user, dry, opts=None):
+        """Delete what the selectors list, each with the same options; answers that list."""
+        opts = opts or deletion.parse_options({}, None)
         lst = self.list(rt, ns, {"labelSelector": params.get("labelSelector", ""),
                                  "fieldSelector": params.get("fieldSelector", "")})
-        gone = []
         for item in lst["items"]:
             try:
-                _code, o = self.delete(rt, item["metadata"].get("namespace"), item["metadata"]["name"], {}, user, dry)
-                gone.append(o)
+                self.delete(rt, item["metadata"].get("namespace"), item["metadata"]["name"], opts, user, dry)
             except ApiError as e:
                 if e.code != 404:
                     raise
-        return {"kind": rt.kind + "List", "apiVersion": rt.api_version,
-                "metadata": {"resourceVersion": str(self.reg.rv)}, "items": gone}
+        return lst
 
-    def bind(self, rt, ns, name, body, user):
-        if not isinstance(body, dict) or not isinstance(body.get("target"), dict) or \
-                not body["target"].get("name"):
-            raise invalid(rt, name, [("target.name", "Required value")])
-        node = body["target"]["name"]
-        with self.reg.lock:
-            cur = self.store(rt).objects.get((ns or "", name))
-            if cur is None:
-                raise not_found(rt, name)
-            if (cur.get("spec") or {}).get("nodeName"):
-                raise conflict(rt, name, 'pod %s is already assigned to node "%s"' % (
-                    name, cur["spec"]["nodeName"]), resource="pods/binding")
-            if cur["metadata"].get("deletionTimestamp"):
-                raise conflict(rt, name, "pod %s is being deleted, cannot be assigned to a host" % name,
-                               resource="pods/binding")
-            new = copy.deepcopy(cur)
-            new.setdefault("spec", {})["nodeName"] = node
-            st = new.setdefault("status", {})
-            conds = [c for c in st.get("conditions") or [] if c.get("type") != "PodScheduled"]
-            conds.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                          "lastTransitionTime": now_rfc3339()})
-            st["conditions"] = conds
-            self.commit_update(rt, ns, name, new, cur)
-        return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+    def bind(self, rt, ns, name, body, user, dry=False):
+        return podlifecycle.bind(self, rt, ns, name, body, dry)
 
 
 # ----------------------------------------------------------------------------
@@ -1774,10 +1754,14 @@ class KubeDouble:
         self.port_file = port_file
         self.bookmark_interval = bookmark_interval
         self.default_watch_timeout = default_watch_timeout
+        self.rv_wait_seconds = 3.0  # how long a too-new resourceVersion is waited for (watchcache.py)
         self.mutating = [Webhook(s, True) if isinstance(s, str) else s for s in mutating]
         self.validating = [Webhook(s, False) if isinstance(s, str) else s for s in validating]
         self.verbose = verbose
         self.webhook_calls = []
+        self.kubelet = podlifecycle.Kubelet(self)
+        self.gc = garbagecollector.GarbageCollector(self)
+        self.registry.observers.extend([self.kubelet.observe, self.gc.observe])
         self.active_watches = 0
         self.server = None
         self.thread = None
@@ -1839,9 +1823,13 @@ class KubeDouble:
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
                                        daemon=True, name="kubedouble")
         self.thread.start()
+        self.gc.start()
+        self.kubelet.start()
         return self
 
     def stop(self):
+        self.kubelet.stop()
+        self.gc.stop()
         if self.server:
             self.server.shutdown()
             self.server.server_close()
@@ -1945,7 +1933,8 @@ class KubeDouble:
         if not isinstance(spec, dict):
             raise ValueError("fault spec must be a JSON object")
         known = {"watchDropAfterEvents", "watchDropAfterSeconds", "dropWatchesNow", "failNext", "delayMs",
-                 "delayPathPrefix", "compact", "historyWindow", "bookmarkIntervalSeconds", "reset"}
+                 "delayPathPrefix", "compact", "historyWindow", "bookmarkIntervalSeconds", "reset",
+                 "resourceVersionWaitSeconds", "podTermination"}
         unknown = set(spec) - known
         if unknown:
             raise ValueError("unknown keys %s" % sorted(unknown))
@@ -1964,16 +1953,7 @@ class KubeDouble:
             if rules is not None:
                 if isinstance(rules, dict):
                     rules = [rules]
-                for r in rules:
-                    code = int(r.get("code", 500))
-                    if code not in (429, 500, 502, 503, 504):
-                        raise ValueError("failNext code must be 429 or 5xx")
-                    f.fail_rules.append({"code": code, "count": int(r.get("count", 1)),
-                                         "pathPrefix": str(r.get("pathPrefix", "")),
-                                         "retryAfter": int(r["retryAfter"]) if "retryAfter" in r else
-                                         (1 if code == 429 else None),
-                                         "methods": [m.upper() for m in r.get("methods") or []],
-                                         "message": r.get("message", "")})
+                f.fail_rules.extend([faultrules.parse_rule(r) for r in rules])
             if "delayMs" in spec:
                 f.delay_ms = int(spec["delayMs"] or 0)
             if "delayPathPrefix" in spec:
@@ -1985,11 +1965,17 @@ class KubeDouble:
                 reg.history_window = w
                 for st in reg.stores.values():
                     st.window = w
-                    while len(st.history) > w:
-                        st.floor = st.history.popleft()[0]
+                    watchcache.trim(st)
             if "bookmarkIntervalSeconds" in spec:
                 self.bookmark_interval = float(spec["bookmarkIntervalSeconds"])
+            if "podTermination" in spec:
+                if spec["podTermination"] not in ("hold", "run"):
+                    raise ValueError('podTermination must be "hold" or "run"')
+                f.hold_pod_termination = spec["podTermination"] == "hold"
+            if "resourceVersionWaitSeconds" in spec:
+                self.rv_wait_seconds = max(0.0, float(spec["resourceVersionWaitSeconds"]))
             reg.cond.notify_all()
+            self.kubelet.wake.set()  # "podTermination" or "reset" may have released held pods
         if spec.get("compact"):
             reg.compact()
 
@@ -2027,8 +2013,7 @@ class KubeDouble:
                 last = reg.rv
             else:
                 last = int(rv_param)
-                if last < store.floor:
-                    expired = "too old resource version: %d (%d)" % (last, store.floor)
+                expired = watchcache.watch_start_error(reg, store, last, self.rv_wait_seconds)
             epoch = reg.faults.drop_epoch
             drop_events = reg.faults.watch_drop_after_events
             drop_secs = reg.faults.watch_drop_after_seconds
@@ -2057,8 +2042,7 @@ class KubeDouble:
 
         try:
             if expired:
-                emit("ERROR", {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                               "message": expired, "reason": "Expired", "code": 410})
+                emit("ERROR", expired)
                 h.wfile.write(b"0\r\n\r\n")
                 return
             for o in initial:
@@ -2083,7 +2067,7 @@ class KubeDouble:
                     if store is None:
                         break  # CRD deleted: kube closes the watch
                     if last < store.floor:
-                        expired = "too old resource version: %d (%d)" % (last, store.floor)
+                        expired = watchcache.too_old_status(last, store.floor)
                         events = []
                     else:
                         events = [e for e in store.history if e[0] > last]
@@ -2095,12 +2079,11 @@ class KubeDouble:
                         store = reg.stores.get(rt.store_key)
                         events = [e for e in store.history if e[0] > last] if store else []
                         if store is not None and last < store.floor:
-                            expired = "too old resource version: %d (%d)" % (last, store.floor)
+                            expired = watchcache.too_old_status(last, store.floor)
                             events = []
                     newest = reg.rv
                 if expired:
-                    emit("ERROR", {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                                   "message": expired, "reason": "Expired", "code": 410})
+                    emit("ERROR", expired)
                     break
                 for rv, etype, obj, old in events:
                     last = rv

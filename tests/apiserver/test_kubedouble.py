@@ -328,7 +328,7 @@ class TestApi(unittest.TestCase):
         st, body = self.c.req("POST", base, pod("p1"))
         self.assertEqual(st, 409)
         self.assertStatus(body, 409, "AlreadyExists")
-        self.assertEqual(body["details"], {"name": "p1", "group": "", "kind": "pods"})
+        self.assertEqual(body["details"], {"name": "p1", "kind": "pods"})  # group omitted when empty
         st, body = self.c.req("GET", base + "/nope")
         self.assertEqual(st, 404)
         self.assertStatus(body, 404, "NotFound")
@@ -641,6 +641,8 @@ class TestWatch(unittest.TestCase):
                        ctype="application/merge-patch+json")
             self.assertEqual(w.next()["type"], "MODIFIED")
             self.c.req("DELETE", self.base + "/a")
+            ev = w.next()  # a pod is deleted gracefully: even with no node, deletionTimestamp is written first
+            self.assertEqual((ev["type"], ev["object"]["metadata"]["deletionGracePeriodSeconds"]), ("MODIFIED", 0))
             ev = w.next()
             self.assertEqual((ev["type"], ev["object"]["metadata"]["name"]), ("DELETED", "a"))
         finally:

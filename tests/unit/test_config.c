@@ -156,7 +156,7 @@ static const error_case_t error_cases[] = {
     /* unknown keys */
     {"serverr:\n  listen: x\n", RG_ERR_CONFIG,
      "raygate.yaml:1: serverr: unknown key (known: server, tls, audit, log, stateDir, "
-     "standalone, kubeconfig, context, leaderElection)"},
+     "standalone, kubeconfig, context, leaderElection, admitter)"},
     {"server:\n  prot: 1\n", RG_ERR_CONFIG,
      "raygate.yaml:2: server.prot: unknown key (known: listen, port, threads, maxConnections, "
      "connectionTimeoutSeconds, requestTimeoutSeconds, maxBodyBytes, maxExtenderBodyBytes, reusePort)"},

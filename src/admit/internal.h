@@ -1,0 +1,205 @@
+/*
+ * The admitter's private pieces: the API it writes through (the cluster's,
+ * or the standalone caches), the writer pool, the event queue and the
+ * loop's state. Shared by the files of src/admit only.
+ */
+#ifndef RAYGATE_ADMIT_INTERNAL_H
+#define RAYGATE_ADMIT_INTERNAL_H
+
+#include "raygate/admit.h"
+#include "raygate/strmap.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* ---- The API the admitter writes through ---- */
+
+/* Outcome of a write, as the loop acts on it. */
+typedef enum admit_outcome {
+    ADMIT_OK = 0,
+    ADMIT_CONFLICT, /* 409: stale precondition (decide again on the next version) */
+    ADMIT_GONE,     /* 404 */
+    ADMIT_EXISTS,   /* 409 AlreadyExists on create */
+    ADMIT_UNKNOWN,  /* no answer, 5xx, timeout: the write may or may not have landed */
+    ADMIT_REFUSED,  /* any other 4xx: the write is wrong or forbidden */
+} admit_outcome_t;
+
+typedef struct admit_api {
+    /* Every call is synchronous; obj/patch borrowed. *msg (may be NULL) gets
+     * an owned description of a failure. */
+    admit_outcome_t (*create)(void *ctx, const kube_resource_t *res, const char *ns,
+                              const cJSON *obj, char **msg);
+    admit_outcome_t (*patch)(void *ctx, const kube_resource_t *res, const char *ns,
+                             const char *name, const cJSON *merge_patch, bool status, char **msg);
+    admit_outcome_t (*json_patch)(void *ctx, const kube_resource_t *res, const char *ns,
+                                  const char *name, const cJSON *ops, char **msg);
+    admit_outcome_t (*del)(void *ctx, const kube_resource_t *res, const char *ns, const char *name,
+                           const char *uid, char **msg);
+    /* The object as stored now (owned) or NULL with the outcome. */
+    cJSON *(*get)(void *ctx, const kube_resource_t *res, const char *ns, const char *name,
+                  admit_outcome_t *outcome);
+    void *ctx;
+} admit_api_t;
+
+void admit__api_kube(admit_api_t *api, kube_client_t *client);
+/* Standalone: the caches are the store. */
+void admit__api_local(admit_api_t *api, cache_set_t *caches);
+void admit__api_local_release(admit_api_t *api);
+
+/* ---- Writes ---- */
+
+typedef enum admit_op {
+    ADMIT_OP_CREATE,
+    ADMIT_OP_PATCH,        /* merge patch on the object */
+    ADMIT_OP_PATCH_STATUS, /* merge patch on /status */
+    ADMIT_OP_JSON_PATCH,
+    ADMIT_OP_DELETE,
+    ADMIT_OP_GET, /* the object as stored now lands in body */
+} admit_op_t;
+
+/* What a write was for, so its outcome reaches the right place. */
+typedef enum admit_purpose {
+    ADMIT_FOR_ADMISSION, /* a Workload's admission: on failure, quota_model_forget */
+    ADMIT_FOR_VERIFY,    /* reading back an admission whose write had no clear answer */
+    ADMIT_FOR_PENDING,
+    ADMIT_FOR_EVICTION,
+    ADMIT_FOR_RELEASE,
+    ADMIT_FOR_FINISH,
+    ADMIT_FOR_WORKLOAD_CREATE,
+    ADMIT_FOR_WORKLOAD_DELETE,
+    ADMIT_FOR_OWNER_START,
+    ADMIT_FOR_OWNER_STOP,
+    ADMIT_FOR_QUEUE_STATUS,
+    ADMIT_FOR_FINALIZER,
+} admit_purpose_t;
+
+typedef struct admit_write {
+    admit_op_t op;
+    admit_purpose_t purpose;
+    const kube_resource_t *res;
+    char *ns;
+    char *name;
+    char *uid;   /* DELETE precondition, may be NULL */
+    cJSON *body; /* object, merge patch or JSON patch ops; owned */
+    /* Filled by the writer. */
+    admit_outcome_t outcome;
+    char *msg;
+    int64_t latency_ns;
+    struct admit_write *next;
+} admit_write_t;
+
+void admit__write_free(admit_write_t *w);
+
+/* ---- The loop ---- */
+
+typedef enum aev_kind {
+    AEV_CACHE,      /* a cache handler call */
+    AEV_WRITE_DONE, /* a writer finished a write */
+    AEV_LEADING,    /* leadership changed */
+} aev_kind_t;
+
+typedef struct aev {
+    aev_kind_t kind;
+    cache_kind_t ck;
+    cache_event_t ev;
+    const cache_obj_t *old_obj; /* references held */
+    const cache_obj_t *new_obj;
+    admit_write_t *write;
+    bool leading;
+    struct aev *next;
+} aev_t;
+
+typedef struct writer {
+    struct admit *a;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    admit_write_t *head, *tail;
+    bool stop;
+} writer_t;
+
+#define ADMIT_MAX_WRITERS 16
+
+struct admit {
+    admit_opts_t opts;
+    admit_api_t api;
+    quota_model_t *model;
+    /* The queue. */
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    aev_t *head, *tail;
+    uint64_t enqueued, handled; /* for admit_wait_idle */
+    pthread_cond_t idle;
+    bool stop;
+    pthread_t thread;
+    bool started;
+    /* Loop state (loop thread only). */
+    bool leading;
+    bool decided_once;
+    int64_t next_wake_ns; /* wall clock; 0 none */
+    int64_t last_queue_status_ns;
+    rg_strmap_t latest[CACHE_KIND_COUNT]; /* key -> const cache_obj_t * (ref) */
+    rg_strmap_t inflight;                 /* "purpose/ns/name" -> owned key: one write at a time */
+    atomic_size_t n_inflight;             /* its size, readable from any thread */
+    rg_strmap_t dirty_owners;             /* "kind/ns/name" -> owned key: to reconcile */
+    bool status_dirty;                    /* queue status may have changed */
+    cJSON *shorthand_flavor;              /* the implicit default-flavor ResourceFlavor */
+    writer_t writers[ADMIT_MAX_WRITERS];
+    unsigned n_writers;
+    /* Statistics. */
+    atomic_uint_fast64_t st_events, st_passes, st_admitted, st_pending, st_evicted, st_conflicts,
+        st_write_errors, st_created, st_started, st_stopped;
+    struct admit_metrics *metrics;
+};
+
+/* Writers. */
+int admit__writers_start(struct admit *a, rg_error_t *err);
+void admit__writers_stop(struct admit *a);
+/* Queues a write (takes it) on the writer of its object. */
+void admit__submit(struct admit *a, admit_write_t *w);
+/* Builds and submits a write; body is taken. Skips it (and frees body) when a
+ * write of the same purpose to the same object is still in flight. */
+bool admit__write(struct admit *a, admit_op_t op, admit_purpose_t purpose,
+                  const kube_resource_t *res, const char *ns, const char *name, cJSON *body);
+/* A delete with a uid precondition (may be NULL). */
+bool admit__write_delete(struct admit *a, admit_purpose_t purpose, const kube_resource_t *res,
+                         const char *ns, const char *name, const char *uid);
+/* The loop got the write's outcome: another of its kind may go now. */
+void admit__write_settled(struct admit *a, const admit_write_t *w);
+
+/* Events into the loop (any thread). */
+void admit__enqueue(struct admit *a, aev_t *ev);
+
+/* The newest object seen for a kind and key (borrowed, loop thread), or NULL. */
+const cache_obj_t *admit__latest(struct admit *a, cache_kind_t kind, const char *key);
+
+/* The model side: apply a cache event; run a pass and write its decisions. */
+void admit__model_apply(struct admit *a, cache_kind_t kind, const cache_obj_t *old_obj,
+                        const cache_obj_t *new_obj);
+void admit__decide(struct admit *a, int64_t now_ns);
+void admit__write_done(struct admit *a, admit_write_t *w);
+void admit__queue_status(struct admit *a, int64_t now_ns);
+
+/* The job side (owners.c): Ray objects and their Workloads. */
+void admit__owner_touched(struct admit *a, cache_kind_t kind, const char *key);
+void admit__workload_touched(struct admit *a, const char *key);
+void admit__reconcile_owners(struct admit *a, int64_t now_ns);
+void admit__owner_write_done(struct admit *a, const admit_write_t *w);
+/* Drops kueue.x-k8s.io/resource-in-use from o (only while deleting when asked). */
+void admit__finalizer_release(struct admit *a, const kube_resource_t *res, const cache_obj_t *o,
+                              bool only_deleting);
+/* An Event about a cached object (Normal/Warning), if Events are recorded. */
+void admit__event(struct admit *a, const cache_obj_t *o, const char *type, const char *reason,
+                  const char *note);
+
+/* Metrics and audit. */
+struct admit_metrics *admit__metrics_new(metrics_registry_t *reg);
+void admit__metrics_free(struct admit_metrics *m);
+void admit__metrics_decision(struct admit *a, const quota_decision_t *d);
+void admit__metrics_write(struct admit *a, const admit_write_t *w);
+void admit__metrics_queues(struct admit *a);
+void admit__audit(struct admit *a, const char *kind, const char *ns, const char *name,
+                  const char *decision, const char *reason);
+
+#endif

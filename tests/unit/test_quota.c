@@ -1,0 +1,279 @@
+/*
+ * Table tests of the quota engine (src/quota): every file in
+ * tests/fixtures/quota/ is one case, a YAML stream of real Kueue objects
+ * (ClusterQueues, ResourceFlavors, LocalQueues, priority classes,
+ * Namespaces, Workloads with or without status.admission) fed to the model
+ * in order. A document `kind: Expect` runs a pass and checks its decisions
+ * exactly: `admitted` (every ADMIT, with "podSet:resource=flavor,..."),
+ * `pending` ("Reason|message substring") and `evicted` (reason); a
+ * document `kind: Delete` removes an object. Inputs and expected
+ * assignments follow Kueue's flavor-assigner and scheduler tests (each file
+ * names the upstream case it takes).
+ */
+#include "raygate/alloc.h"
+#include "raygate/config.h"
+#include "raygate/quota.h"
+#include "raygate/timeutil.h"
+
+#include <check.h>
+
+#include "harness.h"
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CASES 256
+
+static char *case_files[MAX_CASES];
+static int n_cases;
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void list_cases(void)
+{
+    const char *root = getenv("RG_FIXTURES");
+    char dir[1024];
+    snprintf(dir, sizeof(dir), "%s/quota", root ? root : "tests/fixtures");
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n_cases < MAX_CASES) {
+        size_t len = strlen(e->d_name);
+        if (len > 5 && strcmp(e->d_name + len - 5, ".yaml") == 0)
+            case_files[n_cases++] = rg_asprintf("%s/%s", dir, e->d_name);
+    }
+    closedir(d);
+    qsort(case_files, (size_t)n_cases, sizeof(char *), cmp_name);
+}
+
+/* "podSet:res=flavor,res=flavor;podSet:..." of an admission, owned. */
+static char *render_admission(const quota_admission_t *a)
+{
+    rg_buf_t b = RG_BUF_INIT;
+    for (size_t i = 0; i < a->n_podsets; i++) {
+        rg_buf_appendf(&b, "%s%s:", i ? ";" : "", a->podsets[i].name);
+        for (size_t r = 0; r < a->podsets[i].n_res; r++)
+            rg_buf_appendf(&b, "%s%s=%s", r ? "," : "", a->podsets[i].res[r].resource,
+                           a->podsets[i].res[r].flavor);
+    }
+    if (b.data == NULL)
+        rg_buf_append_str(&b, "");
+    return rg_buf_detach(&b, NULL);
+}
+
+static const quota_decision_t *find_decision(const quota_decisions_t *d, quota_decision_kind_t kind,
+                                             const char *key)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        char k[600];
+        snprintf(k, sizeof(k), "%s/%s", d->v[i].ns, d->v[i].name);
+        if (d->v[i].kind == kind && strcmp(k, key) == 0)
+            return &d->v[i];
+    }
+    return NULL;
+}
+
+static size_t count_kind(const quota_decisions_t *d, quota_decision_kind_t kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->n; i++)
+        n += d->v[i].kind == kind;
+    return n;
+}
+
+static void check_admitted(const char *file, const cJSON *want, const quota_decisions_t *d)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, want)
+    {
+        const quota_decision_t *x = find_decision(d, QUOTA_DECISION_ADMIT, it->string);
+        ck_assert_msg(x != NULL, "%s: %s not admitted", file, it->string);
+        if (cJSON_IsString(it) && it->valuestring[0]) {
+            char *got = render_admission(x->admission);
+            ck_assert_msg(strcmp(got, it->valuestring) == 0, "%s: %s admitted as %s, want %s", file,
+                          it->string, got, it->valuestring);
+            rg_free(got);
+        }
+    }
+    size_t n_want = (size_t)cJSON_GetArraySize(want);
+    if (count_kind(d, QUOTA_DECISION_ADMIT) != n_want) {
+        for (size_t i = 0; i < d->n; i++)
+            if (d->v[i].kind == QUOTA_DECISION_ADMIT)
+                fprintf(stderr, "%s: admitted %s/%s\n", file, d->v[i].ns, d->v[i].name);
+    }
+    ck_assert_msg(count_kind(d, QUOTA_DECISION_ADMIT) == n_want, "%s: %zu admitted, want %zu", file,
+                  count_kind(d, QUOTA_DECISION_ADMIT), n_want);
+}
+
+static void check_pending(const char *file, const cJSON *want, const quota_decisions_t *d)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, want)
+    {
+        const quota_decision_t *x = find_decision(d, QUOTA_DECISION_PENDING, it->string);
+        ck_assert_msg(x != NULL, "%s: no pending decision for %s", file, it->string);
+        const char *exp = cJSON_IsString(it) ? it->valuestring : "";
+        const char *bar = strchr(exp, '|');
+        ck_assert_msg(bar != NULL, "%s: pending %s must be \"Reason|text\"", file, it->string);
+        ck_assert_msg(strncmp(x->reason, exp, (size_t)(bar - exp)) == 0 &&
+                          strlen(x->reason) == (size_t)(bar - exp),
+                      "%s: %s pending with reason %s, want %.*s", file, it->string, x->reason,
+                      (int)(bar - exp), exp);
+        ck_assert_msg(strstr(x->message, bar + 1) != NULL,
+                      "%s: %s pending with \"%s\", want \"%s\"", file, it->string, x->message,
+                      bar + 1);
+    }
+}
+
+static void check_evicted(const char *file, const cJSON *want, const quota_decisions_t *d)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, want)
+    {
+        const quota_decision_t *x = find_decision(d, QUOTA_DECISION_EVICT, it->string);
+        ck_assert_msg(x != NULL, "%s: %s not evicted", file, it->string);
+        ck_assert_msg(strcmp(x->reason, it->valuestring) == 0, "%s: %s evicted for %s", file,
+                      it->string, x->reason);
+    }
+    ck_assert_msg(count_kind(d, QUOTA_DECISION_EVICT) == (size_t)cJSON_GetArraySize(want),
+                  "%s: %zu evictions, want %d", file, count_kind(d, QUOTA_DECISION_EVICT),
+                  cJSON_GetArraySize(want));
+}
+
+static int64_t expect_now(const cJSON *expect)
+{
+    int64_t now = 0;
+    const char *t = rg_json_get_string(expect, "now");
+    if (t == NULL || rg_time_parse_rfc3339(t, &now) != 0)
+        rg_time_parse_rfc3339("2026-01-02T00:00:00Z", &now);
+    return now;
+}
+
+/* Confirms every admission of the pass as the API server would show it. */
+static void run_expect(quota_model_t *m, const char *file, const cJSON *expect)
+{
+    quota_decisions_t d = {0};
+    quota_pass_stats_t st;
+    quota_pass_opts_t opts = {0};
+    quota_model_pass(m, expect_now(expect), &opts, &d, &st);
+    check_admitted(file, rg_json_get_object(expect, "admitted"), &d);
+    check_pending(file, rg_json_get_object(expect, "pending"), &d);
+    check_evicted(file, rg_json_get_object(expect, "evicted"), &d);
+    const cJSON *quiet = rg_json_get_array(expect, "quiet");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, quiet)
+    {
+        for (size_t i = 0; i < d.n; i++) {
+            char k[600];
+            snprintf(k, sizeof(k), "%s/%s", d.v[i].ns, d.v[i].name);
+            ck_assert_msg(strcmp(k, it->valuestring) != 0, "%s: %s got a decision", file, k);
+        }
+    }
+    quota_decisions_release(&d);
+}
+
+static void apply_delete(quota_model_t *m, const cJSON *doc)
+{
+    const char *kind = rg_json_get_string(doc, "target");
+    const char *ns = rg_json_get_string(doc, "namespace");
+    const char *name = rg_json_get_string(doc, "name");
+    ck_assert_ptr_nonnull(kind);
+    ck_assert_ptr_nonnull(name);
+    if (strcmp(kind, "Workload") == 0)
+        quota_model_remove_workload(m, ns ? ns : "default", name);
+    else if (strcmp(kind, "ClusterQueue") == 0)
+        quota_model_remove_cluster_queue(m, name);
+    else if (strcmp(kind, "LocalQueue") == 0)
+        quota_model_remove_local_queue(m, ns ? ns : "default", name);
+    else if (strcmp(kind, "ResourceFlavor") == 0)
+        quota_model_remove_flavor(m, name);
+    else
+        ck_abort_msg("Delete of unknown kind %s", kind);
+}
+
+static void apply_object(quota_model_t *m, const char *file, const cJSON *doc)
+{
+    const char *kind = rg_json_get_string(doc, "kind");
+    const char *av = rg_json_get_string(doc, "apiVersion");
+    rg_error_t err = {0};
+    ck_assert_msg(kind != NULL, "%s: a document without kind", file);
+    if (strcmp(kind, "ClusterQueue") == 0) {
+        quota_cq_spec_t *s = quota_decode_cluster_queue(doc, &err);
+        ck_assert_msg(s != NULL, "%s: %s", file, rg_error_str(&err));
+        quota_model_set_cluster_queue(m, s);
+    } else if (strcmp(kind, "ResourceFlavor") == 0) {
+        quota_flavor_spec_t *s = quota_decode_flavor(doc, &err);
+        ck_assert_msg(s != NULL, "%s: %s", file, rg_error_str(&err));
+        quota_model_set_flavor(m, s);
+    } else if (strcmp(kind, "LocalQueue") == 0 || strcmp(kind, "Queue") == 0) {
+        quota_lq_spec_t *s = quota_decode_local_queue(doc, &err);
+        ck_assert_msg(s != NULL, "%s: %s", file, rg_error_str(&err));
+        quota_model_set_local_queue(m, s);
+    } else if (strcmp(kind, "WorkloadPriorityClass") == 0 || strcmp(kind, "PriorityClass") == 0) {
+        quota_class_kind_t ck;
+        const char *name;
+        int32_t value;
+        bool gd;
+        ck_assert_int_eq(quota_decode_priority_class(doc, &ck, &name, &value, &gd, &err), 0);
+        quota_model_set_class(m, ck, name, value, gd);
+    } else if (strcmp(kind, "Namespace") == 0) {
+        quota_model_set_namespace(m, rg_json_get_string(rg_json_get(doc, "metadata"), "name"),
+                                  rg_json_path(doc, "metadata", "labels", NULL));
+    } else if (strcmp(kind, "Workload") == 0) {
+        quota_wl_spec_t *s = quota_decode_workload(doc, &err);
+        ck_assert_msg(s != NULL, "%s: %s", file, rg_error_str(&err));
+        quota_model_set_workload(m, s);
+    } else {
+        ck_abort_msg("%s: unknown kind %s (%s)", file, kind, av ? av : "");
+    }
+}
+
+START_TEST(test_quota__case)
+{
+    const char *file = case_files[_i];
+    cfg_yaml_docs_t docs = {0};
+    rg_error_t err = {0};
+    ck_assert_msg(cfg_yaml_docs_load_file(file, 1 << 20, &docs, &err) == 0, "%s",
+                  rg_error_str(&err));
+    quota_model_t *m = quota_model_new();
+    int expects = 0;
+    for (size_t i = 0; i < docs.count; i++) {
+        const cJSON *doc = docs.items[i].root;
+        const char *kind = rg_json_get_string(doc, "kind");
+        if (kind && strcmp(kind, "Expect") == 0) {
+            run_expect(m, file, doc);
+            expects++;
+        } else if (kind && strcmp(kind, "Delete") == 0) {
+            apply_delete(m, doc);
+        } else {
+            apply_object(m, file, doc);
+        }
+    }
+    ck_assert_msg(expects > 0, "%s: no Expect document", file);
+    quota_model_free(m);
+    cfg_yaml_docs_release(&docs);
+}
+END_TEST
+
+static Suite *quota_suite(void)
+{
+    list_cases();
+    Suite *s = suite_create("quota");
+    TCase *tc = tcase_create("cases");
+    tcase_add_loop_test(tc, test_quota__case, 0, n_cases);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    int rc = rgt_run_suite(quota_suite());
+    for (int i = 0; i < n_cases; i++)
+        rg_free(case_files[i]);
+    return n_cases == 0 ? 1 : rc;
+}
