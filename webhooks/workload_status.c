@@ -262,8 +262,8 @@ void wh__wl_check_reclaimable_update(field_errors_t *errs, const cJSON *obj, con
 static void check_toleration_rules(field_errors_t *errs, const char *path, const cJSON *tols)
 {
     static const char *const msgs[] = {
-        "operator must be Exists when 'key' is empty, which means 'match all values and all "
-        "keys'",
+        ("operator must be Exists when 'key' is empty, which means 'match all values and all "
+         "keys'"),
         "effect must be 'NoExecute' when 'tolerationSeconds' is set",
         "supported toleration values: 'Equal'(default), 'Exists'",
         "a value must be empty when 'operator' is 'Exists'",
