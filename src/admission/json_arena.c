@@ -22,12 +22,26 @@
  * here by a local bump pointer, so a node costs a few instructions. */
 #define JA_CHUNK 8192
 
+/* Where an object sits in an AdmissionReview, for the shallow-spec hook. */
+typedef enum ja_role {
+    JA_OTHER = 0,
+    JA_ROOT,    /* the review */
+    JA_REQUEST, /* review.request */
+    JA_OBJECT,  /* review.request.object */
+    JA_SHALLOW, /* review.request.object.spec, built without its subtrees */
+} ja_role_t;
+
 typedef struct ja {
     char *p, *end; /* over the arena's copy of the text */
     rg_arena_t *arena;
     char *cur, *lim; /* the current chunk's free part */
     int depth;
     const char *fail; /* where parsing stopped; NULL while it goes well */
+    /* While > 0 values are checked but not built: nodes go to scratch. */
+    int skipping;
+    cJSON scratch;
+    adm__shape_t *shape; /* NULL: build everything */
+    const cJSON *request;      /* review.request as built so far */
 } ja_t;
 
 static void *ja_alloc(ja_t *s, size_t size)
@@ -48,7 +62,7 @@ static void *ja_alloc(ja_t *s, size_t size)
 
 static cJSON *ja_node(ja_t *s, int type)
 {
-    cJSON *n = ja_alloc(s, sizeof(*n));
+    cJSON *n = s->skipping ? &s->scratch : ja_alloc(s, sizeof(*n));
     memset(n, 0, sizeof(*n));
     n->type = type;
     return n;
@@ -274,12 +288,14 @@ static cJSON *ja_number(ja_t *s)
     return node;
 }
 
-static cJSON *ja_value(ja_t *s);
+static cJSON *ja_value(ja_t *s, ja_role_t role);
 
 /* Links item as the last child of parent, keeping cJSON's convention that
  * the first child's prev points at the last one. */
-static void ja_append(cJSON *parent, cJSON *item, cJSON **last)
+static void ja_append(ja_t *s, cJSON *parent, cJSON *item, cJSON **last)
 {
+    if (s->skipping)
+        return;
     if (*last == NULL) {
         parent->child = item;
     } else {
@@ -300,10 +316,10 @@ static cJSON *ja_array(ja_t *s)
         return arr;
     }
     for (;;) {
-        cJSON *item = ja_value(s);
+        cJSON *item = ja_value(s, JA_OTHER);
         if (item == NULL)
             return NULL;
-        ja_append(arr, item, &last);
+        ja_append(s, arr, item, &last);
         ja_skip_ws(s);
         if (s->p >= s->end)
             return ja_fail(s, s->p);
@@ -319,9 +335,30 @@ static cJSON *ja_array(ja_t *s)
     }
 }
 
-static cJSON *ja_object(ja_t *s)
+/* The role of the member key inside an object of the given role. */
+static ja_role_t child_role(ja_t *s, ja_role_t role, const char *key, const cJSON *obj)
+{
+    switch (role) {
+    case JA_ROOT: return strcmp(key, "request") == 0 ? JA_REQUEST : JA_OTHER;
+    case JA_REQUEST: return strcmp(key, "object") == 0 ? JA_OBJECT : JA_OTHER;
+    case JA_OBJECT:
+        if (strcmp(key, "spec") != 0 || s->shape == NULL || s->request == NULL ||
+            !s->shape->shallow_spec(s->request, obj, s->shape->ctx))
+            return JA_OTHER;
+        return JA_SHALLOW;
+    case JA_SHALLOW:
+    case JA_OTHER: break;
+    }
+    return JA_OTHER;
+}
+
+static cJSON *ja_object(ja_t *s, ja_role_t role)
 {
     cJSON *obj = ja_node(s, cJSON_Object), *last = NULL;
+    if (role == JA_REQUEST)
+        s->request = obj;
+    if (role == JA_SHALLOW)
+        s->shape->used = true;
     s->p++;
     ja_skip_ws(s);
     if (s->p < s->end && *s->p == '}') {
@@ -339,11 +376,18 @@ static cJSON *ja_object(ja_t *s)
         if (s->p >= s->end || *s->p != ':')
             return ja_fail(s, s->p);
         s->p++;
-        cJSON *item = ja_value(s);
+        ja_skip_ws(s);
+        /* A shallow spec keeps its scalars only: an object or array value is
+         * checked and dropped, never built. */
+        bool drop = role == JA_SHALLOW && s->p < s->end && (*s->p == '{' || *s->p == '[');
+        s->skipping += drop;
+        cJSON *item = ja_value(s, s->skipping ? JA_OTHER : child_role(s, role, key, obj));
+        s->skipping -= drop;
         if (item == NULL)
             return NULL;
         item->string = key;
-        ja_append(obj, item, &last);
+        if (!drop)
+            ja_append(s, obj, item, &last);
         ja_skip_ws(s);
         if (s->p >= s->end)
             return ja_fail(s, s->p);
@@ -370,7 +414,7 @@ static cJSON *ja_literal(ja_t *s, const char *word, size_t n, int type)
     return node;
 }
 
-static cJSON *ja_value(ja_t *s)
+static cJSON *ja_value(ja_t *s, ja_role_t role)
 {
     ja_skip_ws(s);
     if (s->p >= s->end)
@@ -380,7 +424,7 @@ static cJSON *ja_value(ja_t *s)
     case '[': {
         if (++s->depth > JA_MAX_DEPTH)
             return ja_fail(s, s->p);
-        cJSON *n = *s->p == '{' ? ja_object(s) : ja_array(s);
+        cJSON *n = *s->p == '{' ? ja_object(s, role) : ja_array(s);
         s->depth--;
         return n;
     }
@@ -399,19 +443,20 @@ static cJSON *ja_value(ja_t *s)
     }
 }
 
-cJSON *adm__json_parse_arena(const char *data, size_t len, rg_arena_t *arena, rg_error_t *err)
+cJSON *adm__json_parse_arena(const char *data, size_t len, rg_arena_t *arena,
+                             adm__shape_t *shape, rg_error_t *err)
 {
     if (data == NULL || len == 0) {
         rg_error_set(err, RG_ERR_PARSE, "malformed JSON at byte 0: empty input");
         return NULL;
     }
-    ja_t s = {.arena = arena};
+    ja_t s = {.arena = arena, .shape = shape};
     char *text = ja_alloc(&s, len + 1);
     memcpy(text, data, len);
     text[len] = '\0';
     s.p = text;
     s.end = text + len;
-    cJSON *root = ja_value(&s);
+    cJSON *root = ja_value(&s, JA_ROOT);
     if (root == NULL) {
         /* Like cJSON, a fault at the very end is reported on the last byte. */
         size_t off = (size_t)(s.fail - text);
