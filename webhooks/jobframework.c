@@ -20,6 +20,10 @@
 #define MAX_EXEC_PATH LABEL_PATH(WH_LABEL_MAX_EXEC_TIME)
 #define PRIORITY_PATH LABEL_PATH(WH_LABEL_PRIORITY_CLASS)
 #define ELASTIC_PATH "metadata.annotations[" WH_ANNOTATION_ELASTIC_JOB "]"
+/* A Workload the user made for the job: the same key as label or annotation. */
+#define PREBUILT_KEY "kueue.x-k8s.io/prebuilt-workload-name"
+#define PREBUILT_LABEL_PATH LABEL_PATH(PREBUILT_KEY)
+#define PREBUILT_ANNOTATION_PATH "metadata.annotations[" PREBUILT_KEY "]"
 #define MSG_IMMUTABLE "field is immutable"
 
 static const char *label(const cJSON *obj, const char *key)
@@ -76,12 +80,44 @@ static int go_atoi(const char *s, long long *out, char *why, size_t why_size)
     return 0;
 }
 
+static const char *prebuilt_annotation(const cJSON *obj)
+{
+    const char *v =
+        rg_json_get_string(rg_json_path(obj, "metadata", "annotations", NULL), PREBUILT_KEY);
+    return v && v[0] ? v : NULL;
+}
+
+/* PrebuiltWorkloadNameFor and GetPrebuiltWorkloadPath with Kueue's
+ * WorkloadIdentifierAnnotations on (beta since v0.18): the annotation when
+ * set, else the label. */
+static const char *prebuilt_name(const cJSON *obj, const char **path)
+{
+    const char *ann = prebuilt_annotation(obj);
+    *path = ann ? PREBUILT_ANNOTATION_PATH : PREBUILT_LABEL_PATH;
+    return ann ? ann : label_or_empty(obj, PREBUILT_KEY);
+}
+
+/* ValidatePrebuiltWorkloadName: a Workload's name (RayCluster and RayJob
+ * are among the kinds Kueue runs with a prebuilt Workload). */
+static void prebuilt_create(const cJSON *obj, field_errors_t *errs)
+{
+    const char *ann = prebuilt_annotation(obj);
+    if (ann != NULL) {
+        wh_check_dns1123_subdomain(errs, PREBUILT_ANNOTATION_PATH, ann);
+        return;
+    }
+    const char *lbl = label(obj, PREBUILT_KEY);
+    if (lbl != NULL)
+        wh_check_dns1123_subdomain(errs, PREBUILT_LABEL_PATH, lbl);
+}
+
 void wh__ray_job_create_validate(const cJSON *obj, field_errors_t *errs)
 {
     /* ValidateQueueName: the label, when there, names a LocalQueue. */
     const char *queue = label(obj, WH_LABEL_QUEUE_NAME);
     if (queue != NULL)
         wh_check_dns1123_subdomain(errs, QUEUE_PATH, queue);
+    prebuilt_create(obj, errs);
     /* validateCreateForMaxExecTime: a positive integer. */
     const char *max_exec = label(obj, WH_LABEL_MAX_EXEC_TIME);
     if (max_exec != NULL) {
@@ -133,6 +169,16 @@ void wh__ray_job_update_validate(const wh_vctx_t *ctx, const cJSON *obj, const c
                                  field_errors_t *errs)
 {
     queue_update(ctx, obj, old, errs);
+    /* validateUpdateForPrebuiltWorkload: fixed while the job runs (an
+     * elastic job may move to a new Workload slice). */
+    if (wh__ray_suspended(obj) || wh__ray_elastic(old)) {
+        prebuilt_create(obj, errs);
+    } else {
+        const char *path, *unused;
+        const char *now = prebuilt_name(obj, &path);
+        if (strcmp(now, prebuilt_name(old, &unused)) != 0)
+            field_invalid_str(errs, path, now, MSG_IMMUTABLE);
+    }
     /* validateUpdateForMaxExecTime: fixed unless suspended before and after. */
     if (!wh__ray_suspended(obj) || !wh__ray_suspended(old)) {
         const char *now = label_or_empty(obj, WH_LABEL_MAX_EXEC_TIME);

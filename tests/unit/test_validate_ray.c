@@ -200,6 +200,7 @@ static const char *const CLUSTER_VIEWS[] = {
 #define NO_GATE "an elastic job must have the ElasticJobSchedulingGate"
 #define MAX_EXEC "metadata.labels[kueue.x-k8s.io/max-exec-time-seconds]"
 #define WPC "metadata.labels[kueue.x-k8s.io/priority-class]"
+#define PREBUILT_LABEL "metadata.labels[kueue.x-k8s.io/prebuilt-workload-name]"
 #define HEAD_META "spec.headGroupSpec.template.metadata"
 #define W0_META "spec.workerGroupSpecs[0].template.metadata"
 #define W1_META "spec.workerGroupSpecs[1].template.metadata"
@@ -515,6 +516,23 @@ static const ray_case_t CASES[] = {
     {"rj update: priority class removed while suspended", RJ, 0, {SUSPEND}, true,
      {WPC "=\"high\"", SUSPEND},
      WPC ": Invalid value: \"\": WorkloadPriorityClass cannot be removed from a workload", CLV_NONE},
+
+    /* ---- prebuilt Workloads ---- */
+    {"rc prebuilt workload label a name", RC, 0, {PREBUILT_LABEL "=\"wl-1\""}, false, {NULL}, "",
+     CLV_NONE},
+    {"rc prebuilt workload label not a name", RC, 0, {PREBUILT_LABEL "=\"WL_1\""}, false, {NULL},
+     PREBUILT_LABEL ": Invalid value: \"WL_1\": " DNS_MSG, CLV_NONE},
+    {"rj prebuilt workload annotation wins over the label", RJ, 0,
+     {PREBUILT_LABEL "=\"WL_1\"",
+      "metadata.annotations={\"kueue.x-k8s.io/prebuilt-workload-name\":\"wl.\"}"},
+     false, {NULL},
+     "metadata.annotations[kueue.x-k8s.io/prebuilt-workload-name]: Invalid value: \"wl.\": "
+     DNS_MSG, CLV_NONE},
+    {"rc update: prebuilt workload changed while running", RC, 0, {PREBUILT_LABEL "=\"wl-2\""},
+     true, {PREBUILT_LABEL "=\"wl-1\""},
+     PREBUILT_LABEL ": Invalid value: \"wl-2\"" IMMUTABLE, CLV_NONE},
+    {"rc update: prebuilt workload changed while suspended", RC, 0,
+     {PREBUILT_LABEL "=\"wl-2\"", SUSPEND}, true, {PREBUILT_LABEL "=\"wl-1\""}, "", CLV_NONE},
 
     /* ---- admission gates ---- */
     {"rc admission gate valid", RC, 0,
