@@ -55,7 +55,7 @@ static enum MHD_Result queue_body(struct MHD_Connection *conn, req_ctx_t *rc, in
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     if (allow)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-    if (status == 413)
+    if (status == 413 || rc->answered_early)
         /* The rest of the body is not wanted: say the connection ends. */
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     rc->status = status;
@@ -151,6 +151,25 @@ static bool content_length(struct MHD_Connection *conn, unsigned long long *out)
     return true;
 }
 
+/* A body follows the headers (declared, or chunked). */
+static bool has_body(struct MHD_Connection *conn)
+{
+    unsigned long long n;
+    if (content_length(conn, &n))
+        return n > 0;
+    return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding") != NULL;
+}
+
+/*
+ * Refuses a request at its headers. When a body follows, the answer goes
+ * out now (a client waiting for 100 Continue, or for any answer before it
+ * sends, gets one), libmicrohttpd then closes the connection, and the
+ * close lingers (linger.c) so that a client already writing its body still
+ * reads the answer instead of a reset.
+ */
+#define refuse_early(conn, rc, code, allow, ...)                                               \
+    ((rc)->answered_early = has_body(conn), queue_status(conn, rc, code, allow, __VA_ARGS__))
+
 /* First call for a request: route, method, media type and declared size are
  * all judged before a single body byte is read. */
 static enum MHD_Result on_headers(http_server_t *srv, struct MHD_Connection *conn,
@@ -158,14 +177,14 @@ static enum MHD_Result on_headers(http_server_t *srv, struct MHD_Connection *con
 {
     const http_route_t *route = route_find(srv, url);
     if (route == NULL)
-        return queue_status(conn, rc, 404, NULL,
+        return refuse_early(conn, rc, 404, NULL,
                             "the server could not find the requested resource: path \"%.200s\"",
                             url);
     rc->route = route;
     rc->route_name = route->name;
     if (!method_allowed(route, method)) {
         const char *allow = strcmp(route->method, "GET") == 0 ? "GET, HEAD" : route->method;
-        return queue_status(conn, rc, 405, allow,
+        return refuse_early(conn, rc, 405, allow,
                             "method \"%.16s\" is not allowed on \"%s\"; allowed: %s", method,
                             route->path, allow);
     }
@@ -173,19 +192,14 @@ static enum MHD_Result on_headers(http_server_t *srv, struct MHD_Connection *con
         return MHD_YES;
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
     if (!is_json_media_type(ct))
-        return queue_status(conn, rc, 415, NULL,
+        return refuse_early(conn, rc, 415, NULL,
                             "unsupported media type \"%.100s\": only application/json is accepted",
                             ct ? ct : "");
     unsigned long long declared;
-    if (content_length(conn, &declared) && declared > route->max_body) {
-        /* Answer now (a client waiting for 100 Continue, or for any answer
-         * before it sends, gets one) and let the close linger so that a
-         * client already writing its body can still read this. */
-        rc->answered_early = declared > 0;
-        return queue_status(conn, rc, 413, NULL,
+    if (content_length(conn, &declared) && declared > route->max_body)
+        return refuse_early(conn, rc, 413, NULL,
                             "request body of %llu bytes exceeds the limit of %zu bytes for \"%s\"",
                             declared, route->max_body, route->path);
-    }
     if (content_length(conn, &declared))
         rg_buf_reserve(&rc->body, (size_t)declared); /* one allocation, within the limit */
     return MHD_YES;

@@ -89,6 +89,21 @@ class BadRequestTest(unittest.TestCase):
         self.assertEqual(headers.get("connection"), "close")
         c.close()
 
+    def test_any_early_refusal_survives_a_body_written_first(self):
+        # 404, 405 and 415 are decided at the headers too: the body still
+        # arriving is drained, so the client reads its answer.
+        body = b"x" * (2 * 1024 * 1024)
+        for method, path, ctype, code in (("POST", "/nope", "application/json", 404),
+                                          ("POST", "/healthz", "application/json", 405),
+                                          ("POST", "/mutate", "text/plain", 415)):
+            c = self.rg.conn()
+            c.request(method, path, body=body, headers={"Content-Type": ctype})
+            r = c.getresponse()
+            headers = {k.lower(): v for k, v in r.getheaders()}
+            self.assertStatus((r.status, headers, r.read()), code)
+            self.assertEqual(headers.get("connection"), "close")
+            c.close()
+
     def test_413_ends_with_close_notify(self):
         # An orderly TLS close: after the answer, the TLS layer reports a clean
         # end of stream (close_notify), never a truncation or a reset.
