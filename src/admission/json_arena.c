@@ -82,10 +82,18 @@ static size_t plain_run(const char *p, const char *end)
         uint64_t w;
         memcpy(&w, q, 8);
         uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
-        uint64_t hit = ((quote - ones) & ~quote) | ((bslash - ones) & ~bslash) |
-                       ((w - ones * 0x20) & ~w);
-        if (hit & highs)
+        uint64_t hit = (((quote - ones) & ~quote) | ((bslash - ones) & ~bslash) |
+                        ((w - ones * 0x20) & ~w)) &
+                       highs;
+        if (hit) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            /* Each test can flag bytes past its first true hit (a borrow),
+             * never before it: the lowest flag is the first stop. */
+            return (size_t)(q - p) + (size_t)(__builtin_ctzll(hit) >> 3);
+#else
             break;
+#endif
+        }
         q += 8;
     }
     while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)

@@ -68,13 +68,12 @@ static int opt_string(const cJSON *obj, const char *where, const char *key, cons
 }
 
 /* A required string member; empty is allowed only when allow_empty. */
-static int req_string(const cJSON *obj, const char *where, const char *key, bool allow_empty,
-                      const char **out, rg_error_t *err)
+static int req_string_node(const cJSON *n, const char *where, const char *key, bool allow_empty,
+                           const char **out, rg_error_t *err)
 {
     /* where is NULL for the top level, whose fields are named bare. */
     const char *dot = where ? "." : "";
     where = where ? where : "";
-    const cJSON *n = rg_json_get(obj, key);
     if (n == NULL || cJSON_IsNull(n))
         return rg_error_set(err, RG_ERR_INVAL, "%s%s%s: required", where, dot, key);
     if (!cJSON_IsString(n))
@@ -84,6 +83,12 @@ static int req_string(const cJSON *obj, const char *where, const char *key, bool
         return rg_error_set(err, RG_ERR_INVAL, "%s%s%s: must not be empty", where, dot, key);
     *out = n->valuestring;
     return 0;
+}
+
+static int req_string(const cJSON *obj, const char *where, const char *key, bool allow_empty,
+                      const char **out, rg_error_t *err)
+{
+    return req_string_node(rg_json_get(obj, key), where, key, allow_empty, out, err);
 }
 
 /* An optional object member n (obj's member key, or NULL): absent or null
@@ -117,9 +122,19 @@ static int decode_gv(const cJSON *node, const char *key, const char *where, cons
             return rg_error_set(err, RG_ERR_INVAL, "request.%s: required", key);
         return 0;
     }
-    if ((rc = req_string(o, where, "group", true, group, err)) < 0 ||
-        (rc = req_string(o, where, "version", false, version, err)) < 0 ||
-        (rc = req_string(o, where, third, false, name, err)) < 0)
+    /* One pass over the members (first wins, as with cJSON's lookups). */
+    const cJSON *g = NULL, *v = NULL, *t = NULL;
+    for (const cJSON *c = o->child; c; c = c->next) {
+        if (g == NULL && strcmp(c->string, "group") == 0)
+            g = c;
+        else if (v == NULL && strcmp(c->string, "version") == 0)
+            v = c;
+        else if (t == NULL && strcmp(c->string, third) == 0)
+            t = c;
+    }
+    if ((rc = req_string_node(g, where, "group", true, group, err)) < 0 ||
+        (rc = req_string_node(v, where, "version", false, version, err)) < 0 ||
+        (rc = req_string_node(t, where, third, false, name, err)) < 0)
         return rc;
     return 0;
 }
@@ -211,7 +226,9 @@ static void find_members(const cJSON *r, const cJSON *m[M_COUNT])
     memset(m, 0, M_COUNT * sizeof(*m));
     for (const cJSON *c = r->child; c; c = c->next) {
         for (int i = 0; i < M_COUNT; i++) {
-            if (m[i] == NULL && strcmp(c->string, member_keys[i]) == 0) {
+            /* The first letter settles most comparisons without a call. */
+            if (m[i] == NULL && c->string[0] == member_keys[i][0] &&
+                strcmp(c->string, member_keys[i]) == 0) {
                 m[i] = c;
                 break;
             }
