@@ -143,25 +143,6 @@ void wh_resourceflavor_mutate(const adm_request_t *req, adm_patch_t *patch, wh_r
         out->reason = "resourceflavor: finalizer " WH_FINALIZER_RESOURCE_IN_USE " added";
 }
 
-bool wh_mutate_shallow_spec(const cJSON *request, const cJSON *object, void *ctx)
-{
-    (void)ctx;
-    const cJSON *kind = rg_json_get_object(request, "kind");
-    const char *group = rg_json_get_string(kind, "group");
-    const char *name = rg_json_get_string(kind, "kind");
-    const char *op = rg_json_get_string(request, "operation");
-    const cJSON *meta = rg_json_get_object(object, "metadata");
-    if (group == NULL || name == NULL || op == NULL || meta == NULL)
-        return false; /* not known yet: build everything */
-    if (strcmp(group, "ray.io") != 0 || strcmp(op, "CREATE") != 0 ||
-        (strcmp(name, "RayCluster") != 0 && strcmp(name, "RayJob") != 0))
-        return false;
-    /* An elastic RayCluster gets gates on its templates: it needs them. */
-    const char *elastic = rg_json_get_string(rg_json_get_object(meta, "annotations"),
-                                             WH_ANNOTATION_ELASTIC_JOB);
-    return elastic == NULL || strcmp(elastic, "true") != 0;
-}
-
 bool wh_mutate_reads_cluster(const adm_request_t *req)
 {
     wh_kind_t kind = wh_kind_of(&req->kind);

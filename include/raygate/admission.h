@@ -89,9 +89,6 @@ typedef struct adm_request {
     const cJSON *old_object; /* NULL when absent or JSON null; else an object */
     const cJSON *options;    /* NULL when absent or JSON null; else an object */
     bool dry_run;
-    /* object.spec was built without its object and array members (see
-     * adm_decode_opts_t); false after a whole decode. */
-    bool spec_shallow;
 
     /* Private: the tree (read-only, every node in arena_) and the group
      * pointers. */
@@ -115,26 +112,6 @@ void adm_request_init(adm_request_t *req);
  * and req left released. On success release req with adm_request_release.
  */
 int adm_review_decode(const char *body, size_t len, adm_request_t *req, rg_error_t *err);
-
-/*
- * How much of request.object a caller needs. shallow_spec, when set, is
- * asked once the parser reaches request.object.spec, with the request and
- * the object as built so far (members later in the text are not there
- * yet; kube-apiserver sends kind and operation before object, and
- * metadata before spec); answering true builds spec without its object
- * and array members: their text is still checked as JSON, never built.
- * For callers that read nothing of an object but its metadata and spec
- * scalars (the mutating webhook for most Ray objects), that is most of the
- * review left unbuilt.
- */
-typedef struct adm_decode_opts {
-    bool (*shallow_spec)(const cJSON *request, const cJSON *object, void *ctx);
-    void *ctx;
-} adm_decode_opts_t;
-
-/* adm_review_decode with opts (NULL: decode everything). */
-int adm_review_decode_opts(const char *body, size_t len, const adm_decode_opts_t *opts,
-                           adm_request_t *req, rg_error_t *err);
 
 /* Frees what req owns and zeroes it; safe on an initialised or released req. */
 void adm_request_release(adm_request_t *req);

@@ -69,15 +69,6 @@ void wh_mutate(const adm_request_t *req, const wh_cluster_t *cluster, adm_patch_
  */
 bool wh_mutate_reads_cluster(const adm_request_t *req);
 
-/*
- * The decode hook (adm_decode_opts_t.shallow_spec) for the mutating
- * webhook: true when the policy for this request reads nothing of
- * object.spec but scalars, so the decoder may leave spec's subtrees
- * unbuilt — a RayCluster or RayJob CREATE whose metadata (already parsed)
- * does not make it an elastic job. ctx is unused.
- */
-bool wh_mutate_shallow_spec(const cJSON *request, const cJSON *object, void *ctx);
-
 /* Per-kind policies behind wh_mutate; same contract. */
 void wh_raycluster_mutate(const adm_request_t *req, const wh_cluster_t *cluster,
                           adm_patch_t *patch, wh_result_t *out);

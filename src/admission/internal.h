@@ -24,23 +24,12 @@ void adm__b64_end(adm__b64_t *s);
 /* Appends the base64 of the patch's JSON array text to out. */
 void adm__patch_append_base64(const adm_patch_t *p, rg_buf_t *out);
 
-/* How much of an AdmissionReview to build (see adm_decode_opts_t). */
-typedef struct adm__shape {
-    bool (*shallow_spec)(const cJSON *request, const cJSON *object, void *ctx);
-    void *ctx;
-    bool used; /* out: a spec was built shallow */
-} adm__shape_t;
-
 /*
  * Parses len bytes of strict JSON into a read-only cJSON tree whose nodes
  * and strings all live in arena (released with it; never cJSON_Delete the
  * result). Returns the root, or NULL with err "malformed JSON at byte N".
- * Nesting deeper than 1000 is refused, as cJSON does. With shape (may be
- * NULL), request.object.spec is built without its object and array
- * members when shape->shallow_spec, asked with the request and the object
- * as parsed up to spec, says so; the dropped text is still checked.
+ * Nesting deeper than 1000 is refused, as cJSON does.
  */
-cJSON *adm__json_parse_arena(const char *data, size_t len, rg_arena_t *arena,
-                             adm__shape_t *shape, rg_error_t *err);
+cJSON *adm__json_parse_arena(const char *data, size_t len, rg_arena_t *arena, rg_error_t *err);
 
 #endif

@@ -22,26 +22,12 @@
  * here by a local bump pointer, so a node costs a few instructions. */
 #define JA_CHUNK 8192
 
-/* Where an object sits in an AdmissionReview, for the shallow-spec hook. */
-typedef enum ja_role {
-    JA_OTHER = 0,
-    JA_ROOT,    /* the review */
-    JA_REQUEST, /* review.request */
-    JA_OBJECT,  /* review.request.object */
-    JA_SHALLOW, /* review.request.object.spec, built without its subtrees */
-} ja_role_t;
-
 typedef struct ja {
     char *p, *end; /* over the arena's copy of the text */
     rg_arena_t *arena;
     char *cur, *lim; /* the current chunk's free part */
     int depth;
     const char *fail; /* where parsing stopped; NULL while it goes well */
-    /* While > 0 values are checked but not built: nodes go to scratch. */
-    int skipping;
-    cJSON scratch;
-    adm__shape_t *shape; /* NULL: build everything */
-    const cJSON *request;      /* review.request as built so far */
 } ja_t;
 
 static void *ja_alloc(ja_t *s, size_t size)
@@ -62,7 +48,7 @@ static void *ja_alloc(ja_t *s, size_t size)
 
 static cJSON *ja_node(ja_t *s, int type)
 {
-    cJSON *n = s->skipping ? &s->scratch : ja_alloc(s, sizeof(*n));
+    cJSON *n = ja_alloc(s, sizeof(*n));
     memset(n, 0, sizeof(*n));
     n->type = type;
     return n;
@@ -296,14 +282,12 @@ static cJSON *ja_number(ja_t *s)
     return node;
 }
 
-static cJSON *ja_value(ja_t *s, ja_role_t role);
+static cJSON *ja_value(ja_t *s);
 
 /* Links item as the last child of parent, keeping cJSON's convention that
  * the first child's prev points at the last one. */
-static void ja_append(ja_t *s, cJSON *parent, cJSON *item, cJSON **last)
+static void ja_append(cJSON *parent, cJSON *item, cJSON **last)
 {
-    if (s->skipping)
-        return;
     if (*last == NULL) {
         parent->child = item;
     } else {
@@ -324,10 +308,10 @@ static cJSON *ja_array(ja_t *s)
         return arr;
     }
     for (;;) {
-        cJSON *item = ja_value(s, JA_OTHER);
+        cJSON *item = ja_value(s);
         if (item == NULL)
             return NULL;
-        ja_append(s, arr, item, &last);
+        ja_append(arr, item, &last);
         ja_skip_ws(s);
         if (s->p >= s->end)
             return ja_fail(s, s->p);
@@ -343,30 +327,9 @@ static cJSON *ja_array(ja_t *s)
     }
 }
 
-/* The role of the member key inside an object of the given role. */
-static ja_role_t child_role(ja_t *s, ja_role_t role, const char *key, const cJSON *obj)
-{
-    switch (role) {
-    case JA_ROOT: return strcmp(key, "request") == 0 ? JA_REQUEST : JA_OTHER;
-    case JA_REQUEST: return strcmp(key, "object") == 0 ? JA_OBJECT : JA_OTHER;
-    case JA_OBJECT:
-        if (strcmp(key, "spec") != 0 || s->shape == NULL || s->request == NULL ||
-            !s->shape->shallow_spec(s->request, obj, s->shape->ctx))
-            return JA_OTHER;
-        return JA_SHALLOW;
-    case JA_SHALLOW:
-    case JA_OTHER: break;
-    }
-    return JA_OTHER;
-}
-
-static cJSON *ja_object(ja_t *s, ja_role_t role)
+static cJSON *ja_object(ja_t *s)
 {
     cJSON *obj = ja_node(s, cJSON_Object), *last = NULL;
-    if (role == JA_REQUEST)
-        s->request = obj;
-    if (role == JA_SHALLOW)
-        s->shape->used = true;
     s->p++;
     ja_skip_ws(s);
     if (s->p < s->end && *s->p == '}') {
@@ -384,18 +347,11 @@ static cJSON *ja_object(ja_t *s, ja_role_t role)
         if (s->p >= s->end || *s->p != ':')
             return ja_fail(s, s->p);
         s->p++;
-        ja_skip_ws(s);
-        /* A shallow spec keeps its scalars only: an object or array value is
-         * checked and dropped, never built. */
-        bool drop = role == JA_SHALLOW && s->p < s->end && (*s->p == '{' || *s->p == '[');
-        s->skipping += drop;
-        cJSON *item = ja_value(s, s->skipping ? JA_OTHER : child_role(s, role, key, obj));
-        s->skipping -= drop;
+        cJSON *item = ja_value(s);
         if (item == NULL)
             return NULL;
         item->string = key;
-        if (!drop)
-            ja_append(s, obj, item, &last);
+        ja_append(obj, item, &last);
         ja_skip_ws(s);
         if (s->p >= s->end)
             return ja_fail(s, s->p);
@@ -422,7 +378,7 @@ static cJSON *ja_literal(ja_t *s, const char *word, size_t n, int type)
     return node;
 }
 
-static cJSON *ja_value(ja_t *s, ja_role_t role)
+static cJSON *ja_value(ja_t *s)
 {
     ja_skip_ws(s);
     if (s->p >= s->end)
@@ -432,7 +388,7 @@ static cJSON *ja_value(ja_t *s, ja_role_t role)
     case '[': {
         if (++s->depth > JA_MAX_DEPTH)
             return ja_fail(s, s->p);
-        cJSON *n = *s->p == '{' ? ja_object(s, role) : ja_array(s);
+        cJSON *n = *s->p == '{' ? ja_object(s) : ja_array(s);
         s->depth--;
         return n;
     }
@@ -451,20 +407,19 @@ static cJSON *ja_value(ja_t *s, ja_role_t role)
     }
 }
 
-cJSON *adm__json_parse_arena(const char *data, size_t len, rg_arena_t *arena,
-                             adm__shape_t *shape, rg_error_t *err)
+cJSON *adm__json_parse_arena(const char *data, size_t len, rg_arena_t *arena, rg_error_t *err)
 {
     if (data == NULL || len == 0) {
         rg_error_set(err, RG_ERR_PARSE, "malformed JSON at byte 0: empty input");
         return NULL;
     }
-    ja_t s = {.arena = arena, .shape = shape};
+    ja_t s = {.arena = arena};
     char *text = ja_alloc(&s, len + 1);
     memcpy(text, data, len);
     text[len] = '\0';
     s.p = text;
     s.end = text + len;
-    cJSON *root = ja_value(&s, JA_ROOT);
+    cJSON *root = ja_value(&s);
     if (root == NULL) {
         /* Like cJSON, a fault at the very end is reported on the last byte. */
         size_t off = (size_t)(s.fail - text);

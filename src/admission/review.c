@@ -308,21 +308,13 @@ static int decode_request(const cJSON *r, adm_request_t *req, rg_error_t *err)
 
 int adm_review_decode(const char *body, size_t len, adm_request_t *req, rg_error_t *err)
 {
-    return adm_review_decode_opts(body, len, NULL, req, err);
-}
-
-int adm_review_decode_opts(const char *body, size_t len, const adm_decode_opts_t *opts,
-                           adm_request_t *req, rg_error_t *err)
-{
     adm_request_init(req);
     if (body == NULL)
         return rg_error_set(err, RG_ERR_INVAL, "body: missing");
     /* One block holds a typical review (2 KB of JSON makes about 8 KB of
      * nodes and strings), so the whole tree costs one allocation. */
     rg_arena_init(&req->arena_, ADM_ARENA_BLOCK);
-    adm__shape_t shape = {opts ? opts->shallow_spec : NULL, opts ? opts->ctx : NULL, false};
-    cJSON *root = adm__json_parse_arena(body, len, &req->arena_,
-                                        shape.shallow_spec ? &shape : NULL, err);
+    cJSON *root = adm__json_parse_arena(body, len, &req->arena_, err);
     if (root == NULL) {
         adm_request_release(req);
         return err ? err->code : RG_ERR_PARSE;
@@ -366,7 +358,6 @@ int adm_review_decode_opts(const char *body, size_t len, const adm_decode_opts_t
     }
     if ((rc = decode_request(r, req, err)) < 0)
         goto err;
-    req->spec_shallow = shape.used;
     return 0;
 err:
     adm_request_release(req);

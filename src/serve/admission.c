@@ -81,10 +81,7 @@ void serve__on_mutate(void *ctx, const http_request_t *hr, http_response_t *resp
     serve_app_t *app = ctx;
     adm_request_t req;
     rg_error_t err = {0};
-    /* Most Ray objects need only their metadata here: their pod templates
-     * are checked as JSON but not built. */
-    static const adm_decode_opts_t opts = {wh_mutate_shallow_spec, NULL};
-    if (adm_review_decode_opts(hr->body, hr->body_len, &opts, &req, &err) != RG_OK) {
+    if (adm_review_decode(hr->body, hr->body_len, &req, &err) != RG_OK) {
         refuse_review(app, hr, "mutate", &err, resp);
         return;
     }

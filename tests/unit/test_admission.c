@@ -460,69 +460,6 @@ static const encode_case_t encode_cases[] = {
     {"raycluster-create-v1beta1.json", "admission.k8s.io/v1beta1", ENC_PATCHED},
 };
 
-
-/* ---- decoding with a shallow spec ---------------------------------------- */
-
-static bool answer_hook(const cJSON *request, const cJSON *object, void *ctx)
-{
-    /* The hook sees what came before spec: the request's kind, the object's metadata. */
-    ck_assert_ptr_nonnull(rg_json_get_object(request, "kind"));
-    ck_assert_ptr_nonnull(rg_json_get_object(object, "metadata"));
-    return *(const bool *)ctx;
-}
-
-#define SHALLOW_HEAD                                                                          \
-    "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"      \
-    "\"uid\":\"u\",\"kind\":{\"group\":\"ray.io\",\"version\":\"v1\",\"kind\":\"RayCluster\"}," \
-    "\"resource\":{\"group\":\"ray.io\",\"version\":\"v1\",\"resource\":\"rayclusters\"},"     \
-    "\"operation\":\"CREATE\",\"object\":{\"metadata\":{\"name\":\"x\"},\"spec\":"
-
-static const struct {
-    const char *name;
-    bool shallow;     /* the hook's answer */
-    const char *spec; /* the object's spec text */
-    const char *want; /* the object as built, or the decode error */
-} shallow_cases[] = {
-    {"shallow keeps scalars", true,
-     "{\"suspend\":false,\"a\":{\"b\":[1,2]},\"c\":[{\"d\":\"e\\u00e9\"}],\"n\":1.5,\"s\":\"t\"}",
-     "{\"metadata\":{\"name\":\"x\"},\"spec\":{\"suspend\":false,\"n\":1.5,\"s\":\"t\"}}"},
-    {"whole when the hook says no", false, "{\"suspend\":false,\"a\":{\"b\":[1]}}",
-     "{\"metadata\":{\"name\":\"x\"},\"spec\":{\"suspend\":false,\"a\":{\"b\":[1]}}}"},
-    {"a dropped subtree is still checked", true, "{\"a\":{\"b\":tru}}",
-     "malformed JSON at byte 285"},
-    {"a dropped string's escapes are still checked", true, "{\"a\":[\"\\x\"]}",
-     "malformed JSON at byte 283"},
-    {"an empty spec", true, "{}", "{\"metadata\":{\"name\":\"x\"},\"spec\":{}}"},
-    {"a spec that is not an object", true, "[{\"a\":1}]",
-     "{\"metadata\":{\"name\":\"x\"},\"spec\":[{\"a\":1}]}"},
-};
-
-START_TEST(test_admission__decode_shallow_spec)
-{
-    bool answer = shallow_cases[_i].shallow;
-    adm_decode_opts_t opts = {answer_hook, &answer};
-    char *body = rg_asprintf("%s%s}}}", SHALLOW_HEAD, shallow_cases[_i].spec);
-    adm_request_t req;
-    rg_error_t err = {0};
-    int rc = adm_review_decode_opts(body, strlen(body), &opts, &req, &err);
-    const char *want = shallow_cases[_i].want;
-    if (strncmp(want, "malformed", 9) == 0) {
-        ck_assert_int_eq(rc, RG_ERR_PARSE);
-        ck_assert_str_eq(rg_error_str(&err), want);
-    } else {
-        ck_assert_msg(rc == 0, "%s: %s", shallow_cases[_i].name, rg_error_str(&err));
-        char *got = rg_json_print(req.object);
-        ck_assert_msg(strcmp(got, want) == 0, "%s\n want %s\n  got %s", shallow_cases[_i].name,
-                      want, got);
-        bool spec_is_object = shallow_cases[_i].spec[0] == '{';
-        ck_assert(req.spec_shallow == (answer && spec_is_object));
-        rg_free(got);
-    }
-    adm_request_release(&req);
-    rg_free(body);
-}
-END_TEST
-
 START_TEST(test_admission__encode)
 {
     const encode_case_t *c = &encode_cases[_i];
@@ -1082,7 +1019,6 @@ static Suite *admission_suite(void)
     tcase_add_loop_test(tc, test_admission__decode_fixture, 0, N(decode_cases));
     tcase_add_test(tc, test_admission__decode_many_groups);
     tcase_add_loop_test(tc, test_admission__decode_error, 0, N(error_cases));
-    tcase_add_loop_test(tc, test_admission__decode_shallow_spec, 0, N(shallow_cases));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("encode");

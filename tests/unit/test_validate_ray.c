@@ -862,81 +862,6 @@ START_TEST(test_validate_ray__mutate)
 }
 END_TEST
 
-
-/*
- * The mutating webhook decodes Ray CREATEs with a shallow spec (their pod
- * templates checked as JSON, not built): on every fixture its patch must be
- * the one the whole decode gives, and an elastic cluster (whose templates
- * get gates) must be decoded whole.
- */
-static const struct {
-    const char *file;
-    const char *edit; /* NULL: none */
-    bool want_shallow;
-} SHALLOW_CASES[] = {
-    {"base-raycluster.json", NULL, true},
-    {"base-rayjob.json", NULL, true},
-    {"base-raycluster.json", UNQUEUE, true},
-    {"base-raycluster.json", "metadata.annotations={\"kueue.x-k8s.io/elastic-job\":\"true\"}",
-     false},
-    {"seed-raycluster-ray-cluster.json", NULL, true},
-    {"seed-raycluster-ai-training-cluster.json", NULL, true},
-    {"seed-raycluster-auto-scaling-cluster.json", NULL, true},
-    {"seed-raycluster-high-availability-cluster.json", NULL, true},
-    {"seed-raycluster-resilient-cluster.json", NULL, true},
-};
-
-static char *mutate_patch(const char *body, const adm_decode_opts_t *opts, bool *shallow)
-{
-    adm_request_t req;
-    rg_error_t err = {0};
-    ck_assert_msg(adm_review_decode_opts(body, strlen(body), opts, &req, &err) == 0, "%s",
-                  rg_error_str(&err));
-    *shallow = req.spec_shallow;
-    cJSON *view = cJSON_Parse(CLUSTER_VIEWS[CLV_DEFAULT_LQ]);
-    wh_cluster_t cluster = rgt_array_cluster(view);
-    adm_patch_t *patch = adm_patch_new();
-    wh_result_t res;
-    wh_mutate(&req, &cluster, patch, &res);
-    ck_assert(res.allowed);
-    rg_buf_t b = RG_BUF_INIT;
-    adm_patch_append_json(patch, &b);
-    adm_patch_free(patch);
-    cJSON_Delete(view);
-    adm_request_release(&req);
-    return rg_buf_detach(&b, NULL);
-}
-
-START_TEST(test_validate_ray__mutate_shallow_decode_same_patch)
-{
-    cJSON *obj = load(SHALLOW_CASES[_i].file);
-    if (SHALLOW_CASES[_i].edit)
-        apply_edit(obj, SHALLOW_CASES[_i].edit);
-    const char *kind = rg_json_get_string(obj, "kind");
-    char *obj_text = rg_json_print(obj);
-    char *body = rg_asprintf(
-        "{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{"
-        "\"uid\":\"u\",\"kind\":{\"group\":\"ray.io\",\"version\":\"v1\",\"kind\":\"%s\"},"
-        "\"resource\":{\"group\":\"ray.io\",\"version\":\"v1\",\"resource\":\"r\"},"
-        "\"namespace\":\"team-a\",\"operation\":\"CREATE\",\"object\":%s}}",
-        kind, obj_text);
-    static const adm_decode_opts_t opts = {wh_mutate_shallow_spec, NULL};
-    bool whole_shallow, shallow;
-    char *whole = mutate_patch(body, NULL, &whole_shallow);
-    char *lean = mutate_patch(body, &opts, &shallow);
-    ck_assert(!whole_shallow);
-    ck_assert_msg(shallow == SHALLOW_CASES[_i].want_shallow, "%s: spec_shallow %d",
-                  SHALLOW_CASES[_i].file, shallow);
-    ck_assert_msg(strcmp(whole, lean) == 0, "%s\n whole: %s\n  lean: %s",
-                  SHALLOW_CASES[_i].file, whole, lean);
-    rg_free(whole);
-    rg_free(lean);
-    rg_free(body);
-    rg_free(obj_text);
-    cJSON_Delete(obj);
-}
-END_TEST
-
 static Suite *validate_ray_suite(void)
 {
     Suite *s = suite_create("validate_ray");
@@ -944,8 +869,6 @@ static Suite *validate_ray_suite(void)
     tcase_add_loop_test(tc, test_validate_ray__rules, 0, N_CASES);
     tcase_add_loop_test(tc, test_validate_ray__mutate, 0,
                         (int)(sizeof(MUTATE_CASES) / sizeof(MUTATE_CASES[0])));
-    tcase_add_loop_test(tc, test_validate_ray__mutate_shallow_decode_same_patch, 0,
-                        (int)(sizeof(SHALLOW_CASES) / sizeof(SHALLOW_CASES[0])));
     suite_add_tcase(s, tc);
     tc = tcase_create("seed");
     tcase_add_loop_test(tc, test_validate_ray__seed_clusters_valid, 0,
