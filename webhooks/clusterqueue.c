@@ -296,9 +296,9 @@ typedef struct cq_state {
     field_errors_t *errs;
     wh_warnings_t *warns;
     bool has_cohort;
-    strset_t seen_resources;      /* across groups: a resource in one group only */
-    strset_t seen_flavors;        /* across groups: a flavor in one group only */
-    strset_t all_flavors;         /* for admissionChecksStrategy onFlavors */
+    strset_t seen_resources; /* across groups: a resource in one group only */
+    strset_t seen_flavors;   /* across groups: a flavor in one group only */
+    strset_t all_flavors;    /* for admissionChecksStrategy onFlavors */
     /* UPDATE with Kueue's RejectUpdatesToCQWithInvalidOnFlavors gate off (its
      * default): the old object's admission checks, whose unchanged onFlavors
      * stay allowed; NULL when the exemption does not apply. */

@@ -146,10 +146,10 @@ void wh__check_admission_gated_by(field_errors_t *errs, const cJSON *obj, const 
 #define REASON_MAX 1024
 #define MESSAGE_MAX (32 * 1024)
 #define REASON_FMT "[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?"
-#define REASON_MSG                                                                             \
-    "a condition reason must start with alphabetic character, optionally followed by a "     \
-    "string of alphanumeric characters or '_,:', and must end with an alphanumeric "          \
-    "character or '_' (e.g. 'my_name',  or 'MY_NAME',  or 'MyName',  or 'ReasonA,ReasonB',  " \
+#define REASON_MSG                                                                                 \
+    "a condition reason must start with alphabetic character, optionally followed by a "           \
+    "string of alphanumeric characters or '_,:', and must end with an alphanumeric "               \
+    "character or '_' (e.g. 'my_name',  or 'MY_NAME',  or 'MyName',  or 'ReasonA,ReasonB',  "      \
     "or 'ReasonA:ReasonB', regex used for validation is '" REASON_FMT "')"
 
 static bool reason_ok(const char *r)

@@ -42,10 +42,10 @@ void wh__resources_quantities(field_errors_t *errs, field_path_t *p, const cJSON
 
 /* One pod set of a job as Kueue's TAS checks see it. */
 typedef struct wh_tas_podset {
-    const char *name;        /* the podSet name (head, a group name, ...) */
-    const cJSON *meta;       /* the template's metadata (borrowed; may be NULL) */
-    const char *meta_path;   /* "spec.headGroupSpec.template.metadata" */
-    int64_t count;           /* pods in the pod set */
+    const char *name;      /* the podSet name (head, a group name, ...) */
+    const cJSON *meta;     /* the template's metadata (borrowed; may be NULL) */
+    const char *meta_path; /* "spec.headGroupSpec.template.metadata" */
+    int64_t count;         /* pods in the pod set */
 } wh_tas_podset_t;
 
 /*

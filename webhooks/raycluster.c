@@ -63,8 +63,8 @@ static int gate_all_templates(adm_patch_t *patch, const cJSON *obj)
     return rc;
 }
 
-void wh_raycluster_mutate(const adm_request_t *req, const wh_cluster_t *cluster,
-                          adm_patch_t *patch, wh_result_t *out)
+void wh_raycluster_mutate(const adm_request_t *req, const wh_cluster_t *cluster, adm_patch_t *patch,
+                          wh_result_t *out)
 {
     const cJSON *obj = req->object;
     *out = (wh_result_t){.allowed = true};

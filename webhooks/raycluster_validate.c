@@ -160,8 +160,9 @@ static void require_gate(const cJSON *group, field_path_t *p, field_errors_t *er
     size_t mark = field_path_push_key(p, "template");
     field_path_push_key(p, "spec");
     field_path_push_key(p, "schedulingGates");
-    field_invalid_json(errs, field_path_str(p), gates, "an elastic job must have the "
-                                                       "ElasticJobSchedulingGate");
+    field_invalid_json(errs, field_path_str(p), gates,
+                       "an elastic job must have the "
+                       "ElasticJobSchedulingGate");
     field_path_pop(p, mark);
 }
 
@@ -271,8 +272,7 @@ void wh__ray_cluster_tas_validate(const cJSON *spec, const char *path, field_err
     {
         if (n >= WH_RAY_MAX_POD_SETS)
             break; /* more is refused as Too many */
-        snprintf(paths[n], FIELD_PATH_MAX, "%s.workerGroupSpecs[%zu].template.metadata", path,
-                 i++);
+        snprintf(paths[n], FIELD_PATH_MAX, "%s.workerGroupSpecs[%zu].template.metadata", path, i++);
         const char *name = rg_json_get_string(g, "groupName");
         sets[n] = (wh_tas_podset_t){
             .name = name ? name : "",

@@ -22,8 +22,7 @@ void wh_rayjob_validate(const wh_vctx_t *ctx, const cJSON *obj, const cJSON *old
                                errs);
     field_path_t p;
     field_path_init(&p, "spec.submitterPodTemplate.spec");
-    wh__pod_spec_quantities(errs, &p, rg_json_path(spec, "submitterPodTemplate", "spec", NULL),
-                            0);
+    wh__pod_spec_quantities(errs, &p, rg_json_path(spec, "submitterPodTemplate", "spec", NULL), 0);
     /* Kueue validates an update only of a job it manages before or after. */
     if (old != NULL && !wh__ray_queued(obj, old))
         return;

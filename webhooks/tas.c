@@ -41,7 +41,7 @@ static void key_path(char *out, const char *meta_path, const char *key)
 /* strconv.ParseBool. */
 static bool go_parse_bool(const char *s)
 {
-    static const char *const ok[] = {"1", "t", "T", "TRUE", "true", "True",
+    static const char *const ok[] = {"1", "t", "T", "TRUE",  "true",  "True",
                                      "0", "f", "F", "FALSE", "false", "False"};
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
         if (strcmp(s, ok[i]) == 0)
@@ -86,8 +86,8 @@ static bool go_is_uint(const char *s)
  * {topology, size}. Returns the number of entries (up to max read into the
  * arrays) or -1 with why set when it is not such an array.
  */
-static int read_constraints(const char *json, const char **topo, int64_t *size, int max,
-                            char *why, size_t why_size, cJSON **tree)
+static int read_constraints(const char *json, const char **topo, int64_t *size, int max, char *why,
+                            size_t why_size, cJSON **tree)
 {
     rg_error_t err = {0};
     *tree = rg_json_parse(json, strlen(json), &err);
@@ -253,8 +253,7 @@ static void check_request(field_errors_t *errs, const wh_tas_podset_t *ps, tas_r
 }
 
 /* ValidateSliceSizeAnnotationUpperBound. */
-static void check_upper_bound(field_errors_t *errs, const wh_tas_podset_t *ps,
-                              const tas_req_t *r)
+static void check_upper_bound(field_errors_t *errs, const wh_tas_podset_t *ps, const tas_req_t *r)
 {
     char path[TAS_PATH_MAX];
     int64_t size;
@@ -273,8 +272,8 @@ static void check_upper_bound(field_errors_t *errs, const wh_tas_podset_t *ps,
         int64_t sizes[TAS_LAYERS_MAX];
         char why[256];
         cJSON *tree = NULL;
-        int n = read_constraints(r->constraints, topo, sizes, TAS_LAYERS_MAX, why, sizeof(why),
-                                 &tree);
+        int n =
+            read_constraints(r->constraints, topo, sizes, TAS_LAYERS_MAX, why, sizeof(why), &tree);
         cJSON_Delete(tree);
         if (n > 0 && sizes[0] > ps->count) {
             key_path(path, ps->meta_path, WH_TAS_SLICE_CONSTRAINTS);

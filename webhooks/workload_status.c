@@ -50,8 +50,8 @@ static void check_usage_divisible(field_errors_t *errs, const cJSON *psa, size_t
         if (v % count == 0)
             continue;
         char path[WL_PATH_MAX], shown[QUOTA_QTY_STR_MAX];
-        snprintf(path, sizeof(path), "status.admission.podSetAssignments[%zu].resourceUsage[%s]",
-                 i, u->string);
+        snprintf(path, sizeof(path), "status.admission.podSetAssignments[%zu].resourceUsage[%s]", i,
+                 u->string);
         quota_qty_format(&q, shown, sizeof(shown));
         field_invalid_str(errs, path, shown, "is not a multiple of %lld", (long long)count);
     }
@@ -278,16 +278,17 @@ static void check_toleration_rules(field_errors_t *errs, const char *path, const
         bool has_op = rg_json_get(t, "operator") != NULL;
         if (rg_json_get(t, "key") == NULL && !(op && strcmp(op, "Exists") == 0))
             broken[0] = true;
-        if (rg_json_get(t, "tolerationSeconds") != NULL && !(effect && strcmp(effect, "NoExecute") == 0))
+        if (rg_json_get(t, "tolerationSeconds") != NULL &&
+            !(effect && strcmp(effect, "NoExecute") == 0))
             broken[1] = true;
         if (has_op && !(op && (strcmp(op, "Equal") == 0 || strcmp(op, "Exists") == 0)))
             broken[2] = true;
         if (op && strcmp(op, "Exists") == 0 && rg_json_get(t, "value") != NULL)
             broken[3] = true;
         if (rg_json_get(t, "effect") != NULL &&
-            !(effect && (strcmp(effect, "NoSchedule") == 0 ||
-                         strcmp(effect, "PreferNoSchedule") == 0 ||
-                         strcmp(effect, "NoExecute") == 0)))
+            !(effect &&
+              (strcmp(effect, "NoSchedule") == 0 || strcmp(effect, "PreferNoSchedule") == 0 ||
+               strcmp(effect, "NoExecute") == 0)))
             broken[4] = true;
     }
     for (size_t k = 0; k < 5; k++)
@@ -393,8 +394,7 @@ void wh__wl_check_admission_checks(field_errors_t *errs, const cJSON *obj)
 
 /* validateImmutablePodSetUpdates: a check Ready before and after keeps its
  * podSetUpdates. The index is the old list's, as Kueue builds the path. */
-void wh__wl_check_podset_updates_immutable(field_errors_t *errs, const cJSON *obj,
-                                           const cJSON *old)
+void wh__wl_check_podset_updates_immutable(field_errors_t *errs, const cJSON *obj, const cJSON *old)
 {
     const cJSON *now = checks_of(obj);
     size_t i = 0;

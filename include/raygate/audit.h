@@ -56,7 +56,7 @@ typedef struct audit_record {
 #define AUDIT_PENDING_MAX (256 * 1024)
 
 typedef struct audit_opts {
-    const char *path;   /* file path, or "-" for stdout (never rotated) */
+    const char *path; /* file path, or "-" for stdout (never rotated) */
     /* 0: every line is written by its caller with one write(2) before
      * audit_log_write returns. > 0: lines are queued in memory and a
      * flusher thread writes them in batches at most flush_ms after the

@@ -70,8 +70,8 @@ void wh_mutate(const adm_request_t *req, const wh_cluster_t *cluster, adm_patch_
 bool wh_mutate_reads_cluster(const adm_request_t *req);
 
 /* Per-kind policies behind wh_mutate; same contract. */
-void wh_raycluster_mutate(const adm_request_t *req, const wh_cluster_t *cluster,
-                          adm_patch_t *patch, wh_result_t *out);
+void wh_raycluster_mutate(const adm_request_t *req, const wh_cluster_t *cluster, adm_patch_t *patch,
+                          wh_result_t *out);
 void wh_rayjob_mutate(const adm_request_t *req, const wh_cluster_t *cluster, adm_patch_t *patch,
                       wh_result_t *out);
 void wh_workload_mutate(const adm_request_t *req, adm_patch_t *patch, wh_result_t *out);

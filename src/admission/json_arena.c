@@ -68,9 +68,9 @@ static size_t plain_run(const char *p, const char *end)
         uint64_t w;
         memcpy(&w, q, 8);
         uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
-        uint64_t hit = (((quote - ones) & ~quote) | ((bslash - ones) & ~bslash) |
-                        ((w - ones * 0x20) & ~w)) &
-                       highs;
+        uint64_t hit =
+            (((quote - ones) & ~quote) | ((bslash - ones) & ~bslash) | ((w - ones * 0x20) & ~w)) &
+            highs;
         if (hit) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
             /* Each test can flag bytes past its first true hit (a borrow),
@@ -200,7 +200,7 @@ static char *ja_string(ja_t *s)
             break;
         if ((unsigned char)*p < 0x20)
             return ja_fail(s, p); /* control characters must be escaped */
-        escaped = true; /* a backslash: skip it and the byte it escapes */
+        escaped = true;           /* a backslash: skip it and the byte it escapes */
         if ((p += 2) > s->end)
             p = s->end;
     }

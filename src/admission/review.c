@@ -211,14 +211,39 @@ static int decode_user_info(const cJSON *node, adm_request_t *req, rg_error_t *e
 /* The members of request, found in one pass over its keys (first wins, as
  * with cJSON's lookups) instead of one list walk per member. */
 enum {
-    M_UID, M_KIND, M_RESOURCE, M_SUB_RESOURCE, M_REQUEST_KIND, M_REQUEST_RESOURCE,
-    M_REQUEST_SUB_RESOURCE, M_NAME, M_NAMESPACE, M_OPERATION, M_USER_INFO, M_OBJECT,
-    M_OLD_OBJECT, M_OPTIONS, M_DRY_RUN, M_COUNT
+    M_UID,
+    M_KIND,
+    M_RESOURCE,
+    M_SUB_RESOURCE,
+    M_REQUEST_KIND,
+    M_REQUEST_RESOURCE,
+    M_REQUEST_SUB_RESOURCE,
+    M_NAME,
+    M_NAMESPACE,
+    M_OPERATION,
+    M_USER_INFO,
+    M_OBJECT,
+    M_OLD_OBJECT,
+    M_OPTIONS,
+    M_DRY_RUN,
+    M_COUNT
 };
 static const char *const member_keys[M_COUNT] = {
-    "uid", "kind", "resource", "subResource", "requestKind", "requestResource",
-    "requestSubResource", "name", "namespace", "operation", "userInfo", "object", "oldObject",
-    "options", "dryRun",
+    "uid",
+    "kind",
+    "resource",
+    "subResource",
+    "requestKind",
+    "requestResource",
+    "requestSubResource",
+    "name",
+    "namespace",
+    "operation",
+    "userInfo",
+    "object",
+    "oldObject",
+    "options",
+    "dryRun",
 };
 
 static void find_members(const cJSON *r, const cJSON *m[M_COUNT])
@@ -272,8 +297,8 @@ static int decode_request(const cJSON *r, adm_request_t *req, rg_error_t *err)
         req->request_kind = req->kind;
     if ((rc = decode_gv(m[M_REQUEST_RESOURCE], "requestResource", "request.requestResource",
                         "resource", false, &req->request_resource.group,
-                        &req->request_resource.version, &req->request_resource.resource,
-                        &present, err)) < 0)
+                        &req->request_resource.version, &req->request_resource.resource, &present,
+                        err)) < 0)
         return rc;
     if (!present)
         req->request_resource = req->resource;
@@ -285,8 +310,7 @@ static int decode_request(const cJSON *r, adm_request_t *req, rg_error_t *err)
         req->request_sub_resource = req->sub_resource;
 
     if ((rc = opt_string_node(m[M_NAME], "request", "name", &req->name, err)) < 0 ||
-        (rc = opt_string_node(m[M_NAMESPACE], "request", "namespace", &req->namespace, err)) <
-            0 ||
+        (rc = opt_string_node(m[M_NAMESPACE], "request", "namespace", &req->namespace, err)) < 0 ||
         (rc = decode_operation(m[M_OPERATION], req, err)) < 0 ||
         (rc = decode_user_info(m[M_USER_INFO], req, err)) < 0 ||
         (rc = opt_object(m[M_OBJECT], "request", "object", &req->object, err)) < 0 ||

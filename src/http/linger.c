@@ -159,8 +159,8 @@ void http__linger_add(http_linger_t *l, int conn_fd)
     pthread_mutex_lock(&l->mu);
     bool taken = l->n_pending < HTTP_LINGER_MAX && !l->stop;
     if (taken)
-        l->pending[l->n_pending++] = (lingerer_t){
-            .fd = fd, .deadline_ns = rg_time_mono_ns() + HTTP_LINGER_MS * 1000000LL};
+        l->pending[l->n_pending++] =
+            (lingerer_t){.fd = fd, .deadline_ns = rg_time_mono_ns() + HTTP_LINGER_MS * 1000000LL};
     pthread_mutex_unlock(&l->mu);
     if (taken)
         wake_thread(l);

@@ -159,7 +159,8 @@ static const error_case_t error_cases[] = {
      "standalone, kubeconfig, context, leaderElection, admitter)"},
     {"server:\n  prot: 1\n", RG_ERR_CONFIG,
      "raygate.yaml:2: server.prot: unknown key (known: listen, port, threads, maxConnections, "
-     "connectionTimeoutSeconds, requestTimeoutSeconds, maxBodyBytes, maxExtenderBodyBytes, reusePort)"},
+     "connectionTimeoutSeconds, requestTimeoutSeconds, maxBodyBytes, maxExtenderBodyBytes, "
+     "reusePort)"},
     {"log:\n  level: info\n  format: json\n", RG_ERR_CONFIG,
      "raygate.yaml:3: log.format: unknown key (known: level)"},
     /* wrong shapes */

@@ -21,12 +21,12 @@
     "or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "          \
     "regex used for validation is "                                                                \
     "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
-#define AUTOSCALING                                                                            \
-    ": Invalid value: true: a kueue-managed RayCluster can use autoscaling only as an elastic "  \
-    "job: enable the ElasticJobsViaWorkloadSlices feature gate and set the "                     \
+#define AUTOSCALING                                                                                \
+    ": Invalid value: true: a kueue-managed RayCluster can use autoscaling only as an elastic "    \
+    "job: enable the ElasticJobsViaWorkloadSlices feature gate and set the "                       \
     "\"kueue.x-k8s.io/elastic-job\": \"true\" annotation"
-#define RJ_AUTOSCALING                                                                         \
-    ": Invalid value: true: a kueue managed job should only use autoscaling when workload "     \
+#define RJ_AUTOSCALING                                                                             \
+    ": Invalid value: true: a kueue managed job should only use autoscaling when workload "        \
     "slicing is enabled"
 #define HEAD_FORBIDDEN ": Forbidden: \"head\" is reserved for the head group"
 #define GE_MIN ": must be greater than or equal to `minReplicas`"
@@ -192,10 +192,11 @@ static const char *const CLUSTER_VIEWS[] = {
 };
 
 #define ELASTIC "metadata.annotations={\"kueue.x-k8s.io/elastic-job\":\"true\"}"
-#define GATE(group) group ".template.spec.schedulingGates=[{\"name\":\"kueue.x-k8s.io/elastic-job\"}]"
+#define GATE(group)                                                                                \
+    group ".template.spec.schedulingGates=[{\"name\":\"kueue.x-k8s.io/elastic-job\"}]"
 /* The elastic annotation, and the gates on the base cluster's three templates. */
-#define ELASTIC_ALL_GATED                                                                      \
-    ELASTIC, GATE("spec.headGroupSpec"), GATE("spec.workerGroupSpecs[0]"),                     \
+#define ELASTIC_ALL_GATED                                                                          \
+    ELASTIC, GATE("spec.headGroupSpec"), GATE("spec.workerGroupSpecs[0]"),                         \
         GATE("spec.workerGroupSpecs[1]")
 #define NO_GATE "an elastic job must have the ElasticJobSchedulingGate"
 #define MAX_EXEC "metadata.labels[kueue.x-k8s.io/max-exec-time-seconds]"
@@ -214,16 +215,16 @@ static const char *const CLUSTER_VIEWS[] = {
 #define GROUP "\"kueue.x-k8s.io/podset-group-name\":"
 #define LAYERS_KEY "kueue.x-k8s.io/podset-slice-required-topology-constraints"
 #define LAYERS "\"" LAYERS_KEY "\":"
-#define GROUP_SIZE                                                                             \
-    "can only define groups where at least one pod set has only 1 replica, got: 2 replica(s) "  \
+#define GROUP_SIZE                                                                                 \
+    "can only define groups where at least one pod set has only 1 replica, got: 2 replica(s) "     \
     "and 2 replica(s) in the group"
 #define HEAD_RES "spec.headGroupSpec.template.spec.containers[0].resources"
-#define QTY_MSG                                                                                \
-    "quantities must match the regular expression "                                            \
+#define QTY_MSG                                                                                    \
+    "quantities must match the regular expression "                                                \
     "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
-#define QNAME_MSG                                                                              \
-    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end "     \
-    "with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', "          \
+#define QNAME_MSG                                                                                  \
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end "            \
+    "with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', "                \
     "regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
 
 #define RC false
@@ -771,21 +772,20 @@ START_TEST(test_validate_ray__seed_ai_training_cluster_bounds)
 }
 END_TEST
 
-
 /* ---- the mutating webhook: default LocalQueue, elastic gates, suspend ---- */
 
 #define P_SUSPEND "{\"op\":\"add\",\"path\":\"/spec/suspend\",\"value\":true}"
-#define P_PENDING                                                                              \
-    "{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{\"raygate.dev/admission\":"  \
+#define P_PENDING                                                                                  \
+    "{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{\"raygate.dev/admission\":"     \
     "\"Pending\"}}"
-#define P_PENDING_KEY                                                                          \
-    "{\"op\":\"add\",\"path\":\"/metadata/annotations/raygate.dev~1admission\",\"value\":"     \
+#define P_PENDING_KEY                                                                              \
+    "{\"op\":\"add\",\"path\":\"/metadata/annotations/raygate.dev~1admission\",\"value\":"         \
     "\"Pending\"}"
-#define P_DEFAULT_QUEUE                                                                        \
-    "{\"op\":\"add\",\"path\":\"/metadata/labels/kueue.x-k8s.io~1queue-name\",\"value\":"      \
+#define P_DEFAULT_QUEUE                                                                            \
+    "{\"op\":\"add\",\"path\":\"/metadata/labels/kueue.x-k8s.io~1queue-name\",\"value\":"          \
     "\"default\"}"
-#define P_GATE(group)                                                                          \
-    "{\"op\":\"add\",\"path\":\"" group "/template/spec/schedulingGates\",\"value\":[{\"name\":" \
+#define P_GATE(group)                                                                              \
+    "{\"op\":\"add\",\"path\":\"" group "/template/spec/schedulingGates\",\"value\":[{\"name\":"   \
     "\"kueue.x-k8s.io/elastic-job\"}]}"
 
 typedef struct mutate_case {
@@ -853,8 +853,8 @@ START_TEST(test_validate_ray__mutate)
     ck_assert_msg(res.allowed, "case \"%s\": denied: %s", c->name, res.message);
     rg_buf_t b = RG_BUF_INIT;
     adm_patch_append_json(patch, &b);
-    ck_assert_msg(strcmp(b.data, c->want) == 0, "case \"%s\":\n got: %s\nwant: %s", c->name,
-                  b.data, c->want);
+    ck_assert_msg(strcmp(b.data, c->want) == 0, "case \"%s\":\n got: %s\nwant: %s", c->name, b.data,
+                  c->want);
     rg_buf_release(&b);
     adm_patch_free(patch);
     cJSON_Delete(view);
