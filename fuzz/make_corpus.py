@@ -107,6 +107,11 @@ def main():
             write("fuzz_convert", "%s-to-%s.json" % (name.replace("/", "_")[:-5], want[-7:]),
                   mini(rv))
 
+    # Extender: the request fixtures as kube-scheduler sends them.
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests/fixtures/extender/*.json"))):
+        with open(path) as f:
+            write("fuzz_extender", os.path.basename(path), mini(json.load(f)))
+
 
 if __name__ == "__main__":
     main()

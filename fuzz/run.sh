@@ -6,7 +6,7 @@
 set -eu
 
 if [ $# -lt 2 ]; then
-    echo "usage: $0 fuzz_admission|fuzz_quantity|fuzz_yaml|fuzz_convert SECONDS [flags...]" >&2
+    echo "usage: $0 fuzz_admission|fuzz_quantity|fuzz_yaml|fuzz_convert|fuzz_extender SECONDS [flags...]" >&2
     exit 2
 fi
 T=$1

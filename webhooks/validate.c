@@ -106,6 +106,8 @@ static const struct {
     {WH_API_KUEUE_V1BETA2, "ResourceFlavor", wh_resourceflavor_validate},
     {WH_API_KUEUE_V1BETA2, "WorkloadPriorityClass", wh_workloadpriorityclass_validate},
     {WH_API_KUEUE_V1BETA2, "Workload", wh_workload_validate},
+    {WH_API_KUEUE_V1BETA1, "Cohort", wh_cohort_validate},
+    {WH_API_KUEUE_V1BETA2, "Cohort", wh_cohort_validate},
     {WH_API_SCHEDULING_V1, "PriorityClass", wh_priorityclass_validate},
     {WH_API_RAY_V1, "RayCluster", wh_raycluster_validate},
     {WH_API_RAY_V1, "RayJob", wh_rayjob_validate},

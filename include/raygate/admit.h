@@ -18,6 +18,7 @@
 #include "raygate/audit.h"
 #include "raygate/cache.h"
 #include "raygate/events.h"
+#include "raygate/gang.h"
 #include "raygate/kube.h"
 #include "raygate/metrics.h"
 #include "raygate/quota.h"
@@ -44,6 +45,12 @@ cJSON *admit_status_pending(const cJSON *wl, const char *reason, const char *mes
                             int64_t now_ns);
 /* Eviction: Evicted=True with reason and message (the reservation stays). */
 cJSON *admit_status_evict(const cJSON *wl, const char *reason, const char *message, int64_t now_ns);
+/* An EVICT decision (borrowed) as Kueue's workloadevict.Evict writes it:
+ * Evicted=True, for a preemption also Preempted=True with its reason, for
+ * PodsReadyTimeout the new requeueState, for a deactivation the
+ * DeactivationTarget condition and requeueState cleared, and
+ * status.schedulingStats.evictions counted. */
+cJSON *admit_status_evict_decision(const cJSON *wl, const quota_decision_t *d, int64_t now_ns);
 /* After an eviction took effect: the reservation cleared (admission null,
  * QuotaReserved=False reason Pending with the eviction's message, Admitted=False
  * NoReservation), and Requeued=True. */
@@ -82,6 +89,22 @@ void admit_local_prepare(cJSON *obj, size_t index, int64_t now_ns);
 
 typedef struct admit admit_t;
 
+/* "Admitted means placeable" (docs/admission.md): when the admitter also
+ * plans the whole gang on the flavors' nodes before admitting. */
+typedef enum admit_placement_mode {
+    ADMIT_PLACEMENT_AUTO = 0, /* when the cluster view has any Node */
+    ADMIT_PLACEMENT_ON,
+    ADMIT_PLACEMENT_OFF,
+} admit_placement_mode_t;
+
+typedef struct admit_placement_opts {
+    admit_placement_mode_t mode;
+    const char *const *gpu_resources; /* as the extender's (NULL = nvidia.com/gpu) */
+    size_t n_gpu_resources;
+    const char *topology_label;  /* NULL = zones only */
+    struct gang_weights weights; /* zero = the extender's defaults */
+} admit_placement_opts_t;
+
 typedef struct admit_opts {
     cache_set_t *caches;         /* borrowed; handlers are added by admit_new */
     kube_client_t *client;       /* borrowed; NULL = standalone (writes go to caches) */
@@ -90,9 +113,13 @@ typedef struct admit_opts {
     metrics_registry_t *metrics; /* borrowed, may be NULL */
     unsigned writers;            /* writer threads; 0 = 4 */
     unsigned pending_refresh_s;  /* see quota_pass_opts_t; 0 = 30 */
-    unsigned queue_status_ms;    /* ClusterQueue/LocalQueue status at most this often; 0 = 1000 */
+    unsigned queue_status_ms;    /* ClusterQueue/LocalQueue status at most this often; 0 = 2000 */
     const quota_check_t *checks; /* extra admission checks after quota (borrowed) */
     size_t n_checks;
+    admit_placement_opts_t placement;
+    /* Preemption, fair sharing, waitForPodsReady (copied); NULL = the engine's defaults. */
+    const quota_policy_cfg_t *policy;
+    unsigned graceful_stop_s; /* notice given to a preempted job before it is suspended; 0 none */
 } admit_opts_t;
 
 /*

@@ -38,6 +38,7 @@ typedef enum cache_kind {
     CACHE_KIND_POD,
     CACHE_KIND_NODE,
     CACHE_KIND_NAMESPACE,
+    CACHE_KIND_COHORT, /* kueue.x-k8s.io/v1beta2 Cohort */
     CACHE_KIND_COUNT
 } cache_kind_t;
 
@@ -264,6 +265,15 @@ int cache_set_apply_object(cache_set_t *set, kube_event_type_t type, const cJSON
  */
 cache_snapshot_t *cache_snapshot_acquire(cache_set_t *set, cache_kind_t kind);
 void cache_snapshot_release(cache_snapshot_t *s);
+
+/*
+ * Like cache_snapshot_acquire, but first publishes the changes the kind's
+ * handlers have already been told about, so that a decision taken on an
+ * event sees the store that event described. Costs a snapshot merge when
+ * there are unpublished changes; for consumers that act on events, not for
+ * hot read paths.
+ */
+cache_snapshot_t *cache_snapshot_acquire_fresh(cache_set_t *set, cache_kind_t kind);
 
 /* Publishes every kind with unpublished changes now (tests, shutdown). */
 void cache_set_flush(cache_set_t *set);

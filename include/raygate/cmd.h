@@ -29,4 +29,12 @@ int cmd_check_main(int argc, char **argv);
 /* `raygate version`: raygate's and the linked libraries' versions. */
 int cmd_version_main(int argc, char **argv);
 
+/*
+ * `raygate status`: queues, pending Workloads and gangs from a cluster
+ * (kubeconfig) or a running raygate (--server), as tables or JSON; with
+ * --probe, a health check. Returns the exit status (0, 1 unreadable source
+ * or failed probe, 2 bad flags).
+ */
+int cmd_status_main(int argc, char **argv);
+
 #endif

@@ -23,6 +23,7 @@
  *   tls:
  *     certFile: /etc/raygate/tls.crt  # unset = self-signed under stateDir
  *     keyFile: /etc/raygate/tls.key   # set together with certFile
+ *     caFile: /etc/raygate/ca.crt     # the CA API server clients trust (caInjection publishes it)
  *     pollIntervalMillis: 1000        # certificate reload poll, 0 = never, ..3600000
  *   audit:
  *     path: /var/log/raygate/audit.log  # unset = <stateDir>/audit.log; "-" = stdout
@@ -35,6 +36,7 @@
  *   kubeconfig: ~/.kube/config        # unset = in-cluster service account
  *   context: prod                     # kubeconfig context; unset = current-context
  *   leaderElection:                   # the quota admitter's Lease
+ *     enabled: true                   # false: this replica never leads (no admitter, no caInjection)
  *     namespace: raygate-system
  *     leaseName: raygate
  *     identity: ""                    # unset = <hostname>_<random>
@@ -45,8 +47,41 @@
  *     writers: 4                      # writer threads, 1..16
  *     qps: 100                        # its API client: requests per second, 1..100000
  *     burst: 200                      # and burst, 1..100000
- *     pendingRefreshSeconds: 30       # a pending reason's figures/position rewritten at most this often, 1..86400
- *     queueStatusMillis: 1000         # ClusterQueue/LocalQueue status at most this often, 100..3600000
+ *     pendingRefreshSeconds: 300      # a pending reason's figures/position rewritten at most this often, 1..86400
+ *     queueStatusMillis: 2000         # ClusterQueue/LocalQueue status at most this often, 100..3600000
+ *     placement: auto                 # admitted means placeable: auto (when Nodes exist), on, off
+ *   caInjection:                      # the leader writes tls.caFile where the API server needs it
+ *     mutatingWebhookConfiguration: raygate-mutating      # its webhooks' caBundle; unset = not managed
+ *     validatingWebhookConfiguration: raygate-validating  # unset = not managed
+ *     conversionService: raygate-system/raygate:443       # the Kueue CRDs' conversion webhook; unset = not managed
+ *     intervalSeconds: 60             # re-checked at least this often, 1..86400
+ *   extender:                         # the kube-scheduler extender (docs/extender.md)
+ *     gpuResources: [nvidia.com/gpu, "nvidia.com/mig-*"]  # or "a,b"; '*' ends a prefix
+ *     topologyLabel: ""               # rack/NVLink node label beside the zone; "" = none
+ *     planningTTLSeconds: 60          # an unqueued gang's plan without new members, 1..86400
+ *     assumeTTLSeconds: 30            # a steered/bound member not yet seen bound, 1..3600
+ *     maxNodes: 50000                 # nodes per request, 1..1000000
+ *     packingWeight: 2                # scoring weights, 0..100
+ *     exactFitWeight: 1
+ *     topologyWeight: 1
+ *   fairSharing:                      # Kueue's fair sharing (docs/preemption.md)
+ *     enable: false
+ *     preemptionStrategies: [LessThanOrEqualToFinalShare, LessThanInitialShare]
+ *   waitForPodsReady:                 # Kueue's, on by default as in Kueue 0.19
+ *     enable: true
+ *     timeout: 30m                    # Go duration, whole seconds ("90s", "1h30m")
+ *     recoveryTimeout: 30m            # unset = timeout; "0s" = none
+ *     requeuingStrategy:
+ *       backoffLimitCount: null       # unset = requeue forever; 0..1000000
+ *       backoffBaseSeconds: 60
+ *       backoffMaxSeconds: 3600
+ *   preemption:                       # raygate's protections (docs/preemption.md)
+ *     minRuntimeSeconds: 0            # admitted for less: not a candidate (per-CQ annotation)
+ *     thrashLimit: 3                  # preemptions within the window that trigger backoff; 0 = off
+ *     thrashWindowSeconds: 900
+ *     thrashBackoffSeconds: 60        # doubles per further preemption
+ *     thrashBackoffMaxSeconds: 3600
+ *     gracefulStopSeconds: 0          # notice before a preempted job is suspended
  *
  * Byte sizes are plain integers or integers with one of the suffixes Ki,
  * Mi, Gi (powers of 1024) or k, M, G (powers of 1000); this is not the full
@@ -103,6 +138,7 @@ typedef struct cfg_config {
     char *standalone_dir;           /* NULL */
     char *kubeconfig;               /* NULL = in-cluster credentials */
     char *kube_context;             /* NULL = the kubeconfig's current-context */
+    bool lease_enabled;             /* true; false = never lead (an extender-only sidecar) */
     char *lease_namespace;          /* "raygate-system" */
     char *lease_name;               /* "raygate" */
     char *lease_identity;           /* NULL = <hostname>_<random> */
@@ -112,9 +148,41 @@ typedef struct cfg_config {
     unsigned admit_writers;         /* 4: the admitter's writer threads */
     unsigned admit_qps;             /* 100: the admitter's API client, sustained */
     unsigned admit_burst;           /* 200 */
-    unsigned admit_pending_refresh_s; /* 30: a pending reason's figures rewritten at most this often */
-    unsigned admit_queue_status_ms; /* 1000: ClusterQueue/LocalQueue status at most this often */
+    unsigned admit_pending_refresh_s; /* 300: a pending reason's figures rewritten at most this often */
+    unsigned admit_queue_status_ms; /* 2000: ClusterQueue/LocalQueue status at most this often */
+    char *admit_placement;          /* "auto": plan gangs before admitting when Nodes exist; "on"; "off" */
+    char *ca_file;                  /* NULL = no CA to publish */
+    char *cainj_mutating;           /* NULL = not managed */
+    char *cainj_validating;         /* NULL = not managed */
+    char *cainj_conversion_service; /* "ns/name[:port]"; NULL = not managed */
+    unsigned cainj_interval_s;      /* 60 */
+    char *ext_gpu_resources;        /* "nvidia.com/gpu,nvidia.com/mig-*": comma-joined */
+    char *ext_topology_label;       /* NULL = zone only */
+    unsigned ext_plan_ttl_s;        /* 60 */
+    unsigned ext_assume_ttl_s;      /* 30 */
+    unsigned ext_max_nodes;         /* 50000 */
+    unsigned ext_weight_packing;    /* 2 */
+    unsigned ext_weight_exact;      /* 1 */
+    unsigned ext_weight_topology;   /* 1 */
+    /* Kueue's fairSharing and waitForPodsReady; raygate's preemption protections
+     * (docs/preemption.md). CFG_UNSET: not configured. */
+    bool fs_enable;                /* false */
+    char *fs_strategies;           /* NULL = Kueue's default order */
+    bool wfpr_enable;              /* true, as Kueue 0.19 */
+    unsigned wfpr_timeout_s;       /* 1800 */
+    unsigned wfpr_recovery_s;      /* CFG_UNSET = the timeout; 0 = none */
+    unsigned wfpr_backoff_limit;   /* CFG_UNSET = requeue forever */
+    unsigned wfpr_backoff_base_s;  /* 60 */
+    unsigned wfpr_backoff_max_s;   /* 3600 */
+    unsigned pre_min_runtime_s;    /* 0 */
+    unsigned pre_thrash_limit;     /* 3 (0 = off) */
+    unsigned pre_thrash_window_s;  /* 900 */
+    unsigned pre_thrash_base_s;    /* 60 */
+    unsigned pre_thrash_max_s;     /* 3600 */
+    unsigned pre_graceful_stop_s;  /* 0 = suspend at once */
 } cfg_config_t;
+
+#define CFG_UNSET 0xffffffffu
 
 /* Fills c with the defaults above (allocating its default strings); c's
  * previous contents are not freed. Release with cfg_config_release. */
@@ -155,10 +223,24 @@ int cfg_config_set(cfg_config_t *c, const char *key, const char *value, rg_error
 /*
  * Rules that span several keys, to run once after the file and every flag
  * have been applied: certFile and keyFile are set together; retry period <
- * renew deadline < lease duration. Returns 0 or
+ * renew deadline < lease duration; caInjection targets need tls.caFile and a
+ * well-formed conversionService. Returns 0 or
  * RG_ERR_CONFIG.
  */
 int cfg_config_check(const cfg_config_t *c, rg_error_t *err);
+
+/* A Service reference, "namespace/name[:port]" (both DNS-1123 labels). */
+typedef struct cfg_service {
+    char ns[64];
+    char name[64];
+    unsigned port; /* 443 when not given */
+} cfg_service_t;
+
+/*
+ * Parses text into out. Returns 0 or RG_ERR_CONFIG with err reading
+ * `<key>: invalid value "<text>": <why>`.
+ */
+int cfg_service_parse(const char *key, const char *text, cfg_service_t *out, rg_error_t *err);
 
 /*
  * Reads a whole regular file of at most max_bytes into *out (owned, NUL

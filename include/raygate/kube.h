@@ -113,7 +113,9 @@ typedef struct kube_resource {
 extern const kube_resource_t kube_res_pods, kube_res_nodes, kube_res_namespaces,
     kube_res_events, kube_res_leases, kube_res_priorityclasses, kube_res_rayclusters,
     kube_res_rayjobs, kube_res_workloads, kube_res_clusterqueues, kube_res_localqueues,
-    kube_res_resourceflavors, kube_res_workloadpriorityclasses, kube_res_workloads_v1beta2;
+    kube_res_resourceflavors, kube_res_workloadpriorityclasses, kube_res_cohorts,
+    kube_res_mutatingwebhookconfigurations, kube_res_validatingwebhookconfigurations,
+    kube_res_customresourcedefinitions;
 
 /*
  * The answer to one request. http_status 0 means none arrived (err says

@@ -22,6 +22,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* raygate's annotations: a ClusterQueue's minimum runtime before its
+ * workloads may be preempted (whole seconds), and a Workload's recent
+ * preemptions (unix seconds, comma-separated, newest last). */
+#define QUOTA_ANNOTATION_MIN_RUNTIME "raygate.dev/preemption-min-runtime-seconds"
+#define QUOTA_ANNOTATION_PREEMPTED_AT "raygate.dev/preempted-at"
+
 /* The flavor of the ClusterQueue shorthand; exists implicitly (DESIGN.md §2). */
 #define QUOTA_SHORTHAND_FLAVOR "default-flavor"
 /* Kueue's limits. */
@@ -84,6 +90,22 @@ typedef struct quota_group {
     size_t n_flavors;
 } quota_group_t;
 
+/* spec.preemption's policies (Kueue's PreemptionPolicy values). */
+typedef enum quota_preempt_policy {
+    QUOTA_PREEMPT_NEVER = 0, /* Kueue's default for both */
+    QUOTA_PREEMPT_LOWER_PRIORITY,
+    QUOTA_PREEMPT_LOWER_OR_NEWER_EQUAL_PRIORITY,
+    QUOTA_PREEMPT_ANY,
+} quota_preempt_policy_t;
+
+typedef struct quota_preemption {
+    quota_preempt_policy_t within_cq; /* withinClusterQueue */
+    quota_preempt_policy_t reclaim;   /* reclaimWithinCohort */
+    bool borrow_within_cohort;        /* borrowWithinCohort.policy LowerPriority */
+    bool has_max_priority_threshold;  /* borrowWithinCohort.maxPriorityThreshold */
+    int32_t max_priority_threshold;
+} quota_preemption_t;
+
 typedef struct quota_cq_spec {
     char *name;
     char *cohort; /* NULL when none */
@@ -95,9 +117,21 @@ typedef struct quota_cq_spec {
     quota_fungibility_t when_can_preempt; /* default TryNextFlavor */
     quota_preference_t preference;
     cJSON *namespace_selector; /* LabelSelector; NULL = Kueue's nil: no namespace */
-    cJSON *preemption;         /* spec.preemption as given, for the preemptor; may be NULL */
     bool deleting;             /* deletionTimestamp set */
+    /* Decoded by quota__decode_cq_extras (spec_preempt.c). */
+    quota_preemption_t policy;
+    double fair_weight;     /* spec.fairSharing.weight, 1 when unset */
+    int64_t min_runtime_ns; /* annotation raygate.dev/preemption-min-runtime-seconds; -1 unset */
 } quota_cq_spec_t;
+
+/* A Cohort (kueue.x-k8s.io/v1beta2): a node of a cohort tree with quota of its own. */
+typedef struct quota_cohort_spec {
+    char *name;
+    char *parent; /* spec.parentName; NULL for a root */
+    quota_group_t *groups;
+    size_t n_groups;
+    double fair_weight; /* spec.fairSharing.weight, 1 when unset */
+} quota_cohort_spec_t;
 
 typedef struct quota_flavor_spec {
     char *name;
@@ -191,9 +225,21 @@ typedef struct quota_wl_spec {
     quota_pending_note_t note;
     quota_reclaim_t *reclaimable; /* status.reclaimablePods */
     size_t n_reclaimable;
+    /* Decoded by quota__decode_wl_extras (spec_preempt.c). */
+    char *job_uid;          /* label kueue.x-k8s.io/job-uid, NULL when none */
+    int64_t reserved_ns;    /* QuotaReserved=True since (its lastTransitionTime), 0 unknown */
+    int64_t admitted_ns;    /* Admitted=True since, 0 when not admitted */
+    int pods_ready;         /* PodsReady condition: -1 absent, 0 False, 1 True */
+    char *pods_ready_reason;
+    int64_t pods_ready_ns;
+    char *deactivation_reason;  /* DeactivationTarget=True: its reason, else NULL */
+    char *deactivation_message; /* and its message */
+    int64_t *preempted_at;      /* annotation raygate.dev/preempted-at: recent preemptions, unix ns */
+    size_t n_preempted_at;
 } quota_wl_spec_t;
 
 void quota_cq_spec_free(quota_cq_spec_t *s);
+void quota_cohort_spec_free(quota_cohort_spec_t *s);
 void quota_flavor_spec_free(quota_flavor_spec_t *s);
 void quota_lq_spec_free(quota_lq_spec_t *s);
 void quota_wl_spec_free(quota_wl_spec_t *s);
@@ -208,6 +254,7 @@ void quota_admission_free(quota_admission_t *a);
  */
 quota_cq_spec_t *quota_decode_cluster_queue(const cJSON *obj, rg_error_t *err);
 quota_flavor_spec_t *quota_decode_flavor(const cJSON *obj, rg_error_t *err);
+quota_cohort_spec_t *quota_decode_cohort(const cJSON *obj, rg_error_t *err);
 /* A LocalQueue or the seed's `Queue`; ns "" reads as "default". */
 quota_lq_spec_t *quota_decode_local_queue(const cJSON *obj, rg_error_t *err);
 quota_wl_spec_t *quota_decode_workload(const cJSON *obj, rg_error_t *err);
@@ -268,11 +315,81 @@ void quota_model_eviction_failed(quota_model_t *m, const char *ns, const char *n
 /* Marks every pending workload for another look (e.g. placement capacity changed). */
 void quota_model_wake_all(quota_model_t *m);
 
+/*
+ * Cohorts (the Cohort kind): a spec (taken) names its parent and holds quota
+ * of its own; a cohort that only ClusterQueues or child cohorts name exists
+ * implicitly with no quota. A parentName cycle disables every ClusterQueue
+ * of the trees it touches, as Kueue does, until it is broken.
+ */
+void quota_model_set_cohort(quota_model_t *m, quota_cohort_spec_t *spec);
+void quota_model_remove_cohort(quota_model_t *m, const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Preemption, fair sharing and their protections (configuration)     */
+/* ------------------------------------------------------------------ */
+
+typedef enum quota_fs_strategy {
+    QUOTA_FS_LESS_THAN_OR_EQUAL_TO_FINAL_SHARE = 0,
+    QUOTA_FS_LESS_THAN_INITIAL_SHARE,
+} quota_fs_strategy_t;
+
+typedef struct quota_policy_cfg {
+    /* Kueue's fairSharing: admission by dominant resource share and
+     * preemption by the strategies, in order (Kueue's default: both). */
+    bool fair_sharing;
+    quota_fs_strategy_t strategies[2];
+    size_t n_strategies;
+    /* raygate's protections. */
+    int64_t min_runtime_ns;   /* admitted for less is not a candidate (default; per-CQ annotation) */
+    unsigned thrash_limit;    /* preemptions within the window that make a workload thrash; 0 off */
+    int64_t thrash_window_ns; /* the window */
+    int64_t thrash_base_ns;   /* first backoff once thrashing; doubles per further preemption */
+    int64_t thrash_max_ns;    /* its cap */
+    /* Kueue's waitForPodsReady. */
+    bool pods_ready;
+    int64_t pods_ready_timeout_ns;
+    int64_t recovery_timeout_ns; /* 0 = no recovery timeout */
+    int64_t backoff_base_ns;
+    int64_t backoff_max_ns;
+    int32_t backoff_limit_count; /* -1 = requeue forever */
+} quota_policy_cfg_t;
+
+/* Kueue's defaults (waitForPodsReady on, 30 min, backoff 60 s..3600 s,
+ * fair sharing off) and raygate's (no minimum runtime, thrash after 3
+ * preemptions in 15 min, backoff 60 s..1 h). */
+void quota_policy_cfg_defaults(quota_policy_cfg_t *c);
+/* Applies a configuration (copied) to the model. */
+void quota_model_configure(quota_model_t *m, const quota_policy_cfg_t *cfg);
+
+/*
+ * Anti-thrash, from a workload's recent preemption times (unix ns, any
+ * order), measured back from the newest one so that the answer does not
+ * move with the clock: k = how many fall within thrash_window of the
+ * newest; thrashing when k >= thrash_limit. A thrashing workload is not
+ * admitted again before newest + min(base * 2^(k - limit), max), and does
+ * not preempt others until the window after its newest preemption ends.
+ */
+size_t quota_thrash_count(const quota_policy_cfg_t *c, const int64_t *at, size_t n);
+/* Reads the annotation raygate.dev/preempted-at ("t1,t2,...", unix seconds)
+ * into out (unix ns, at most max; unreadable parts skipped); returns the count. */
+size_t quota_preempted_at_parse(const char *v, int64_t *out, size_t max);
+/* The time before which it must not be admitted again, 0 when not thrashing. */
+int64_t quota_thrash_until(const quota_policy_cfg_t *c, const int64_t *at, size_t n);
+
+/* Kueue's requeuing backoff (wait.Backoff without jitter): base * 2^(count-1), capped. */
+int64_t quota_requeue_backoff(const quota_policy_cfg_t *c, int32_t count);
+
 /* ------------------------------------------------------------------ */
 /* Admission checks and the pass                                      */
 /* ------------------------------------------------------------------ */
 
 /* A workload as an admission check sees it; borrowed for the call. */
+/* A Workload by name (borrowed strings). */
+typedef struct quota_wl_ref {
+    const char *ns;
+    const char *name;
+} quota_wl_ref_t;
+
 typedef struct quota_candidate {
     const quota_wl_spec_t *wl;
     const quota_admission_t *admission; /* what quota assigned */
@@ -292,12 +409,23 @@ typedef struct quota_check {
                   char **message);
     void (*release)(void *arg, const char *ns, const char *name);
     void *arg;
+    /*
+     * May be NULL. Asked before a preemption is issued for c: whether c
+     * would pass this check once the admitted workloads victims[0..n) are
+     * gone. False (with *reason and *message as admit's) issues no
+     * preemption and keeps c pending, so that nothing is preempted for a
+     * workload a check would still refuse (a gang that would still not fit
+     * on the nodes).
+     */
+    bool (*admit_after)(void *arg, const quota_candidate_t *c, const quota_wl_ref_t *victims,
+                        size_t n_victims, int64_t now_ns, char **reason, char **message);
 } quota_check_t;
 
 typedef enum quota_decision_kind {
     QUOTA_DECISION_ADMIT,   /* write status.admission + QuotaReserved/Admitted */
     QUOTA_DECISION_PENDING, /* write QuotaReserved=False with reason and message */
     QUOTA_DECISION_EVICT,   /* write Evicted=True with reason and message */
+    QUOTA_DECISION_DEACTIVATE, /* write DeactivationTarget=True, then spec.active=false */
 } quota_decision_kind_t;
 
 typedef struct quota_decision {
@@ -313,6 +441,19 @@ typedef struct quota_decision {
     quota_admission_t *admission; /* ADMIT: owned */
     int64_t wait_ns;              /* ADMIT: since creation (or eviction) */
     char *priority_class;         /* the workload's priorityClassRef name, "" when none */
+    /* EVICT by preemption: the Preempted condition's reason (InClusterQueue,
+     * InCohortReclamation, InCohortReclaimWhileBorrowing, InCohortFairSharing),
+     * the preemptor and the Events' notes; NULL otherwise. */
+    char *preempted_reason;
+    char *preemptor_ns;
+    char *preemptor_name;
+    char *victim_note;    /* the Preempted Event on the victim */
+    char *preemptor_note; /* the PreemptedWorkload Event on the preemptor */
+    /* EVICT for PodsReadyTimeout: status.requeueState to write with it. */
+    bool set_requeue;
+    int32_t requeue_count;
+    int64_t requeue_at_ns;
+    /* DEACTIVATE: DeactivationTarget's reason and message are reason/message. */
 } quota_decision_t;
 
 typedef struct quota_decisions {
@@ -327,7 +468,7 @@ typedef struct quota_pass_opts {
     const quota_check_t *checks; /* after quota, in order; may be NULL */
     size_t n_checks;
     /* A pending message that changed only in its figures or position is
-     * rewritten at most this often (0 = 30 s); a new reason is written at once. */
+     * rewritten at most this often (0 = 30 s; the admitter passes 300 s); a new reason is written at once. */
     int64_t pending_refresh_ns;
 } quota_pass_opts_t;
 

@@ -7,11 +7,15 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Wall clock in nanoseconds since the Unix epoch. */
 int64_t rg_time_now_ns(void);
 /* Monotonic clock in nanoseconds, for durations. */
 int64_t rg_time_mono_ns(void);
+/* The deadline ms from now on clock (CLOCK_REALTIME, or the clock a condvar
+ * was set to), as pthread_cond_timedwait wants it. */
+struct timespec rg_time_deadline_ms(clockid_t clock, unsigned ms);
 
 /*
  * Writes RFC 3339 UTC with microseconds ("2026-11-30T02:10:40.123456Z")

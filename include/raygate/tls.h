@@ -58,6 +58,9 @@
         TLS_SERVICE_NAME "." TLS_SERVICE_NAMESPACE ".svc",                                         \
         TLS_SERVICE_NAME "." TLS_SERVICE_NAMESPACE ".svc.cluster.local"
 #define TLS_DEFAULT_DNS_COUNT 4
+/* And the loopback address: the extender sidecar and `raygate status --probe` reach raygate
+ * there, inside the pod. */
+#define TLS_DEFAULT_IP "127.0.0.1"
 
 /* The list above as an array (static storage, borrowed). */
 extern const char *const tls_default_dns_names[TLS_DEFAULT_DNS_COUNT];
@@ -90,7 +93,7 @@ void tls_certs_result_release(tls_certs_result_t *r);
  * signed by it, both ECDSA P-256 with SHA-256, random 128-bit serials,
  * notBefore five minutes ago (clock skew), notAfter `days` from now. The
  * serving certificate carries the DNS names and IP addresses as
- * subjectAltNames (tls_default_dns_names when both lists are empty),
+ * subjectAltNames (tls_default_dns_names and TLS_DEFAULT_IP when both lists are empty),
  * extendedKeyUsage serverAuth and keyUsage digitalSignature. Writes
  * <out_dir>/ca.crt, tls.crt (the leaf only) and tls.key (PKCS#8, mode 0600),
  * each through a temporary file so a reader never sees half a file. The CA's
@@ -161,6 +164,14 @@ int tls_file_stamp(const char *path, tls_file_stamp_t *out);
 
 /* Whether two stamps describe the same content. */
 bool tls_file_stamp_equal(const tls_file_stamp_t *a, const tls_file_stamp_t *b);
+
+/*
+ * Reads a CA bundle (PEM, at most TLS_PAIR_MAX_BYTES_DEFAULT) that API
+ * server clients must trust: at least one certificate, every one parsing.
+ * On success *bundle_b64 is the standard base64 of the file's bytes
+ * (a webhook's caBundle; owned, rg_free). Errors name the file.
+ */
+int tls_ca_bundle_load(const char *path, char **bundle_b64, rg_error_t *err);
 
 /* OpenSSL's run-time version text ("OpenSSL 3.0.13 30 Jan 2024"); static. */
 const char *tls_openssl_version(void);

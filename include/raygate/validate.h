@@ -61,6 +61,9 @@ typedef void (*wh_validate_fn)(const wh_vctx_t *ctx, const cJSON *obj, const cJS
 /* Per-kind rules. obj is the new object; old is NULL on CREATE. */
 void wh_clusterqueue_validate(const wh_vctx_t *ctx, const cJSON *obj, const cJSON *old,
                               field_errors_t *errs, wh_warnings_t *warns);
+/* A Cohort (webhooks/cohort.c). */
+void wh_cohort_validate(const wh_vctx_t *ctx, const cJSON *obj, const cJSON *old,
+                        field_errors_t *errs, wh_warnings_t *warns);
 void wh_localqueue_validate(const wh_vctx_t *ctx, const cJSON *obj, const cJSON *old,
                             field_errors_t *errs, wh_warnings_t *warns);
 void wh_resourceflavor_validate(const wh_vctx_t *ctx, const cJSON *obj, const cJSON *old,

@@ -23,9 +23,11 @@ static const cache_kind_t followed[] = {
     CACHE_KIND_WORKLOADPRIORITYCLASS,
     CACHE_KIND_PRIORITYCLASS,
     CACHE_KIND_NAMESPACE,
+    CACHE_KIND_COHORT,
     CACHE_KIND_RAYCLUSTER,
     CACHE_KIND_RAYJOB,
     CACHE_KIND_POD,
+    CACHE_KIND_NODE,
 };
 
 void admit__enqueue(struct admit *a, aev_t *ev)
@@ -41,13 +43,22 @@ void admit__enqueue(struct admit *a, aev_t *ev)
     pthread_mutex_unlock(&a->mu);
 }
 
+static bool pod_finished(const cache_obj_t *pod)
+{
+    return pod->phase &&
+           (strcmp(pod->phase, "Succeeded") == 0 || strcmp(pod->phase, "Failed") == 0);
+}
+
 static void on_cache(void *arg, cache_kind_t kind, cache_event_t ev, const cache_obj_t *old_obj,
                      const cache_obj_t *new_obj)
 {
     struct admit *a = arg;
-    /* Of the pods, only Ray's matter here (evidence that a gang stopped). */
+    /* Of the pods, Ray's matter (evidence that a gang stopped), and any
+     * other only when it frees capacity (deleted, or finished). */
     if (kind == CACHE_KIND_POD &&
-        !((old_obj && old_obj->ray_cluster) || (new_obj && new_obj->ray_cluster)))
+        !((old_obj && old_obj->ray_cluster) || (new_obj && new_obj->ray_cluster)) &&
+        !(ev == CACHE_EVENT_DELETE ||
+          (new_obj && pod_finished(new_obj) && !(old_obj && pod_finished(old_obj)))))
         return;
     aev_t *e = rg_calloc(1, sizeof(*e));
     e->kind = AEV_CACHE;
@@ -79,6 +90,8 @@ static void handle(struct admit *a, aev_t *e)
 {
     switch (e->kind) {
     case AEV_CACHE:
+        rg_log_debug("admit", "event kind=%s type=%d object=%s", cache_kind_name(e->ck), (int)e->ev,
+                     (e->new_obj ? e->new_obj : e->old_obj)->key);
         remember(a, e->ck, e->old_obj, e->new_obj);
         admit__model_apply(a, e->ck, e->old_obj, e->new_obj);
         atomic_fetch_add(&a->st_events, 1);
@@ -175,6 +188,13 @@ admit_t *admit_new(const admit_opts_t *opts, rg_error_t *err)
     struct admit *a = rg_calloc(1, sizeof(*a));
     a->opts = *opts;
     a->model = quota_model_new();
+    if (opts->policy) {
+        a->policy = *opts->policy;
+        quota_model_configure(a->model, opts->policy);
+    } else {
+        quota_policy_cfg_defaults(&a->policy);
+    }
+    a->opts.policy = &a->policy;
     /* Standalone writes are serialised by the local store anyway: one writer
      * keeps them in decision order. */
     a->n_writers = opts->client == NULL ? 1 : opts->writers ? opts->writers : 4;
@@ -188,6 +208,7 @@ admit_t *admit_new(const admit_opts_t *opts, rg_error_t *err)
     pthread_cond_init(&a->cond, NULL);
     pthread_cond_init(&a->idle, NULL);
     a->metrics = admit__metrics_new(opts->metrics);
+    a->placement = admit__placement_new(a, &opts->placement);
     a->shorthand_flavor = cJSON_CreateObject();
     cJSON_AddStringToObject(cJSON_AddObjectToObject(a->shorthand_flavor, "metadata"), "name",
                             QUOTA_SHORTHAND_FLAVOR);
@@ -283,8 +304,10 @@ void admit_free(admit_t *a)
         rg_strmap_release_with(&a->latest[k], unref_obj);
     rg_strmap_release_with(&a->inflight, rg_free);
     rg_strmap_release_with(&a->dirty_owners, rg_free);
+    admit__awaiting_release(a);
     quota_model_free(a->model);
     cJSON_Delete(a->shorthand_flavor);
+    admit__placement_free(a->placement);
     if (a->opts.client == NULL)
         admit__api_local_release(&a->api);
     admit__metrics_free(a->metrics);

@@ -27,41 +27,53 @@ static admit_outcome_t outcome_of(int rc, const kube_result_t *r, const rg_error
     return ADMIT_REFUSED;
 }
 
+/* The resourceVersion of an answered object (owned), or NULL. */
+static char *result_rv(const kube_result_t *r)
+{
+    const char *rv = rg_json_get_string(rg_json_get(r->body, "metadata"), "resourceVersion");
+    return rv ? rg_strdup(rv) : NULL;
+}
+
 static admit_outcome_t k_create(void *ctx, const kube_resource_t *res, const char *ns,
-                                const cJSON *obj, char **msg)
+                                const cJSON *obj, char **msg, char **rv)
 {
     kube_result_t r = {0};
     rg_error_t err = {0};
     int rc = kube_create(ctx, res, ns, obj, &r, &err);
     admit_outcome_t o = outcome_of(rc, &r, &err, msg);
+    if (rv)
+        *rv = o == ADMIT_OK ? result_rv(&r) : NULL;
     kube_result_release(&r);
     return o;
 }
 
 static admit_outcome_t k_patch_as(void *ctx, const kube_resource_t *res, const char *ns,
                                   const char *name, const cJSON *body, kube_patch_type_t type,
-                                  bool status, char **msg)
+                                  bool status, char **msg, char **rv)
 {
     char *text = rg_json_print(body);
     kube_result_t r = {0};
     rg_error_t err = {0};
     int rc = kube_patch(ctx, res, ns, name, type, text, status, &r, &err);
     admit_outcome_t o = outcome_of(rc, &r, &err, msg);
+    if (rv)
+        *rv = o == ADMIT_OK ? result_rv(&r) : NULL;
     kube_result_release(&r);
     rg_free(text);
     return o;
 }
 
 static admit_outcome_t k_patch(void *ctx, const kube_resource_t *res, const char *ns,
-                               const char *name, const cJSON *patch, bool status, char **msg)
+                               const char *name, const cJSON *patch, bool status, char **msg,
+                               char **rv)
 {
-    return k_patch_as(ctx, res, ns, name, patch, KUBE_PATCH_MERGE, status, msg);
+    return k_patch_as(ctx, res, ns, name, patch, KUBE_PATCH_MERGE, status, msg, rv);
 }
 
 static admit_outcome_t k_json_patch(void *ctx, const kube_resource_t *res, const char *ns,
                                     const char *name, const cJSON *ops, char **msg)
 {
-    return k_patch_as(ctx, res, ns, name, ops, KUBE_PATCH_JSON, false, msg);
+    return k_patch_as(ctx, res, ns, name, ops, KUBE_PATCH_JSON, false, msg, NULL);
 }
 
 static admit_outcome_t k_del(void *ctx, const kube_resource_t *res, const char *ns,

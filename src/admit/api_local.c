@@ -71,8 +71,13 @@ static void bump_version(local_t *l, cJSON *obj)
     meta_set(obj, "resourceVersion", cJSON_CreateString(rv));
 }
 
-static admit_outcome_t apply(local_t *l, kube_event_type_t type, const cJSON *obj, char **msg)
+static admit_outcome_t apply(local_t *l, kube_event_type_t type, const cJSON *obj, char **msg,
+                             char **rv)
 {
+    if (rv) {
+        const char *v = rg_json_get_string(rg_json_get(obj, "metadata"), "resourceVersion");
+        *rv = v && type != KUBE_EVENT_DELETED ? rg_strdup(v) : NULL;
+    }
     rg_error_t err = {0};
     if (cache_set_apply_object(l->caches, type, obj, &err) != RG_OK) {
         if (msg)
@@ -83,7 +88,7 @@ static admit_outcome_t apply(local_t *l, kube_event_type_t type, const cJSON *ob
 }
 
 static admit_outcome_t l_create(void *ctx, const kube_resource_t *res, const char *ns,
-                                const cJSON *obj, char **msg)
+                                const cJSON *obj, char **msg, char **rv)
 {
     local_t *l = ctx;
     pthread_mutex_lock(&l->mu);
@@ -101,7 +106,7 @@ static admit_outcome_t l_create(void *ctx, const kube_resource_t *res, const cha
         meta_set(o, "creationTimestamp", cJSON_CreateString(ts));
         meta_set(o, "generation", cJSON_CreateNumber(1));
         bump_version(l, o);
-        out = apply(l, KUBE_EVENT_ADDED, o, msg);
+        out = apply(l, KUBE_EVENT_ADDED, o, msg, rv);
     } else if (msg) {
         *msg = rg_asprintf("%s \"%s\" already exists", res->kind, name ? name : "");
     }
@@ -112,7 +117,8 @@ static admit_outcome_t l_create(void *ctx, const kube_resource_t *res, const cha
 }
 
 static admit_outcome_t l_patch(void *ctx, const kube_resource_t *res, const char *ns,
-                               const char *name, const cJSON *patch, bool status, char **msg)
+                               const char *name, const cJSON *patch, bool status, char **msg,
+                               char **rv)
 {
     local_t *l = ctx;
     pthread_mutex_lock(&l->mu);
@@ -148,7 +154,7 @@ static admit_outcome_t l_patch(void *ctx, const kube_resource_t *res, const char
             cJSON_Delete(spec_before);
             cJSON_Delete(p);
             bump_version(l, cur);
-            out = apply(l, KUBE_EVENT_MODIFIED, cur, msg);
+            out = apply(l, KUBE_EVENT_MODIFIED, cur, msg, rv);
         }
     }
     if (out == ADMIT_CONFLICT && msg)
@@ -185,7 +191,7 @@ static admit_outcome_t l_del(void *ctx, const kube_resource_t *res, const char *
     if (cur && uid && uid[0] && (have == NULL || strcmp(uid, have) != 0))
         out = ADMIT_CONFLICT;
     else if (cur)
-        out = apply(l, KUBE_EVENT_DELETED, cur, msg);
+        out = apply(l, KUBE_EVENT_DELETED, cur, msg, NULL);
     cJSON_Delete(cur);
     pthread_mutex_unlock(&l->mu);
     return out;

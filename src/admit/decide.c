@@ -9,6 +9,7 @@
 
 #include "raygate/alloc.h"
 #include "raygate/log.h"
+#include "raygate/timeutil.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -72,14 +73,52 @@ static void log_decode(const char *kind, const cache_obj_t *o, const rg_error_t 
     rg_log_warn("admit", "cannot read %s error=\"%s\" name=%s", kind, rg_error_str(err), o->key);
 }
 
+static int64_t generation(const cache_obj_t *o)
+{
+    const cJSON *g = rg_json_path(o->json, "metadata", "generation", NULL);
+    return cJSON_IsNumber(g) ? (int64_t)g->valuedouble : -1;
+}
+
+/*
+ * A new version of a queue, flavor or namespace that changes nothing the
+ * model reads: the status raygate itself writes (no new generation), or a
+ * namespace whose labels stayed. Skipping them keeps status writes from
+ * feeding back into re-evaluations.
+ */
+static bool same_for_model(cache_kind_t kind, const cache_obj_t *old_obj,
+                           const cache_obj_t *new_obj)
+{
+    if (old_obj == NULL || new_obj == NULL || old_obj->deleting != new_obj->deleting)
+        return false;
+    switch (kind) {
+    case CACHE_KIND_CLUSTERQUEUE:
+    case CACHE_KIND_LOCALQUEUE:
+    case CACHE_KIND_RESOURCEFLAVOR:
+        return generation(old_obj) >= 0 && generation(old_obj) == generation(new_obj);
+    case CACHE_KIND_NAMESPACE:
+        return cJSON_Compare(rg_json_path(old_obj->json, "metadata", "labels", NULL),
+                             rg_json_path(new_obj->json, "metadata", "labels", NULL), true) ||
+               (rg_json_path(old_obj->json, "metadata", "labels", NULL) == NULL &&
+                rg_json_path(new_obj->json, "metadata", "labels", NULL) == NULL);
+    default:
+        return false;
+    }
+}
+
 void admit__model_apply(struct admit *a, cache_kind_t kind, const cache_obj_t *old_obj,
                         const cache_obj_t *new_obj)
 {
     const cache_obj_t *o = new_obj ? new_obj : old_obj;
     bool gone = new_obj == NULL;
+    if (same_for_model(kind, old_obj, new_obj)) {
+        if (kind == CACHE_KIND_CLUSTERQUEUE || kind == CACHE_KIND_LOCALQUEUE)
+            a->status_dirty = true; /* its status may need rewriting (someone else's write) */
+        return;
+    }
     rg_error_t err = {0};
     switch (kind) {
     case CACHE_KIND_WORKLOAD:
+        admit__seen(a, o->key, gone ? NULL : o->resource_version);
         apply_workload(a, o, gone);
         touch_owner_of_workload(a, o);
         if (!gone)
@@ -124,6 +163,18 @@ void admit__model_apply(struct admit *a, cache_kind_t kind, const cache_obj_t *o
         break;
     case CACHE_KIND_WORKLOADPRIORITYCLASS:
     case CACHE_KIND_PRIORITYCLASS: apply_class(a, o, gone); break;
+    case CACHE_KIND_COHORT:
+        a->status_dirty = true;
+        if (gone) {
+            quota_model_remove_cohort(a->model, o->name);
+        } else {
+            quota_cohort_spec_t *s = quota_decode_cohort(o->json, &err);
+            if (s)
+                quota_model_set_cohort(a->model, s);
+            else
+                log_decode("Cohort", o, &err);
+        }
+        break;
     case CACHE_KIND_NAMESPACE:
         if (gone)
             quota_model_remove_namespace(a->model, o->name);
@@ -132,15 +183,84 @@ void admit__model_apply(struct admit *a, cache_kind_t kind, const cache_obj_t *o
                                       rg_json_path(o->json, "metadata", "labels", NULL));
         break;
     case CACHE_KIND_RAYCLUSTER:
-    case CACHE_KIND_RAYJOB: admit__owner_touched(a, kind, o->key); break;
+    case CACHE_KIND_RAYJOB:
+        admit__owner_touched(a, kind, o->key);
+        /* A deleted owner's Workloads must let go (events of different
+         * kinds arrive in no particular order). */
+        if (gone || o->deleting)
+            admit__touch_workloads_of(a, o->ns,
+                                      kind == CACHE_KIND_RAYJOB ? "RayJob" : "RayCluster", o->name);
+        break;
+    case CACHE_KIND_NODE: a->capacity_changed = true; break;
     case CACHE_KIND_POD: {
+        a->capacity_changed = true; /* a pod left, or stopped holding its node */
+        if (o->ray_cluster == NULL)
+            break;
         char key[600];
         snprintf(key, sizeof(key), "%s/%s", o->ns, o->ray_cluster);
         admit__owner_touched(a, CACHE_KIND_RAYCLUSTER, key);
+        if (gone) /* the last pod of a deleted cluster lets its Workload go */
+            admit__touch_workloads_of(a, o->ns, "RayCluster", o->ray_cluster);
         break;
     }
     default: break;
     }
+}
+
+/* ---- versions in flight ---- */
+
+#define AWAIT_NS (5LL * 1000000000LL)
+
+static void awaited_free(void *v)
+{
+    awaited_t *w = v;
+    rg_free(w->key);
+    rg_free(w->rv);
+    rg_free(w);
+}
+
+void admit__await(struct admit *a, const char *ns, const char *name, const char *rv)
+{
+    if (rv == NULL)
+        return;
+    char *key = rg_asprintf("%s/%s", ns, name);
+    const cache_obj_t *o = admit__latest(a, CACHE_KIND_WORKLOAD, key);
+    if (o && strcmp(o->resource_version, rv) == 0) {
+        rg_free(key); /* the watch was faster than the answer */
+        return;
+    }
+    awaited_t *w = rg_calloc(1, sizeof(*w));
+    w->key = key;
+    w->rv = rg_strdup(rv);
+    w->until_ns = rg_time_now_ns() + AWAIT_NS;
+    awaited_t *old = rg_strmap_put(&a->awaiting, w->key, w);
+    if (old)
+        awaited_free(old);
+}
+
+bool admit__awaiting(struct admit *a, const char *ns, const char *name, int64_t now_ns)
+{
+    char key[600];
+    snprintf(key, sizeof(key), "%s/%s", ns, name);
+    awaited_t *w = rg_strmap_get(&a->awaiting, key);
+    if (w == NULL)
+        return false;
+    if (w->until_ns > now_ns)
+        return true;
+    awaited_free(rg_strmap_del(&a->awaiting, key));
+    return false;
+}
+
+void admit__seen(struct admit *a, const char *key, const char *rv)
+{
+    awaited_t *w = rg_strmap_get(&a->awaiting, key);
+    if (w && (rv == NULL || strcmp(w->rv, rv) == 0))
+        awaited_free(rg_strmap_del(&a->awaiting, key));
+}
+
+void admit__awaiting_release(struct admit *a)
+{
+    rg_strmap_release_with(&a->awaiting, awaited_free);
 }
 
 /* ---- decisions into writes ---- */
@@ -177,10 +297,18 @@ void admit__event(struct admit *a, const cache_obj_t *o, const char *type, const
 static void decide_admit(struct admit *a, const quota_decision_t *d, const cache_obj_t *o,
                          int64_t now_ns)
 {
+    /* A write of ours still on its way (or answered but not yet seen) moves
+     * the resourceVersion under this admission's precondition: decide again
+     * on the version it makes rather than lose a round trip to a 409. */
+    if (admit__write_inflight(a, ADMIT_FOR_PENDING, &kube_res_workloads, d->ns, d->name) ||
+        admit__awaiting(a, d->ns, d->name, now_ns)) {
+        admit__forget(a, d->ns, d->name);
+        return;
+    }
     cJSON *patch = admit_status_admit(o->json, d->admission, now_ns);
     if (!admit__write(a, ADMIT_OP_PATCH_STATUS, ADMIT_FOR_ADMISSION, &kube_res_workloads, d->ns,
                       d->name, patch)) {
-        quota_model_forget(a->model, d->ns, d->name); /* an earlier write is still out */
+        admit__forget(a, d->ns, d->name); /* an earlier write is still out */
         return;
     }
     char note[512];
@@ -188,6 +316,17 @@ static void decide_admit(struct admit *a, const quota_decision_t *d, const cache
              "Quota reserved in ClusterQueue %s, wait time since queued was "
              "%.0fs",
              d->cluster_queue, (double)d->wait_ns / 1e9);
+    /* The gang's plan, when placement was checked: after the admission, whose
+     * resourceVersion precondition an annotation write first would break. */
+    char *plan = admit__placement_take_annotation(a->placement, d->ns, d->name);
+    if (plan) {
+        cJSON *ap = cJSON_CreateObject();
+        cJSON *ann =
+            cJSON_AddObjectToObject(cJSON_AddObjectToObject(ap, "metadata"), "annotations");
+        cJSON_AddStringToObject(ann, "raygate.dev/placement", plan);
+        admit__write(a, ADMIT_OP_PATCH, ADMIT_FOR_PLAN, &kube_res_workloads, d->ns, d->name, ap);
+        rg_free(plan);
+    }
     admit__event(a, o, "Normal", "QuotaReserved", note);
     snprintf(note, sizeof(note), "Admitted by ClusterQueue %s, wait time since reservation was 0s",
              d->cluster_queue);
@@ -213,7 +352,11 @@ static void decide_pending(struct admit *a, const quota_decision_t *d, const cac
 static void decide_evict(struct admit *a, const quota_decision_t *d, const cache_obj_t *o,
                          int64_t now_ns)
 {
-    cJSON *patch = admit_status_evict(o->json, d->reason, d->message, now_ns);
+    if (admit__awaiting(a, d->ns, d->name, now_ns)) {
+        quota_model_eviction_failed(a->model, d->ns, d->name);
+        return;
+    }
+    cJSON *patch = admit_status_evict_decision(o->json, d, now_ns);
     if (!admit__write(a, ADMIT_OP_PATCH_STATUS, ADMIT_FOR_EVICTION, &kube_res_workloads, d->ns,
                       d->name, patch)) {
         quota_model_eviction_failed(a->model, d->ns, d->name);
@@ -223,16 +366,26 @@ static void decide_evict(struct admit *a, const quota_decision_t *d, const cache
     snprintf(reason, sizeof(reason), "EvictedDueTo%s", d->reason);
     admit__event(a, o, "Normal", reason, d->message);
     admit__audit(a, "Workload", d->ns, d->name, "evicted", d->message);
+    admit__preempt_written(a, d, o, now_ns);
     rg_log_info("admit", "evicting workload=%s/%s reason=%s", d->ns, d->name, d->reason);
 }
 
 void admit__decide(struct admit *a, int64_t now_ns)
 {
+    /* Quota first, then placement, then any check the caller adds. */
+    quota_check_t checks[8];
+    size_t n_checks = 0;
+    checks[n_checks++] = admit__placement_check(a->placement);
+    for (size_t i = 0; i < a->opts.n_checks && n_checks < 8; i++)
+        checks[n_checks++] = a->opts.checks[i];
+    if (a->capacity_changed && admit__placement_capacity_changed(a->placement))
+        quota_model_wake_all(a->model);
+    a->capacity_changed = false;
     quota_pass_opts_t opts = {
-        .checks = a->opts.checks,
-        .n_checks = a->opts.n_checks,
+        .checks = checks,
+        .n_checks = n_checks,
         .pending_refresh_ns =
-            (int64_t)(a->opts.pending_refresh_s ? a->opts.pending_refresh_s : 30) * 1000000000LL,
+            (int64_t)(a->opts.pending_refresh_s ? a->opts.pending_refresh_s : 300) * 1000000000LL,
     };
     quota_decisions_t d = {0};
     quota_pass_stats_t st;
@@ -245,7 +398,7 @@ void admit__decide(struct admit *a, int64_t now_ns)
         const cache_obj_t *o = admit__latest(a, CACHE_KIND_WORKLOAD, key);
         if (o == NULL) {
             if (x->kind == QUOTA_DECISION_ADMIT)
-                quota_model_forget(a->model, x->ns, x->name);
+                admit__forget(a, x->ns, x->name);
             continue;
         }
         admit__metrics_decision(a, x);
@@ -253,12 +406,22 @@ void admit__decide(struct admit *a, int64_t now_ns)
             decide_admit(a, x, o, now_ns);
         else if (x->kind == QUOTA_DECISION_PENDING)
             decide_pending(a, x, o, now_ns);
+        else if (x->kind == QUOTA_DECISION_DEACTIVATE)
+            admit__decide_deactivate(a, x, o, now_ns);
         else
             decide_evict(a, x, o, now_ns);
     }
     quota_decisions_release(&d);
+    admit__placement_end(a->placement);
     if (st.next_wake_ns && (a->next_wake_ns == 0 || st.next_wake_ns < a->next_wake_ns))
         a->next_wake_ns = st.next_wake_ns;
+}
+
+void admit__forget(struct admit *a, const char *ns, const char *name)
+{
+    quota_model_forget(a->model, ns, name);
+    quota_check_t pc = admit__placement_check(a->placement);
+    pc.release(pc.arg, ns, name);
 }
 
 /* ---- write outcomes ---- */
@@ -278,7 +441,7 @@ static void admission_done(struct admit *a, admit_write_t *w)
                     w->msg ? w->msg : "", w->ns, w->name);
         break;
     }
-    quota_model_forget(a->model, w->ns, w->name);
+    admit__forget(a, w->ns, w->name);
 }
 
 static void verify_done(struct admit *a, admit_write_t *w)
@@ -295,13 +458,15 @@ static void verify_done(struct admit *a, admit_write_t *w)
         quota_model_set_workload(a->model, s);
     } else {
         quota_wl_spec_free(s);
-        quota_model_forget(a->model, w->ns, w->name);
+        admit__forget(a, w->ns, w->name);
     }
 }
 
 void admit__write_done(struct admit *a, admit_write_t *w)
 {
     admit__write_settled(a, w);
+    if (w->outcome == ADMIT_OK && w->res == &kube_res_workloads && w->name)
+        admit__await(a, w->ns, w->name, w->rv);
     admit__metrics_write(a, w);
     switch (w->purpose) {
     case ADMIT_FOR_ADMISSION: admission_done(a, w); return;
@@ -350,6 +515,7 @@ void admit__finalizer_release(struct admit *a, const kube_resource_t *res, const
     int idx;
     if ((only_deleting && !o->deleting) || !has_finalizer(o->json, &idx))
         return;
+    rg_log_debug("admit", "releasing the resource-in-use finalizer object=%s", o->key);
     char path[64];
     snprintf(path, sizeof(path), "/metadata/finalizers/%d", idx);
     cJSON *ops = cJSON_CreateArray();
@@ -433,7 +599,7 @@ static void local_queue_status(struct admit *a, int64_t now_ns)
 
 void admit__queue_status(struct admit *a, int64_t now_ns)
 {
-    int64_t every = (int64_t)(a->opts.queue_status_ms ? a->opts.queue_status_ms : 1000) * 1000000LL;
+    int64_t every = (int64_t)(a->opts.queue_status_ms ? a->opts.queue_status_ms : 2000) * 1000000LL;
     if (!a->status_dirty && a->decided_once)
         return;
     if (now_ns - a->last_queue_status_ns < every) {

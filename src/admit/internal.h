@@ -26,11 +26,13 @@ typedef enum admit_outcome {
 
 typedef struct admit_api {
     /* Every call is synchronous; obj/patch borrowed. *msg (may be NULL) gets
-     * an owned description of a failure. */
+     * an owned description of a failure; *rv (may be NULL) the owned
+     * resourceVersion the write produced. */
     admit_outcome_t (*create)(void *ctx, const kube_resource_t *res, const char *ns,
-                              const cJSON *obj, char **msg);
+                              const cJSON *obj, char **msg, char **rv);
     admit_outcome_t (*patch)(void *ctx, const kube_resource_t *res, const char *ns,
-                             const char *name, const cJSON *merge_patch, bool status, char **msg);
+                             const char *name, const cJSON *merge_patch, bool status, char **msg,
+                             char **rv);
     admit_outcome_t (*json_patch)(void *ctx, const kube_resource_t *res, const char *ns,
                                   const char *name, const cJSON *ops, char **msg);
     admit_outcome_t (*del)(void *ctx, const kube_resource_t *res, const char *ns, const char *name,
@@ -71,6 +73,11 @@ typedef enum admit_purpose {
     ADMIT_FOR_OWNER_STOP,
     ADMIT_FOR_QUEUE_STATUS,
     ADMIT_FOR_FINALIZER,
+    ADMIT_FOR_PLAN, /* the raygate.dev/placement annotation */
+    ADMIT_FOR_ANNOTATION,   /* raygate bookkeeping on a Workload (preemption history) */
+    ADMIT_FOR_DEACTIVATE,   /* spec.active=false after DeactivationTarget */
+    ADMIT_FOR_PODS_READY,   /* the PodsReady condition */
+    ADMIT_FOR_OWNER_NOTICE, /* graceful stop: the notice on a preempted owner */
 } admit_purpose_t;
 
 typedef struct admit_write {
@@ -84,6 +91,7 @@ typedef struct admit_write {
     /* Filled by the writer. */
     admit_outcome_t outcome;
     char *msg;
+    char *rv; /* the resourceVersion the write produced, when it says */
     int64_t latency_ns;
     struct admit_write *next;
 } admit_write_t;
@@ -123,6 +131,7 @@ typedef struct writer {
 
 struct admit {
     admit_opts_t opts;
+    quota_policy_cfg_t policy; /* opts.policy points here */
     admit_api_t api;
     quota_model_t *model;
     /* The queue. */
@@ -144,6 +153,7 @@ struct admit {
     atomic_size_t n_inflight;             /* its size, readable from any thread */
     rg_strmap_t dirty_owners;             /* "kind/ns/name" -> owned key: to reconcile */
     bool status_dirty;                    /* queue status may have changed */
+    bool capacity_changed;                /* a Node changed or a pod left one */
     cJSON *shorthand_flavor;              /* the implicit default-flavor ResourceFlavor */
     writer_t writers[ADMIT_MAX_WRITERS];
     unsigned n_writers;
@@ -151,7 +161,25 @@ struct admit {
     atomic_uint_fast64_t st_events, st_passes, st_admitted, st_pending, st_evicted, st_conflicts,
         st_write_errors, st_created, st_started, st_stopped;
     struct admit_metrics *metrics;
+    struct admit_placement *placement;
+    /* Workloads written but whose new version has not come back through the
+     * watch yet: "ns/name" -> awaited_t. Their decisions wait for it. */
+    rg_strmap_t awaiting;
 };
+
+typedef struct awaited {
+    char *key;
+    char *rv;
+    int64_t until_ns; /* give up waiting then (a relist may skip versions) */
+} awaited_t;
+
+/* A write to Workload ns/name produced rv: hold decisions until it is seen. */
+void admit__await(struct admit *a, const char *ns, const char *name, const char *rv);
+/* Whether decisions about ns/name wait for a version in flight. */
+bool admit__awaiting(struct admit *a, const char *ns, const char *name, int64_t now_ns);
+/* The watch showed ns/name at rv (NULL: gone). */
+void admit__seen(struct admit *a, const char *key, const char *rv);
+void admit__awaiting_release(struct admit *a);
 
 /* Writers. */
 int admit__writers_start(struct admit *a, rg_error_t *err);
@@ -165,6 +193,9 @@ bool admit__write(struct admit *a, admit_op_t op, admit_purpose_t purpose,
 /* A delete with a uid precondition (may be NULL). */
 bool admit__write_delete(struct admit *a, admit_purpose_t purpose, const kube_resource_t *res,
                          const char *ns, const char *name, const char *uid);
+/* Whether a write of purpose to the object is in flight. */
+bool admit__write_inflight(struct admit *a, admit_purpose_t purpose, const kube_resource_t *res,
+                           const char *ns, const char *name);
 /* The loop got the write's outcome: another of its kind may go now. */
 void admit__write_settled(struct admit *a, const admit_write_t *w);
 
@@ -183,15 +214,67 @@ void admit__queue_status(struct admit *a, int64_t now_ns);
 
 /* The job side (owners.c): Ray objects and their Workloads. */
 void admit__owner_touched(struct admit *a, cache_kind_t kind, const char *key);
+/* Whether Workload w's controller is a RayCluster or RayJob; *owner is it
+ * from the cache (borrowed), NULL when gone or another uid. */
+bool admit__ray_owner(struct admit *a, const cache_obj_t *w, const cache_obj_t **owner);
 void admit__workload_touched(struct admit *a, const char *key);
+/* Marks every Workload controlled by the Ray object kind ns/name for a look. */
+void admit__touch_workloads_of(struct admit *a, const char *ns, const char *kind,
+                               const char *name);
 void admit__reconcile_owners(struct admit *a, int64_t now_ns);
 void admit__owner_write_done(struct admit *a, const admit_write_t *w);
+/* Clears an evicted Workload's reservation and its placement plan. */
+void admit__release(struct admit *a, const cache_obj_t *w, const char *message);
 /* Drops kueue.x-k8s.io/resource-in-use from o (only while deleting when asked). */
 void admit__finalizer_release(struct admit *a, const kube_resource_t *res, const cache_obj_t *o,
                               bool only_deleting);
 /* An Event about a cached object (Normal/Warning), if Events are recorded. */
 void admit__event(struct admit *a, const cache_obj_t *o, const char *type, const char *reason,
                   const char *note);
+
+/* "Admitted means placeable" (placement.c). */
+typedef struct admit_placement admit_placement_t;
+admit_placement_t *admit__placement_new(struct admit *a, const admit_placement_opts_t *o);
+void admit__placement_free(admit_placement_t *p);
+/* The quota check; arg is p. */
+quota_check_t admit__placement_check(admit_placement_t *p);
+/* The pass is over: its capacity picture goes (plans in flight stay held). */
+void admit__placement_end(admit_placement_t *p);
+/* The annotation text of the plan made for ns/name in this pass (owned), or NULL. */
+char *admit__placement_take_annotation(admit_placement_t *p, const char *ns, const char *name);
+/* Nodes or pods changed while placement kept something pending: look again. */
+bool admit__placement_capacity_changed(admit_placement_t *p);
+/* Drops an assumed admission: the model's and the plan held for it. */
+void admit__forget(struct admit *a, const char *ns, const char *name);
+
+/* Status building blocks (wlstatus.c): apimeta.SetStatusCondition on an
+ * owned conditions array; a status merge patch skeleton with the object's
+ * resourceVersion and a copy of its conditions (owned); metadata.generation. */
+void admit__cond_set(cJSON *conds, const char *type, const char *status, const char *reason,
+                     const char *message, int64_t generation, int64_t now_ns);
+cJSON *admit__status_patch(const cJSON *obj, cJSON **status, cJSON **conds);
+int64_t admit__generation(const cJSON *obj);
+/* The status condition of that type on an object (borrowed), or NULL. */
+const cJSON *admit__find_cond(const cJSON *obj, const char *type);
+
+/* Preemption and its protections (preempt.c): after an EVICT decision's
+ * status write went out, the Events and the victim's preemption history;
+ * a DEACTIVATE decision; a preempted owner's graceful stop (true when it
+ * may be suspended now); the anti-thrash requeueAt added to a release. */
+void admit__preempt_written(struct admit *a, const quota_decision_t *d, const cache_obj_t *o,
+                            int64_t now_ns);
+void admit__decide_deactivate(struct admit *a, const quota_decision_t *d, const cache_obj_t *o,
+                              int64_t now_ns);
+bool admit__graceful_stop_due(struct admit *a, const cache_obj_t *owner, const cache_obj_t *w,
+                              const char *reason, int64_t now_ns);
+void admit__release_backoff(struct admit *a, const cache_obj_t *w, cJSON *patch, int64_t now_ns);
+/* Looks at an owner again at time t (a graceful stop falls due, its pods may be gone). */
+void admit__recheck_owner(struct admit *a, const cache_obj_t *owner, int64_t t);
+/* Adds the removal of a graceful-stop notice to an owner's stop patch. */
+void admit__stop_notice_clear(const cache_obj_t *owner, cJSON *patch);
+/* PodsReady on an admitted Workload, as Kueue's job reconciler writes it. */
+void admit__pods_ready(struct admit *a, const cache_obj_t *owner, const cache_obj_t *w,
+                       int64_t now_ns);
 
 /* Metrics and audit. */
 struct admit_metrics *admit__metrics_new(metrics_registry_t *reg);

@@ -142,8 +142,9 @@ static const char *const outcome_names[] = {"ok",     "conflict", "gone",
 void admit__metrics_write(struct admit *a, const admit_write_t *w)
 {
     static const char *const purpose_names[] = {
-        "admission", "verify", "pending",     "eviction",   "release",      "finish",
-        "create",    "delete", "owner-start", "owner-stop", "queue-status", "finalizer"};
+        "admission", "verify",      "pending",    "eviction",     "release",   "finish", "create",
+        "delete",    "owner-start", "owner-stop", "queue-status", "finalizer", "plan",
+        "annotation", "deactivate", "pods-ready", "owner-notice"};
     struct admit_metrics *m = a->metrics;
     if (m == NULL)
         return;

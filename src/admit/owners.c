@@ -136,16 +136,20 @@ static const cache_obj_t *workload_of(struct admit *a, const cache_obj_t *o)
     return NULL;
 }
 
-static size_t pods_of(const cache_obj_t *o, cache_set_t *caches)
+/* Pods (Terminating ones included) labelled ray.io/cluster=cluster in ns. */
+static size_t cluster_pods(struct admit *a, const char *ns, const char *cluster)
 {
-    const char *cluster = job_gang_cluster_name(o->json);
-    if (cluster == NULL)
-        return 0;
-    cache_snapshot_t *s = cache_snapshot_acquire(caches, CACHE_KIND_POD);
+    cache_snapshot_t *s = cache_snapshot_acquire(a->opts.caches, CACHE_KIND_POD);
     const cache_obj_t *const *pods;
-    size_t n = cache_snapshot_pods_of_cluster(s, o->ns, cluster, &pods);
+    size_t n = cache_snapshot_pods_of_cluster(s, ns, cluster, &pods);
     cache_snapshot_release(s);
     return n;
+}
+
+static size_t pods_of_owner(struct admit *a, const cache_obj_t *o)
+{
+    const char *cluster = job_gang_cluster_name(o->json);
+    return cluster ? cluster_pods(a, o->ns, cluster) : 0;
 }
 
 static const kube_resource_t *owner_res(const cache_obj_t *o)
@@ -206,7 +210,7 @@ static void create_workload(struct admit *a, const cache_obj_t *o)
     }
     const char *name = rg_json_get_string(rg_json_get(wl, "metadata"), "name");
     char *wname = rg_strdup(name ? name : "");
-    if (admit__write(a, ADMIT_OP_CREATE, ADMIT_FOR_WORKLOAD_CREATE, &kube_res_workloads_v1beta2,
+    if (admit__write(a, ADMIT_OP_CREATE, ADMIT_FOR_WORKLOAD_CREATE, &kube_res_workloads,
                      o->ns, wname, wl)) {
         char note[400];
         snprintf(note, sizeof(note), "Created Workload: %s/%s", o->ns, wname);
@@ -260,6 +264,7 @@ static void stop_owner(struct admit *a, const cache_obj_t *o, const cache_obj_t 
         rg_log_warn("admit", "cannot stop owner error=\"%s\" owner=%s", rg_error_str(&err), o->key);
         return;
     }
+    admit__stop_notice_clear(o, patch);
     if (admit__write(a, ADMIT_OP_PATCH, ADMIT_FOR_OWNER_STOP, owner_res(o), o->ns, o->name,
                      patch)) {
         owner_event(a, o, "Normal", "Stopped", why);
@@ -268,19 +273,44 @@ static void stop_owner(struct admit *a, const cache_obj_t *o, const cache_obj_t 
     }
 }
 
-/* An evicted Workload: stop the owner, then release the quota once no pod is left. */
-static void evicted(struct admit *a, const cache_obj_t *o, const cache_obj_t *w, bool suspended,
-                    const char *message)
+/*
+ * Clears an evicted Workload's reservation (the quota goes back) and drops
+ * its placement plan, which would otherwise keep reserving its nodes.
+ */
+void admit__release(struct admit *a, const cache_obj_t *w, const char *message)
 {
-    if (!suspended) {
-        stop_owner(a, o, w, message ? message : "evicted");
-        return;
-    }
-    if (pods_of(o, a->opts.caches) > 0)
-        return; /* still stopping: the quota stays held (pod events bring us back) */
-    cJSON *p = admit_status_release(w->json, message ? message : "evicted", rg_time_now_ns());
+    int64_t now = rg_time_now_ns();
+    cJSON *p = admit_status_release(w->json, message ? message : "evicted", now);
+    admit__release_backoff(a, w, p, now);
     admit__write(a, ADMIT_OP_PATCH_STATUS, ADMIT_FOR_RELEASE, &kube_res_workloads, w->ns, w->name,
                  p);
+    if (rg_json_get_string(rg_json_path(w->json, "metadata", "annotations", NULL),
+                           "raygate.dev/placement") == NULL)
+        return;
+    cJSON *ap = cJSON_CreateObject();
+    cJSON *ann = cJSON_AddObjectToObject(cJSON_AddObjectToObject(ap, "metadata"), "annotations");
+    cJSON_AddNullToObject(ann, "raygate.dev/placement");
+    admit__write(a, ADMIT_OP_PATCH, ADMIT_FOR_PLAN, &kube_res_workloads, w->ns, w->name, ap);
+}
+
+/* An evicted Workload: stop the owner, then release the quota once no pod is left. */
+static void evicted(struct admit *a, const cache_obj_t *o, const cache_obj_t *w, bool suspended,
+                    const char *reason, const char *message)
+{
+    int64_t now = rg_time_now_ns();
+    if (!suspended) {
+        /* A preempted job may get a grace period first (docs/preemption.md). */
+        if (admit__graceful_stop_due(a, o, w, reason, now))
+            stop_owner(a, o, w, message ? message : "evicted");
+        return;
+    }
+    if (pods_of_owner(a, o) > 0) {
+        /* Still stopping: the quota stays held. Pod events bring us back, but
+         * the pod snapshot is published in batches and may lag the last one. */
+        admit__recheck_owner(a, o, now + OWNER_RETRY_NS / 2);
+        return;
+    }
+    admit__release(a, w, message);
 }
 
 static void finish_workload(struct admit *a, const cache_obj_t *w, const job_finish_t *f)
@@ -323,6 +353,30 @@ static void rematch(struct admit *a, const cache_obj_t *o, const cache_obj_t *w,
     admit__write_delete(a, ADMIT_FOR_WORKLOAD_DELETE, &kube_res_workloads, w->ns, w->name, w->uid);
 }
 
+/*
+ * Kueue's QueueNameChange: a suspended owner moved to another LocalQueue
+ * (its label changed) takes its pending Workload along. True when a write
+ * was made.
+ */
+static bool queue_moved(struct admit *a, const cache_obj_t *o, const cache_obj_t *w)
+{
+    char dq[600];
+    snprintf(dq, sizeof(dq), "%s/%s", o->ns, JOB_DEFAULT_LOCAL_QUEUE);
+    const char *want = job_queue_name(o->json, admit__latest(a, CACHE_KIND_LOCALQUEUE, dq) != NULL);
+    const char *have = rg_json_get_string(rg_json_get(w->json, "spec"), "queueName");
+    if (want == NULL || (have && strcmp(want, have) == 0))
+        return false;
+    cJSON *patch = cJSON_CreateObject();
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(patch, "metadata"), "resourceVersion",
+                            w->resource_version);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(patch, "spec"), "queueName", want);
+    admit__write(a, ADMIT_OP_PATCH, ADMIT_FOR_WORKLOAD_CREATE, &kube_res_workloads, w->ns,
+                 w->name, patch);
+    rg_log_info("admit", "workload follows its owner to another queue workload=%s queue=%s",
+                w->key, want);
+    return true;
+}
+
 static void reconcile_with_workload(struct admit *a, const cache_obj_t *o, const cache_obj_t *w,
                                     bool suspended)
 {
@@ -346,13 +400,17 @@ static void reconcile_with_workload(struct admit *a, const cache_obj_t *o, const
         rematch(a, o, w, action, suspended);
         return;
     }
+    if (!reserved && suspended && queue_moved(a, o, w))
+        return;
     if (reserved && condition_true(w->json, "Evicted", &reason, &message)) {
-        evicted(a, o, w, suspended, message);
+        evicted(a, o, w, suspended, reason, message);
         return;
     }
     if (reserved) {
         if (suspended || !owner_admitted_by_us(o))
             start_owner(a, o, w, !suspended);
+        else
+            admit__pods_ready(a, o, w, rg_time_now_ns());
         return;
     }
     /* No reservation: an owner we started lost its admission; one that ran
@@ -406,8 +464,7 @@ static void reconcile_owner(struct admit *a, cache_kind_t kind, const char *key)
     reconcile_with_workload(a, o, w, suspended);
 }
 
-/* The Ray owner of a Workload: *ck and the owner (NULL when gone or another uid). */
-static bool ray_owner(struct admit *a, const cache_obj_t *w, const cache_obj_t **owner)
+bool admit__ray_owner(struct admit *a, const cache_obj_t *w, const cache_obj_t **owner)
 {
     const char *kind, *name;
     const char *uid = controller_uid(w->json, &kind, &name);
@@ -440,21 +497,36 @@ static void reconcile_workload(struct admit *a, const char *key)
     if (w == NULL)
         return;
     const cache_obj_t *o;
-    bool ray = ray_owner(a, w, &o);
+    bool ray = admit__ray_owner(a, w, &o);
     bool reserved = condition_true(w->json, "QuotaReserved", NULL, NULL);
     bool finished = condition_true(w->json, "Finished", NULL, NULL);
-    if (ray && o == NULL) {
+    rg_log_debug("admit", "workload check workload=%s ray=%d owner=%s deleting=%d reserved=%d "
+                 "finished=%d", key, ray, o ? o->key : "(gone)", w->deleting, reserved, finished);
+    if (ray && (o == NULL || o->deleting)) {
+        /* Its owner is gone or going (any propagation policy): once no pod of
+         * it is left, the Workload lets go of the quota and goes too. */
+        const char *kind, *name;
+        controller_uid(w->json, &kind, &name);
+        if (strcmp(kind, "RayCluster") == 0 && cluster_pods(a, w->ns, name) > 0)
+            return;
         admit__finalizer_release(a, &kube_res_workloads, w, false);
         if (!w->deleting)
-            admit__write_delete(a, ADMIT_FOR_WORKLOAD_DELETE, &kube_res_workloads, w->ns, w->name,
-                                w->uid);
+            admit__write_delete(a, ADMIT_FOR_WORKLOAD_DELETE, &kube_res_workloads, w->ns,
+                                w->name, w->uid);
+        return;
+    }
+    const char *evicted_msg = NULL;
+    if (!ray && reserved && !finished && condition_true(w->json, "Evicted", NULL, &evicted_msg) &&
+        rg_json_path(w->json, "status", "admission", NULL)) {
+        /* A Workload of no Ray object: nothing to stop, the quota goes back at once. */
+        admit__release(a, w, evicted_msg);
         return;
     }
     if (!w->deleting)
         return;
     bool suspended = false;
-    bool stopped = o == NULL || (job_suspended(o->json, &suspended, NULL) == RG_OK && suspended &&
-                                 pods_of(o, a->opts.caches) == 0);
+    bool stopped = o == NULL || (job_suspended(o->json, &suspended, NULL) == RG_OK &&
+                                 suspended && pods_of_owner(a, o) == 0);
     if (!reserved || finished || stopped)
         admit__finalizer_release(a, &kube_res_workloads, w, true);
 }
@@ -462,6 +534,21 @@ static void reconcile_workload(struct admit *a, const char *key)
 void admit__workload_touched(struct admit *a, const char *key)
 {
     admit__owner_touched(a, CACHE_KIND_WORKLOAD, key);
+}
+
+void admit__touch_workloads_of(struct admit *a, const char *ns, const char *kind,
+                               const char *name)
+{
+    size_t it = 0;
+    const char *k;
+    void *v;
+    while (rg_strmap_next(&a->latest[CACHE_KIND_WORKLOAD], &it, &k, &v)) {
+        const cache_obj_t *w = v;
+        const char *wkind, *wname;
+        const char *uid = strcmp(w->ns, ns) == 0 ? controller_uid(w->json, &wkind, &wname) : NULL;
+        if (uid && wkind && wname && strcmp(wkind, kind) == 0 && strcmp(wname, name) == 0)
+            admit__workload_touched(a, k);
+    }
 }
 
 /* Owners in the order they were created (then by key), so their Workloads
@@ -554,11 +641,16 @@ void admit__owner_write_done(struct admit *a, const admit_write_t *w)
             a->next_wake_ns = due;
         char key[600];
         snprintf(key, sizeof(key), "%s/%s", w->ns ? w->ns : "", w->name);
-        if (w->res == &kube_res_rayclusters)
+        if (w->res == &kube_res_rayclusters) {
             admit__owner_touched(a, CACHE_KIND_RAYCLUSTER, key);
-        else if (w->res == &kube_res_rayjobs)
+        } else if (w->res == &kube_res_rayjobs) {
             admit__owner_touched(a, CACHE_KIND_RAYJOB, key);
-        else
+        } else {
             admit__workload_touched(a, key);
+            /* A Workload write made for its owner (a release) is retried from there. */
+            const cache_obj_t *wl = admit__latest(a, CACHE_KIND_WORKLOAD, key), *owner = NULL;
+            if (wl && admit__ray_owner(a, wl, &owner) && owner)
+                admit__owner_touched(a, owner->kind, owner->key);
+        }
     }
 }

@@ -4,7 +4,7 @@
  * (apimeta.SetStatusCondition semantics), and ClusterQueue/LocalQueue
  * status. Pure: objects in, merge patches out.
  */
-#include "raygate/admit.h"
+#include "internal.h"
 
 #include "raygate/alloc.h"
 #include "raygate/timeutil.h"
@@ -288,4 +288,22 @@ cJSON *admit_status_local_queue(const cJSON *lq, size_t pending, size_t reservin
     cJSON_AddNumberToObject(status, "admittedWorkloads", (double)admitted);
     cJSON_AddItemToObject(status, "conditions", conds);
     return p;
+}
+
+/* ---- shared with the other status builders of src/admit ---- */
+
+void admit__cond_set(cJSON *conds, const char *type, const char *status, const char *reason,
+                     const char *message, int64_t generation, int64_t now_ns)
+{
+    cond_set(conds, type, status, reason, message, generation, now_ns);
+}
+
+cJSON *admit__status_patch(const cJSON *obj, cJSON **status, cJSON **conds)
+{
+    return patch_new(obj, status, conds);
+}
+
+int64_t admit__generation(const cJSON *obj)
+{
+    return generation_of(obj);
 }

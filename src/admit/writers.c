@@ -21,6 +21,7 @@ void admit__write_free(admit_write_t *w)
     rg_free(w->name);
     rg_free(w->uid);
     rg_free(w->msg);
+    rg_free(w->rv);
     cJSON_Delete(w->body);
     rg_free(w);
 }
@@ -31,12 +32,12 @@ static void execute(struct admit *a, admit_write_t *w)
     int64_t t0 = rg_time_mono_ns();
     switch (w->op) {
     case ADMIT_OP_CREATE:
-        w->outcome = api->create(api->ctx, w->res, w->ns, w->body, &w->msg);
+        w->outcome = api->create(api->ctx, w->res, w->ns, w->body, &w->msg, &w->rv);
         break;
     case ADMIT_OP_PATCH:
     case ADMIT_OP_PATCH_STATUS:
         w->outcome = api->patch(api->ctx, w->res, w->ns, w->name, w->body,
-                                w->op == ADMIT_OP_PATCH_STATUS, &w->msg);
+                                w->op == ADMIT_OP_PATCH_STATUS, &w->msg, &w->rv);
         break;
     case ADMIT_OP_JSON_PATCH:
         w->outcome = api->json_patch(api->ctx, w->res, w->ns, w->name, w->body, &w->msg);
@@ -143,6 +144,15 @@ static char *inflight_key(admit_purpose_t purpose, const kube_resource_t *res, c
                           const char *name)
 {
     return rg_asprintf("%d/%s/%s/%s", (int)purpose, res->resource, ns ? ns : "", name ? name : "");
+}
+
+bool admit__write_inflight(struct admit *a, admit_purpose_t purpose, const kube_resource_t *res,
+                           const char *ns, const char *name)
+{
+    char *key = inflight_key(purpose, res, ns, name);
+    bool found = rg_strmap_get(&a->inflight, key) != NULL;
+    rg_free(key);
+    return found;
 }
 
 void admit__write_settled(struct admit *a, const admit_write_t *w)

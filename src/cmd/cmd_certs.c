@@ -47,6 +47,7 @@ static void usage(FILE *f)
             TLS_MAX_DAYS, TLS_DEFAULT_DAYS);
     for (size_t i = 0; i < TLS_DEFAULT_DNS_COUNT; i++)
         fprintf(f, "  %s\n", tls_default_dns_names[i]);
+    fprintf(f, "  %s (the extender sidecar and probes reach raygate there)\n", TLS_DEFAULT_IP);
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -36,6 +36,10 @@ static void usage(FILE *out)
           "                           (server.reusePort); without it a busy port fails the start\n"
           "      --audit-log PATH     audit log file, - for stdout (audit.path)\n"
           "      --log-level LEVEL    debug, info, warn or error (log.level)\n"
+          "      --gpu-resources LIST GPU resources, e.g. nvidia.com/gpu,nvidia.com/mig-*\n"
+          "                           (extender.gpuResources)\n"
+          "      --topology-label KEY node label of a rack/NVLink domain (extender.topologyLabel)\n"
+          "      --planning-ttl SECS  hold of an unqueued gang's plan (extender.planningTTLSeconds)\n"
           "  -h, --help               this text\n",
           out);
 }
@@ -44,6 +48,7 @@ static void usage(FILE *out)
 static const char *const flag_keys[] = {
     NULL, "server.listen", "server.port", "tls.certFile", "tls.keyFile", "standalone",
     "kubeconfig", "stateDir", "server.threads", "audit.path", "log.level", "context",
+    "extender.gpuResources", "extender.topologyLabel", "extender.planningTTLSeconds",
     "server.reusePort",
 };
 
@@ -56,11 +61,15 @@ int cmd_serve_main(int argc, char **argv)
         {"kubeconfig", required_argument, NULL, 6}, {"state-dir", required_argument, NULL, 7},
         {"threads", required_argument, NULL, 8},    {"audit-log", required_argument, NULL, 9},
         {"log-level", required_argument, NULL, 10}, {"context", required_argument, NULL, 11},
-        {"reuse-port", no_argument, NULL, 12},      {"help", no_argument, NULL, 'h'},
+        {"gpu-resources", required_argument, NULL, 12},
+        {"topology-label", required_argument, NULL, 13},
+        {"planning-ttl", required_argument, NULL, 14},
+        {"reuse-port", no_argument, NULL, 15},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config_file = NULL;
-    const char *values[13] = {0};
+    const char *values[16] = {0};
     optind = 1;
     opterr = 0;
     int c;
@@ -81,7 +90,7 @@ int cmd_serve_main(int argc, char **argv)
             if (c == 0)
                 config_file = optarg;
             else
-                values[c] = c == 12 ? "true" : optarg;
+                values[c] = c == 15 ? "true" : optarg; /* --reuse-port takes no value */
         }
     }
     if (optind < argc) {

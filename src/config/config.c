@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,9 +32,11 @@ typedef enum field_kind {
     F_UINT,    /* unsigned */
     F_SIZE,    /* size_t with Ki/Mi/Gi/k/M/G */
     F_LEVEL,   /* rg_log_level_t */
+    F_BOOL,    /* bool: true or false */
     F_STR,     /* char *, required and non-empty */
     F_STR_OPT, /* char *, NULL when unset */
-    F_BOOL,    /* bool: true or false */
+    F_LIST,    /* char *, comma-joined names: a YAML sequence or "a,b" */
+    F_DURATION, /* unsigned seconds from a Go duration ("30m", "1h30m", "90s"); min/max in s */
 } field_kind_t;
 
 typedef struct field {
@@ -58,6 +61,7 @@ static const field_t fields[] = {
     {"tls.certFile", F_STR_OPT, OFF(cert_file), 0, 0},
     {"tls.keyFile", F_STR_OPT, OFF(key_file), 0, 0},
     {"tls.pollIntervalMillis", F_UINT, OFF(cert_poll_interval_ms), 0, 3600000},
+    {"tls.caFile", F_STR_OPT, OFF(ca_file), 0, 0},
     {"audit.path", F_STR_OPT, OFF(audit_path), 0, 0},
     {"audit.maxBytes", F_SIZE, OFF(audit_max_bytes), 4 * KI, TI},
     {"audit.maxFiles", F_UINT, OFF(audit_max_files), 1, 1000},
@@ -66,6 +70,7 @@ static const field_t fields[] = {
     {"standalone", F_STR_OPT, OFF(standalone_dir), 0, 0},
     {"kubeconfig", F_STR_OPT, OFF(kubeconfig), 0, 0},
     {"context", F_STR_OPT, OFF(kube_context), 0, 0},
+    {"leaderElection.enabled", F_BOOL, OFF(lease_enabled), 0, 0},
     {"leaderElection.namespace", F_STR, OFF(lease_namespace), 0, 0},
     {"leaderElection.leaseName", F_STR, OFF(lease_name), 0, 0},
     {"leaderElection.identity", F_STR_OPT, OFF(lease_identity), 0, 0},
@@ -77,6 +82,36 @@ static const field_t fields[] = {
     {"admitter.burst", F_UINT, OFF(admit_burst), 1, 100000},
     {"admitter.pendingRefreshSeconds", F_UINT, OFF(admit_pending_refresh_s), 1, 86400},
     {"admitter.queueStatusMillis", F_UINT, OFF(admit_queue_status_ms), 100, 3600000},
+    {"admitter.placement", F_STR, OFF(admit_placement), 0, 0},
+    {"caInjection.mutatingWebhookConfiguration", F_STR_OPT, OFF(cainj_mutating), 0, 0},
+    {"caInjection.validatingWebhookConfiguration", F_STR_OPT, OFF(cainj_validating), 0, 0},
+    {"caInjection.conversionService", F_STR_OPT, OFF(cainj_conversion_service), 0, 0},
+    {"caInjection.intervalSeconds", F_UINT, OFF(cainj_interval_s), 1, 86400},
+    {"extender.gpuResources", F_LIST, OFF(ext_gpu_resources), 0, 0},
+    {"extender.topologyLabel", F_STR_OPT, OFF(ext_topology_label), 0, 0},
+    {"extender.planningTTLSeconds", F_UINT, OFF(ext_plan_ttl_s), 1, 86400},
+    {"extender.assumeTTLSeconds", F_UINT, OFF(ext_assume_ttl_s), 1, 3600},
+    {"extender.maxNodes", F_UINT, OFF(ext_max_nodes), 1, 1000000},
+    {"extender.packingWeight", F_UINT, OFF(ext_weight_packing), 0, 100},
+    {"extender.exactFitWeight", F_UINT, OFF(ext_weight_exact), 0, 100},
+    {"extender.topologyWeight", F_UINT, OFF(ext_weight_topology), 0, 100},
+    {"fairSharing.enable", F_BOOL, OFF(fs_enable), 0, 0},
+    {"fairSharing.preemptionStrategies", F_LIST, OFF(fs_strategies), 0, 0},
+    {"waitForPodsReady.enable", F_BOOL, OFF(wfpr_enable), 0, 0},
+    {"waitForPodsReady.timeout", F_DURATION, OFF(wfpr_timeout_s), 1, 30 * 86400},
+    {"waitForPodsReady.recoveryTimeout", F_DURATION, OFF(wfpr_recovery_s), 0, 30 * 86400},
+    {"waitForPodsReady.requeuingStrategy.backoffLimitCount", F_UINT, OFF(wfpr_backoff_limit), 0,
+     1000000},
+    {"waitForPodsReady.requeuingStrategy.backoffBaseSeconds", F_UINT, OFF(wfpr_backoff_base_s), 1,
+     86400},
+    {"waitForPodsReady.requeuingStrategy.backoffMaxSeconds", F_UINT, OFF(wfpr_backoff_max_s), 1,
+     30 * 86400},
+    {"preemption.minRuntimeSeconds", F_UINT, OFF(pre_min_runtime_s), 0, 30 * 86400},
+    {"preemption.thrashLimit", F_UINT, OFF(pre_thrash_limit), 0, 16},
+    {"preemption.thrashWindowSeconds", F_UINT, OFF(pre_thrash_window_s), 1, 30 * 86400},
+    {"preemption.thrashBackoffSeconds", F_UINT, OFF(pre_thrash_base_s), 1, 86400},
+    {"preemption.thrashBackoffMaxSeconds", F_UINT, OFF(pre_thrash_max_s), 1, 30 * 86400},
+    {"preemption.gracefulStopSeconds", F_UINT, OFF(pre_graceful_stop_s), 0, 86400},
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -100,6 +135,7 @@ void cfg_config_init_defaults(cfg_config_t *c)
     c->audit_max_bytes = 100 * MI;
     c->audit_max_files = 5;
     c->log_level = RG_LOG_INFO;
+    c->lease_enabled = true;
     c->lease_namespace = rg_strdup("raygate-system");
     c->lease_name = rg_strdup("raygate");
     c->lease_duration_s = 15;
@@ -108,8 +144,27 @@ void cfg_config_init_defaults(cfg_config_t *c)
     c->admit_writers = 4;
     c->admit_qps = 100;
     c->admit_burst = 200;
-    c->admit_pending_refresh_s = 30;
-    c->admit_queue_status_ms = 1000;
+    c->admit_pending_refresh_s = 300;
+    c->admit_queue_status_ms = 2000;
+    c->admit_placement = rg_strdup("auto");
+    c->cainj_interval_s = 60;
+    c->ext_gpu_resources = rg_strdup("nvidia.com/gpu,nvidia.com/mig-*");
+    c->ext_plan_ttl_s = 60;
+    c->ext_assume_ttl_s = 30;
+    c->ext_max_nodes = 50000;
+    c->ext_weight_packing = 2;
+    c->ext_weight_exact = 1;
+    c->ext_weight_topology = 1;
+    c->wfpr_enable = true; /* Kueue 0.19's default */
+    c->wfpr_timeout_s = 30 * 60;
+    c->wfpr_recovery_s = CFG_UNSET;
+    c->wfpr_backoff_limit = CFG_UNSET;
+    c->wfpr_backoff_base_s = 60;
+    c->wfpr_backoff_max_s = 3600;
+    c->pre_thrash_limit = 3;
+    c->pre_thrash_window_s = 15 * 60;
+    c->pre_thrash_base_s = 60;
+    c->pre_thrash_max_s = 3600;
 }
 
 static char **str_slot(cfg_config_t *c, size_t off)
@@ -123,7 +178,7 @@ void cfg_config_release(cfg_config_t *c)
         return;
     rg_free(c->listen_addr);
     for (size_t i = 0; i < N_FIELDS; i++) {
-        if (fields[i].kind == F_STR || fields[i].kind == F_STR_OPT)
+        if (fields[i].kind == F_STR || fields[i].kind == F_STR_OPT || fields[i].kind == F_LIST)
             rg_free(*str_slot(c, fields[i].off));
     }
     memset(c, 0, sizeof(*c));
@@ -134,7 +189,7 @@ void cfg_config_copy(cfg_config_t *dst, const cfg_config_t *src)
     *dst = *src;
     dst->listen_addr = src->listen_addr ? rg_strdup(src->listen_addr) : NULL;
     for (size_t i = 0; i < N_FIELDS; i++) {
-        if (fields[i].kind == F_STR || fields[i].kind == F_STR_OPT) {
+        if (fields[i].kind == F_STR || fields[i].kind == F_STR_OPT || fields[i].kind == F_LIST) {
             char **slot = str_slot(dst, fields[i].off);
             *slot = *slot ? rg_strdup(*slot) : NULL;
         }
@@ -159,6 +214,59 @@ int cfg_config_check(const cfg_config_t *c, rg_error_t *err)
                             "leaderElection.retryPeriodSeconds: %u must be less than "
                             "leaderElection.renewDeadlineSeconds (%u)",
                             c->retry_period_s, c->renew_deadline_s);
+    if (strcmp(c->admit_placement, "auto") != 0 && strcmp(c->admit_placement, "on") != 0 &&
+        strcmp(c->admit_placement, "off") != 0)
+        return rg_error_set(err, RG_ERR_CONFIG,
+                            "admitter.placement: invalid value \"%s\": must be auto, on or off",
+                            c->admit_placement);
+    cfg_service_t svc;
+    if (c->cainj_conversion_service &&
+        cfg_service_parse("caInjection.conversionService", c->cainj_conversion_service, &svc,
+                          err) != RG_OK)
+        return RG_ERR_CONFIG;
+    if ((c->cainj_mutating || c->cainj_validating || c->cainj_conversion_service) &&
+        c->ca_file == NULL)
+        return rg_error_set(err, RG_ERR_CONFIG,
+                            "caInjection needs tls.caFile: the CA bundle it publishes");
+    return RG_OK;
+}
+
+/* A DNS-1123 label: 1..63 of [a-z0-9-], alphanumeric at both ends. */
+static bool dns_label(const char *s, size_t n)
+{
+    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+int cfg_service_parse(const char *key, const char *text, cfg_service_t *out, rg_error_t *err)
+{
+    memset(out, 0, sizeof(*out));
+    const char *slash = strchr(text, '/');
+    const char *colon = slash ? strchr(slash, ':') : NULL;
+    size_t ns_len = slash ? (size_t)(slash - text) : 0;
+    size_t name_len = slash ? (colon ? (size_t)(colon - slash - 1) : strlen(slash + 1)) : 0;
+    if (!slash || !dns_label(text, ns_len) || !dns_label(slash + 1, name_len))
+        return rg_error_set(err, RG_ERR_CONFIG,
+                            "%s: invalid value \"%s\": must be namespace/name[:port], each a "
+                            "DNS-1123 label",
+                            key, text);
+    out->port = 443;
+    if (colon) {
+        char *end = NULL;
+        unsigned long p = strtoul(colon + 1, &end, 10);
+        if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || p < 1 || p > 65535)
+            return rg_error_set(err, RG_ERR_CONFIG,
+                                "%s: invalid value \"%s\": the port must be 1..65535", key, text);
+        out->port = (unsigned)p;
+    }
+    memcpy(out->ns, text, ns_len);
+    memcpy(out->name, slash + 1, name_len);
     return RG_OK;
 }
 
@@ -297,9 +405,61 @@ static const field_t *field_find(const char *key)
 }
 
 /*
+ * A list of names, comma-separated: each non-empty, without whitespace,
+ * at most 317 bytes (a qualified resource name), at most 64 of them.
+ */
+static int apply_list(cfg_config_t *c, const field_t *f, const char *value, rg_error_t *err)
+{
+    size_t items = 0;
+    for (const char *p = value;; p++) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (n == 0 || n > 317 || memchr(p, ' ', n) || memchr(p, '\t', n))
+            return rg_error_set(err, RG_ERR_CONFIG,
+                                "%s: invalid value \"%s\": must be a list of resource names "
+                                "(a YAML sequence or \"a,b\"), each 1..317 bytes without spaces",
+                                f->key, value);
+        if (++items > 64)
+            return rg_error_set(err, RG_ERR_CONFIG, "%s: invalid value: more than 64 names",
+                                f->key);
+        if (comma == NULL)
+            break;
+        p = comma;
+    }
+    char **slot = str_slot(c, f->off);
+    rg_free(*slot);
+    *slot = rg_strdup(value);
+    return RG_OK;
+}
+
+/*
  * Validates value (NULL = YAML null) for field f and stores it in c. On
  * error c is unchanged and err reads `<key>: <problem>`.
  */
+/* A Go duration of whole seconds: one or more <digits><h|m|s>, e.g. "1h30m"; "0s" is 0. */
+static bool parse_duration(const char *v, uint64_t *out)
+{
+    uint64_t total = 0;
+    const char *p = v;
+    if (*p == '\0')
+        return false;
+    while (*p) {
+        uint64_t n = 0;
+        const char *start = p;
+        while (*p >= '0' && *p <= '9' && n < 1000000000ULL)
+            n = n * 10 + (uint64_t)(*p++ - '0');
+        if (p == start || (*p >= '0' && *p <= '9'))
+            return false;
+        uint64_t unit = *p == 'h' ? 3600 : *p == 'm' ? 60 : *p == 's' ? 1 : 0;
+        if (unit == 0 || (p[0] == 'm' && p[1] == 's'))
+            return false; /* no fractions of a second */
+        total += n * unit;
+        p++;
+    }
+    *out = total;
+    return true;
+}
+
 static int field_apply(cfg_config_t *c, const field_t *f, const char *value, size_t len,
                        rg_error_t *err)
 {
@@ -320,6 +480,29 @@ static int field_apply(cfg_config_t *c, const field_t *f, const char *value, siz
         return rg_error_set(err, RG_ERR_CONFIG, "%s: missing value", f->key);
 
     switch (f->kind) {
+    case F_LIST: return apply_list(c, f, value, err);
+    case F_BOOL: {
+        bool *slot = (bool *)(void *)((char *)c + f->off);
+        if (strcmp(value, "true") == 0)
+            *slot = true;
+        else if (strcmp(value, "false") == 0)
+            *slot = false;
+        else
+            return rg_error_set(err, RG_ERR_CONFIG,
+                                "%s: invalid value \"%s\": must be true or false", f->key, value);
+        return RG_OK;
+    }
+    case F_DURATION: {
+        uint64_t secs = 0;
+        if (!parse_duration(value, &secs) || secs < f->min || secs > f->max)
+            return rg_error_set(err, RG_ERR_CONFIG,
+                                "%s: invalid value \"%s\": must be a duration (\"90s\", \"30m\", "
+                                "\"1h30m\") of %llus..%llus",
+                                f->key, value, (unsigned long long)f->min,
+                                (unsigned long long)f->max);
+        *(unsigned *)(void *)((char *)c + f->off) = (unsigned)secs;
+        return RG_OK;
+    }
     case F_STR: {
         char **slot = str_slot(c, f->off);
         rg_free(*slot);
@@ -335,17 +518,6 @@ static int field_apply(cfg_config_t *c, const field_t *f, const char *value, siz
         rg_free(c->listen_addr);
         c->listen_addr = host;
         c->port = port;
-        return RG_OK;
-    }
-    case F_BOOL: {
-        bool *slot = (bool *)(void *)((char *)c + f->off);
-        if (strcmp(value, "true") == 0)
-            *slot = true;
-        else if (strcmp(value, "false") == 0)
-            *slot = false;
-        else
-            return rg_error_set(err, RG_ERR_CONFIG,
-                                "%s: invalid value \"%s\": must be true or false", f->key, value);
         return RG_OK;
     }
     case F_LEVEL: {
@@ -475,6 +647,42 @@ static bool is_section(const char *name)
     return false;
 }
 
+/* A sequence of scalars for a list field: joined with commas, then validated as one value. */
+static int apply_sequence(loader_t *L, cfg_config_t *c, const field_t *f, yaml_node_t *seq)
+{
+    char joined[CFG_STR_MAX + 1];
+    size_t used = 0;
+    for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top;
+         it++) {
+        yaml_node_t *n = yaml_document_get_node(L->doc, *it);
+        if (n == NULL || n->type != YAML_SCALAR_NODE)
+            return rg_error_set(L->err, RG_ERR_CONFIG, "%s: expected a sequence of names", f->key);
+        size_t len = n->data.scalar.length;
+        if (used + len + 1 > CFG_STR_MAX)
+            return rg_error_set(L->err, RG_ERR_CONFIG, "%s: invalid value: longer than %d bytes",
+                                f->key, CFG_STR_MAX);
+        if (used)
+            joined[used++] = ',';
+        memcpy(joined + used, n->data.scalar.value, len);
+        used += len;
+    }
+    joined[used] = '\0';
+    if (used == 0)
+        return rg_error_set(L->err, RG_ERR_CONFIG, "%s: invalid value: an empty list", f->key);
+    return field_apply(c, f, joined, used, L->err);
+}
+
+/* Whether some key lies below dotted (a nested section such as
+ * waitForPodsReady.requeuingStrategy). */
+static bool subsection(const char *dotted)
+{
+    size_t n = strlen(dotted);
+    for (size_t i = 0; i < N_FIELDS; i++)
+        if (strncmp(fields[i].key, dotted, n) == 0 && fields[i].key[n] == '.')
+            return true;
+    return false;
+}
+
 /*
  * Walks the pairs of mapping m, whose dotted path is prefix ("" at the top
  * level), applying leaves and descending into sections. Errors carry the
@@ -508,13 +716,14 @@ static int apply_mapping(loader_t *L, cfg_config_t *c, yaml_node_t *m, const cha
                                     node_line(k), dotted, node_line(qk));
         }
 
-        if (*prefix == '\0' && is_section(kname)) {
+        if ((*prefix == '\0' && is_section(kname)) ||
+            (*prefix != '\0' && field_find(dotted) == NULL && subsection(dotted))) {
             if (node_is_null(v))
                 continue;
             if (v->type != YAML_MAPPING_NODE)
                 return rg_error_set(L->err, RG_ERR_CONFIG, "%s:%d: %s: expected a mapping, got %s",
                                     L->name, node_line(k), dotted, node_kind(v, kb, sizeof(kb)));
-            int rc = apply_mapping(L, c, v, kname);
+            int rc = apply_mapping(L, c, v, dotted);
             if (rc != RG_OK)
                 return rc;
             continue;
@@ -526,6 +735,12 @@ static int apply_mapping(loader_t *L, cfg_config_t *c, yaml_node_t *m, const cha
             known_keys(pre, known, sizeof(known));
             return rg_error_set(L->err, RG_ERR_CONFIG, "%s:%d: %s: unknown key (known: %s)",
                                 L->name, node_line(k), dotted, known);
+        }
+        if (v->type == YAML_SEQUENCE_NODE && f->kind == F_LIST) {
+            int rc = apply_sequence(L, c, f, v);
+            if (rc != RG_OK)
+                return rg_error_prefix(L->err, "%s:%d", L->name, node_line(k));
+            continue;
         }
         if (v->type != YAML_SCALAR_NODE)
             return rg_error_set(L->err, RG_ERR_CONFIG, "%s:%d: %s: expected a scalar, got %s",

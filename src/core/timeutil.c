@@ -111,3 +111,16 @@ int rg_time_parse_rfc3339(const char *s, int64_t *out)
     *out = ((int64_t)secs - offset_s) * 1000000000LL + frac;
     return 0;
 }
+
+struct timespec rg_time_deadline_ms(clockid_t clock, unsigned ms)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}

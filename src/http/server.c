@@ -195,13 +195,13 @@ static enum MHD_Result on_headers(http_server_t *srv, struct MHD_Connection *con
         return refuse_early(conn, rc, 415, NULL,
                             "unsupported media type \"%.100s\": only application/json is accepted",
                             ct ? ct : "");
-    unsigned long long declared;
+    unsigned long long declared = 0;
     if (content_length(conn, &declared) && declared > route->max_body)
         return refuse_early(conn, rc, 413, NULL,
                             "request body of %llu bytes exceeds the limit of %zu bytes for \"%s\"",
                             declared, route->max_body, route->path);
-    if (content_length(conn, &declared))
-        rg_buf_reserve(&rc->body, (size_t)declared); /* one allocation, within the limit */
+    if (declared > 0)
+        rg_buf_reserve(&rc->body, (size_t)declared); /* one allocation, no regrowth copies */
     return MHD_YES;
 }
 
@@ -489,10 +489,11 @@ void http_server_stop(http_server_t *srv, unsigned grace_ms)
 {
     if (srv == NULL)
         return;
-    /* Stop accepting first so the drain below can finish. */
+    /* Stop accepting first so the drain below can finish. The listening
+     * socket is closed only after MHD_stop_daemon: its threads may still
+     * hold it, and a number closed early can be reused by another thread's
+     * socket, which MHD would then close (libmicrohttpd's quiesce contract). */
     MHD_socket ls = MHD_quiesce_daemon(srv->daemon);
-    if (ls != MHD_INVALID_SOCKET)
-        close(ls);
     int64_t deadline = rg_time_mono_ns() + (int64_t)grace_ms * 1000000LL;
     while (atomic_load(&srv->inflight) > 0 && rg_time_mono_ns() < deadline)
         usleep(10 * 1000);
@@ -501,6 +502,8 @@ void http_server_stop(http_server_t *srv, unsigned grace_ms)
         rg_log_warn("http", "stopping with requests still in flight count=%u", left);
     http__tls_stop_poll(srv);
     MHD_stop_daemon(srv->daemon);
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
     http__linger_stop(srv->linger);
     http__tls_release(srv);
     rg_free(srv);

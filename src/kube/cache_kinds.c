@@ -105,6 +105,11 @@ static const cache__kind_info_t kinds[CACHE_KIND_COUNT] = {
                               true,
                               {CACHE__IDX_NONE, CACHE__IDX_NONE},
                               keep_namespace},
+    [CACHE_KIND_COHORT] = {"Cohort",
+                           &kube_res_cohorts,
+                           true,
+                           {CACHE__IDX_NONE, CACHE__IDX_NONE},
+                           keep_spec_status},
 };
 
 const cache__kind_info_t *cache__kind_info(cache_kind_t kind)
@@ -155,6 +160,7 @@ int cache_kind_of(const char *api_version, const char *kind)
             {"ResourceFlavor", CACHE_KIND_RESOURCEFLAVOR},
             {"WorkloadPriorityClass", CACHE_KIND_WORKLOADPRIORITYCLASS},
             {"PriorityClass", CACHE_KIND_WORKLOADPRIORITYCLASS},
+            {"Cohort", CACHE_KIND_COHORT},
         };
         for (size_t i = 0; i < sizeof kq / sizeof kq[0]; i++)
             if (strcmp(kind, kq[i].kind) == 0)

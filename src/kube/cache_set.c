@@ -107,6 +107,14 @@ cache_snapshot_t *cache_snapshot_acquire(cache_set_t *set, cache_kind_t kind)
     return cache__store_acquire(st);
 }
 
+cache_snapshot_t *cache_snapshot_acquire_fresh(cache_set_t *set, cache_kind_t kind)
+{
+    cache_store_t *st = store_of(set, kind);
+    if (st && st->enabled)
+        cache__store_publish(st, true);
+    return cache_snapshot_acquire(set, kind);
+}
+
 void cache_set_flush(cache_set_t *set)
 {
     for (int k = 0; k < CACHE_KIND_COUNT; k++)
@@ -155,14 +163,7 @@ bool cache_set_wait_synced(cache_set_t *set, unsigned timeout_ms)
 
 bool cache__set_sleep(cache_set_t *set, unsigned ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = rg_time_deadline_ms(CLOCK_MONOTONIC, ms);
     pthread_mutex_lock(&set->mu);
     while (!atomic_load(&set->stop)) {
         if (pthread_cond_timedwait(&set->cond, &set->mu, &ts) == ETIMEDOUT)

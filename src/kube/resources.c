@@ -1,7 +1,8 @@
 /*
  * The REST resources raygate speaks and the paths built from them. Kueue
- * kinds use v1beta1, the version the seed's manifests are written in and
- * the one Kueue still serves beside v1beta2.
+ * kinds use v1beta2, the version Kueue stores since 0.16: raygate reads and
+ * writes what is stored, and the API server converts for clients of the
+ * still-served v1beta1 (the seed's manifests).
  */
 #include "kube/kube_internal.h"
 
@@ -16,19 +17,25 @@ const kube_resource_t kube_res_priorityclasses = {"scheduling.k8s.io", "v1", "pr
                                                   "PriorityClass", false};
 const kube_resource_t kube_res_rayclusters = {"ray.io", "v1", "rayclusters", "RayCluster", true};
 const kube_resource_t kube_res_rayjobs = {"ray.io", "v1", "rayjobs", "RayJob", true};
-const kube_resource_t kube_res_workloads = {"kueue.x-k8s.io", "v1beta1", "workloads", "Workload",
+const kube_resource_t kube_res_workloads = {"kueue.x-k8s.io", "v1beta2", "workloads", "Workload",
                                             true};
-/* Workloads raygate creates are written in v1beta2, the version Kueue stores. */
-const kube_resource_t kube_res_workloads_v1beta2 = {"kueue.x-k8s.io", "v1beta2", "workloads",
-                                                    "Workload", true};
-const kube_resource_t kube_res_clusterqueues = {"kueue.x-k8s.io", "v1beta1", "clusterqueues",
+const kube_resource_t kube_res_clusterqueues = {"kueue.x-k8s.io", "v1beta2", "clusterqueues",
                                                 "ClusterQueue", false};
-const kube_resource_t kube_res_localqueues = {"kueue.x-k8s.io", "v1beta1", "localqueues",
+const kube_resource_t kube_res_localqueues = {"kueue.x-k8s.io", "v1beta2", "localqueues",
                                               "LocalQueue", true};
-const kube_resource_t kube_res_resourceflavors = {"kueue.x-k8s.io", "v1beta1", "resourceflavors",
+const kube_resource_t kube_res_resourceflavors = {"kueue.x-k8s.io", "v1beta2", "resourceflavors",
                                                   "ResourceFlavor", false};
+const kube_resource_t kube_res_cohorts = {"kueue.x-k8s.io", "v1beta2", "cohorts", "Cohort", false};
 const kube_resource_t kube_res_workloadpriorityclasses = {
-    "kueue.x-k8s.io", "v1beta1", "workloadpriorityclasses", "WorkloadPriorityClass", false};
+    "kueue.x-k8s.io", "v1beta2", "workloadpriorityclasses", "WorkloadPriorityClass", false};
+const kube_resource_t kube_res_mutatingwebhookconfigurations = {
+    "admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations",
+    "MutatingWebhookConfiguration", false};
+const kube_resource_t kube_res_validatingwebhookconfigurations = {
+    "admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations",
+    "ValidatingWebhookConfiguration", false};
+const kube_resource_t kube_res_customresourcedefinitions = {
+    "apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false};
 
 char *kube_path(const kube_resource_t *res, const char *ns, const char *name,
                 const char *subresource)

@@ -27,11 +27,13 @@ static void fmt_amount(const char *resource, qamt_t v, char *buf, size_t size)
     quota_qty_format(&q, buf, size);
 }
 
-/* ---- modes (Kueue's granularMode without preemption candidates yet) ---- */
+/* ---- modes (Kueue's granularMode) ---- */
 
 typedef enum pmode {
     PM_NOFIT = 0,
-    PM_NO_CANDIDATES, /* preemption could make room, but none is chosen */
+    PM_NO_CANDIDATES, /* preemption could make room, but the preemptor finds no victims */
+    PM_PREEMPT,       /* victims found, some in the preemptor's own ClusterQueue */
+    PM_RECLAIM,       /* victims found, all elsewhere in the cohort */
     PM_FIT,
 } pmode_t;
 
@@ -58,9 +60,12 @@ static bool preferred(gmode_t a, gmode_t b, quota_preference_t pref)
     return a.borrow < b.borrow;
 }
 
+/* Kueue's shouldTryNextFlavor. */
 static bool try_next_flavor(gmode_t m, const quota_cq_spec_t *s)
 {
     if (m.p == PM_NOFIT || m.p == PM_NO_CANDIDATES)
+        return true;
+    if ((m.p == PM_PREEMPT || m.p == PM_RECLAIM) && s->when_can_preempt == QUOTA_TRY_NEXT_FLAVOR)
         return true;
     return m.borrow > 0 && s->when_can_borrow == QUOTA_TRY_NEXT_FLAVOR;
 }
@@ -118,6 +123,8 @@ typedef struct ctx {
     const qwl_t *w;
     qusage_t *taken; /* what earlier podSets took, by fr */
     size_t n_taken;
+    qfr_t *need; /* flavor/resources assigned in Preempt mode */
+    size_t n_need;
 } ctx_t;
 
 static qamt_t taken(const ctx_t *c, qfr_t fr)
@@ -179,6 +186,14 @@ static char *flavor_mismatch(const ctx_t *c, const char *flavor, const quota_pod
     return NULL;
 }
 
+/* Kueue's canPreemptWhileBorrowing. */
+static bool can_preempt_while_borrowing(const ctx_t *c)
+{
+    const quota_preemption_t *p = &c->cq->spec->policy;
+    return p->borrow_within_cohort ||
+           (c->m->cfg.fair_sharing && p->reclaim != QUOTA_PREEMPT_NEVER);
+}
+
 /* Kueue's fitsResourceQuota for one flavor/resource. */
 static gmode_t fits_quota(ctx_t *c, uint32_t fid, const qreq_t *q, reasons_t *why)
 {
@@ -199,29 +214,42 @@ static gmode_t fits_quota(ctx_t *c, uint32_t fid, const qreq_t *q, reasons_t *wh
                                     q->name, fname, a, b, d));
         return (gmode_t){PM_NOFIT, 0};
     }
-    int borrow = quota__borrow_height(node, fr, val);
+    bool may_reclaim;
+    int borrow = quota__borrow_height(node, fr, val, &may_reclaim);
     qamt_t avail = quota__available(node, fr);
     if (val <= avail)
         return (gmode_t){PM_FIT, borrow};
     fmt_amount(q->name, val - avail, a, sizeof(a));
     reason_add(why, rg_asprintf("insufficient unused quota for %s in flavor %s, %s more needed",
                                 q->name, fname, a));
-    /* Room exists within nominal quota or the cohort: preemption could make
-     * it, and the preemptor (a later issue) finds no candidates yet. */
+    /* Room exists within nominal quota or lower in the cohort tree, or the
+     * queue may preempt while borrowing: ask the preemptor whether victims
+     * would make it (Kueue's oracle). */
     const qentry_t *e = quota__entry(node, fr);
-    bool may_reclaim = node->parent != NULL;
-    if ((e && e->nominal >= val) || may_reclaim)
-        return (gmode_t){PM_NO_CANDIDATES, borrow};
+    qamt_t nominal = e && e->quota ? e->nominal : 0;
+    if (nominal >= val || may_reclaim || can_preempt_while_borrowing(c)) {
+        int after = 0;
+        qpossible_t p = quota__preempt_simulate(c->m, c->cq, c->w, fr, val, c->m->now_ns, &after);
+        pmode_t mode = p == QPOSSIBLE_NO_CANDIDATES ? PM_NO_CANDIDATES
+                       : p == QPOSSIBLE_PREEMPT     ? PM_PREEMPT
+                                                    : PM_RECLAIM;
+        return (gmode_t){mode, after};
+    }
     return (gmode_t){PM_NOFIT, borrow};
 }
 
-/* The best flavor of group g for the podSet's requests; -1 when none fits. */
+/*
+ * The best flavor of group g for the podSet's requests; -1 when none fits.
+ * modes[r] gets each request's own mode in the chosen flavor (Kueue's
+ * per-resource FlavorAssignment.Mode).
+ */
 static int find_flavor(ctx_t *c, int g, const quota_podset_spec_t *ps, const qreq_t *reqs,
-                       size_t n_reqs, reasons_t *why, gmode_t *out)
+                       size_t n_reqs, reasons_t *why, gmode_t *out, pmode_t *modes)
 {
     const qgroup_t *grp = &c->cq->groups[g];
     int best = -1;
     gmode_t best_mode = {PM_NOFIT, 1 << 30};
+    pmode_t *cur = rg_calloc(n_reqs ? n_reqs : 1, sizeof(*cur));
     for (size_t fi = 0; fi < grp->n_flv; fi++) {
         uint32_t fid = grp->flv[fi];
         char *mismatch = flavor_mismatch(c, c->m->flavor_names.names[fid], ps);
@@ -234,21 +262,22 @@ static int find_flavor(ctx_t *c, int g, const quota_podset_spec_t *ps, const qre
             if (group_of(c->cq, reqs[r].res) != g)
                 continue;
             gmode_t m = fits_quota(c, fid, &reqs[r], why);
+            cur[r] = m.p;
             if (preferred(rep, m, c->cq->spec->preference))
                 rep = m;
             if (rep.p == PM_NOFIT)
                 break;
         }
-        if (!try_next_flavor(rep, c->cq->spec)) {
+        bool stop = !try_next_flavor(rep, c->cq->spec);
+        if (stop || preferred(rep, best_mode, c->cq->spec->preference)) {
             best = (int)fi;
             best_mode = rep;
+            memcpy(modes, cur, n_reqs * sizeof(*cur));
+        }
+        if (stop)
             break;
-        }
-        if (preferred(rep, best_mode, c->cq->spec->preference)) {
-            best = (int)fi;
-            best_mode = rep;
-        }
     }
+    rg_free(cur);
     *out = best_mode;
     return best_mode.p == PM_NOFIT ? -1 : best;
 }
@@ -272,16 +301,32 @@ static qreq_t *podset_requests(ctx_t *c, const quota_podset_spec_t *ps, size_t *
     return v;
 }
 
-/* Assigns one podSet; fills pa (resources with flavors) or returns false with why. */
-static bool assign_podset(ctx_t *c, const quota_podset_spec_t *ps, quota_ps_admission_t *pa,
-                          int *borrow, reasons_t *why)
+static void need_add(ctx_t *c, qfr_t fr)
+{
+    for (size_t i = 0; i < c->n_need; i++)
+        if (c->need[i] == fr)
+            return;
+    c->need = rg_realloc(c->need, (c->n_need + 1) * sizeof(*c->need));
+    c->need[c->n_need++] = fr;
+}
+
+typedef enum ps_result {
+    PS_NOFIT = 0,
+    PS_PREEMPT, /* assigned, some resources only after preemption */
+    PS_FIT,
+} ps_result_t;
+
+/* Assigns one podSet; fills pa (resources with flavors), or PS_NOFIT with why. */
+static ps_result_t assign_podset(ctx_t *c, const quota_podset_spec_t *ps,
+                                 quota_ps_admission_t *pa, int *borrow, reasons_t *why)
 {
     size_t n;
     qreq_t *reqs = podset_requests(c, ps, &n);
     int chosen[QUOTA_MAX_GROUPS];
     for (size_t g = 0; g < QUOTA_MAX_GROUPS; g++)
         chosen[g] = -2;
-    bool ok = true;
+    pmode_t *modes = rg_calloc(n ? n : 1, sizeof(*modes));
+    bool ok = true, all_fit = true;
     pa->res = rg_calloc(n ? n : 1, sizeof(*pa->res));
     for (size_t r = 0; r < n && ok; r++) {
         int g = group_of(c->cq, reqs[r].res);
@@ -294,14 +339,18 @@ static bool assign_podset(ctx_t *c, const quota_podset_spec_t *ps, quota_ps_admi
         }
         if (chosen[g] == -2) {
             gmode_t mode;
-            chosen[g] = find_flavor(c, g, ps, reqs, n, why, &mode);
-            if (chosen[g] < 0 || mode.p != PM_FIT) {
+            chosen[g] = find_flavor(c, g, ps, reqs, n, why, &mode, modes);
+            if (chosen[g] < 0) {
                 ok = false;
                 break;
             }
             *borrow = mode.borrow > *borrow ? mode.borrow : *borrow;
         }
         uint32_t fid = c->cq->groups[g].flv[chosen[g]];
+        if (modes[r] != PM_FIT) {
+            all_fit = false;
+            need_add(c, QFR(fid, reqs[r].res));
+        }
         quota_ps_res_t *pr = &pa->res[pa->n_res++];
         pr->resource = rg_strdup(reqs[r].name);
         pr->flavor = rg_strdup(c->m->flavor_names.names[fid]);
@@ -314,7 +363,17 @@ static bool assign_podset(ctx_t *c, const quota_podset_spec_t *ps, quota_ps_admi
                      quota__lookup(&c->m->resource_names, pa->res[r].resource)),
                  pa->res[r].usage.nano);
     rg_free(reqs);
-    return ok;
+    rg_free(modes);
+    return !ok ? PS_NOFIT : all_fit ? PS_FIT : PS_PREEMPT;
+}
+
+/* Kueue's Assignment.Message: each podSet that does not simply fit, "; "-joined. */
+static void note_podset(rg_buf_t *msg, const char *podset, reasons_t *why)
+{
+    char *joined = reasons_join(why);
+    rg_buf_appendf(msg, "%scouldn't assign flavors to pod set %s: %s", msg->len ? "; " : "",
+                   podset, joined);
+    rg_free(joined);
 }
 
 void quota__assign(quota_model_t *m, qcq_t *cq, const qwl_t *w, qassign_t *out)
@@ -326,26 +385,38 @@ void quota__assign(quota_model_t *m, qcq_t *cq, const qwl_t *w, qassign_t *out)
     adm->cluster_queue = rg_strdup(cq->spec->name);
     adm->podsets = rg_calloc(s->n_podsets ? s->n_podsets : 1, sizeof(*adm->podsets));
     reasons_t why = {0};
+    rg_buf_t msg = RG_BUF_INIT;
+    bool preempt = false;
     for (size_t i = 0; i < s->n_podsets; i++) {
         quota_ps_admission_t *pa = &adm->podsets[adm->n_podsets++];
         pa->name = rg_strdup(s->podsets[i].name);
         pa->count = s->podsets[i].count;
-        if (!assign_podset(&c, &s->podsets[i], pa, &out->borrow, &why)) {
-            char *msg = reasons_join(&why);
+        ps_result_t r = assign_podset(&c, &s->podsets[i], pa, &out->borrow, &why);
+        if (r != PS_FIT)
+            note_podset(&msg, s->podsets[i].name, &why);
+        reasons_release(&why);
+        if (r == PS_NOFIT) {
             out->reason = rg_strdup("Pending");
-            out->message =
-                rg_asprintf("couldn't assign flavors to pod set %s: %s", s->podsets[i].name, msg);
-            rg_free(msg);
-            reasons_release(&why);
+            out->message = rg_buf_detach(&msg, NULL);
             quota_admission_free(adm);
             rg_free(c.taken);
+            rg_free(c.need);
             return;
         }
-        reasons_release(&why);
+        preempt = preempt || r == PS_PREEMPT;
     }
-    rg_free(c.taken);
-    out->fits = true;
+    out->fits = !preempt;
+    out->preempt = preempt;
     out->admission = adm;
+    out->usage = c.taken;
+    out->n_usage = c.n_taken;
+    out->need = c.need;
+    out->n_need = c.n_need;
+    if (preempt) {
+        out->reason = rg_strdup("Pending");
+        out->message = rg_buf_detach(&msg, NULL);
+    }
+    rg_buf_release(&msg);
 }
 
 void quota__assign_release(qassign_t *a)
@@ -353,5 +424,7 @@ void quota__assign_release(qassign_t *a)
     rg_free(a->reason);
     rg_free(a->message);
     quota_admission_free(a->admission);
+    rg_free(a->usage);
+    rg_free(a->need);
     *a = (qassign_t){0};
 }

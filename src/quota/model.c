@@ -8,6 +8,7 @@
 
 #include "raygate/alloc.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,64 +22,15 @@ void quota__set_str(char **dst, const char *src)
 
 quota_model_t *quota_model_new(void)
 {
-    return rg_calloc(1, sizeof(quota_model_t));
+    quota_model_t *m = rg_calloc(1, sizeof(quota_model_t));
+    quota_policy_cfg_defaults(&m->cfg);
+    m->unready.link_off = offsetof(qwl_t, ulink);
+    return m;
 }
 
 qcq_t *quota__cq(const quota_model_t *m, const char *name)
 {
     return name ? rg_strmap_get(&m->cqs, name) : NULL;
-}
-
-static qnode_t *cohort_get(quota_model_t *m, const char *name)
-{
-    qnode_t *c = rg_strmap_get(&m->cohorts, name);
-    if (c == NULL) {
-        c = rg_calloc(1, sizeof(*c));
-        c->is_cohort = true;
-        c->name = rg_strdup(name);
-        rg_strmap_put(&m->cohorts, c->name, c);
-    }
-    return c;
-}
-
-static void cohort_free(qnode_t *c)
-{
-    rg_free((char *)c->name);
-    rg_free(c->e);
-    rg_free(c->kids);
-    rg_free(c);
-}
-
-static void node_attach(qnode_t *parent, qnode_t *kid)
-{
-    if (parent->n_kids == parent->cap_kids) {
-        parent->cap_kids = parent->cap_kids ? parent->cap_kids * 2 : 4;
-        parent->kids = rg_realloc(parent->kids, parent->cap_kids * sizeof(qnode_t *));
-    }
-    parent->kids[parent->n_kids++] = kid;
-    kid->parent = parent;
-}
-
-/* Detaches kid from its cohort; frees the cohort when it empties. */
-static void node_detach(quota_model_t *m, qnode_t *kid)
-{
-    qnode_t *p = kid->parent;
-    if (p == NULL)
-        return;
-    for (size_t i = 0; i < p->n_kids; i++) {
-        if (p->kids[i] == kid) {
-            p->kids[i] = p->kids[--p->n_kids];
-            break;
-        }
-    }
-    kid->parent = NULL;
-    if (p->n_kids == 0) {
-        rg_strmap_del(&m->cohorts, p->name);
-        cohort_free(p);
-    } else {
-        quota__tree_update(quota__root(p));
-        quota__wake_tree(m, quota__root(p));
-    }
 }
 
 /* ---- lists of workloads by state ---- */
@@ -210,7 +162,7 @@ qcq_t *quota__route(quota_model_t *m, qwl_t *w, char **reason, char **message)
                                lq->cluster_queue ? lq->cluster_queue : "");
         return NULL;
     }
-    if (!cq->active) {
+    if (!cq->active || quota__root(&cq->node)->cycle) {
         *reason = rg_strdup("Inadmissible");
         *message = cq->spec->stop != QUOTA_STOP_NONE
                        ? rg_asprintf("ClusterQueue %s is stopped", cq->spec->name)
@@ -232,6 +184,7 @@ static bool wants_queue(const quota_wl_spec_t *s)
 
 void quota__enqueue(quota_model_t *m, qwl_t *w, int64_t now_ns)
 {
+    bool was_blocked = w->state == QWL_BLOCKED;
     quota__dequeue(m, w);
     if (w->state == QWL_RESERVED || !wants_queue(w->spec))
         return;
@@ -242,13 +195,21 @@ void quota__enqueue(quota_model_t *m, qwl_t *w, int64_t now_ns)
         rg_free(w->wait_base);
         w->wait_reason = reason;
         w->wait_base = message;
+        w->wait_cq = NULL;
         w->state = QWL_BLOCKED;
         quota__list_push(&m->blocked, w);
         m->renote_blocked = true;
         return;
     }
     w->cq = cq;
-    if (w->spec->requeue_at_ns > now_ns) {
+    if (was_blocked) {
+        /* Its words said why it could not be queued: they no longer hold, and
+         * must not be reused as a quota reason (the pass skips re-evaluating
+         * a workload that is surely short and keeps its last words). */
+        quota__set_str(&w->wait_reason, NULL);
+        quota__set_str(&w->wait_base, NULL);
+    }
+    if (quota__requeue_at(m, w) > now_ns) {
         w->state = QWL_BACKOFF;
         quota__list_push(&m->backoff, w);
         return;
@@ -279,8 +240,10 @@ bool quota__eviction_cause(const quota_model_t *m, const qwl_t *w, const char **
     if (w->state != QWL_RESERVED || s->evicted || s->finished)
         return false;
     if (!s->active) {
-        *reason = "Deactivated";
-        *message = "The workload is deactivated";
+        /* Deactivated by raygate (a DeactivationTarget, e.g. the requeuing
+         * limit): Kueue's reason and message name the cause. */
+        *reason = s->deactivation_reason ? s->deactivation_reason : "Deactivated";
+        *message = s->deactivation_message ? s->deactivation_message : "The workload is deactivated";
         return true;
     }
     const quota_lq_spec_t *lq = lq_of(m, s);
@@ -371,6 +334,7 @@ static qnode_t *usage_drop(qwl_t *w)
     for (size_t i = 0; i < w->n_usage; i++)
         quota__usage_remove(&cq->node, w->usage[i].fr, w->usage[i].v);
     cq->n_reserving--;
+    quota__rlist_remove(&cq->reserving, w);
     if (w->counts_admitted)
         cq->n_admitted--;
     w->counts_admitted = false;
@@ -385,6 +349,7 @@ void quota__reserve(quota_model_t *m, qwl_t *w, qcq_t *cq, const quota_admission
     if (w->usage_cq == cq && same_usage(u, n, w->usage, w->n_usage)) {
         rg_free(u); /* an update that changes nothing the quota sees */
         w->state = QWL_RESERVED;
+        quota__unready_track(m, w);
         return;
     }
     qnode_t *released = usage_drop(w);
@@ -397,12 +362,14 @@ void quota__reserve(quota_model_t *m, qwl_t *w, qcq_t *cq, const quota_admission
     w->state = QWL_RESERVED;
     w->cq = cq;
     cq->n_reserving++;
+    quota__rlist_push(&cq->reserving, w);
     cq->n_admitted++;
     w->counts_admitted = true;
     /* A changed reservation may have freed something elsewhere in the old tree. */
     if (released)
         quota__wake_tree(m, released);
     m->generation++;
+    quota__unready_track(m, w);
 }
 
 void quota__unreserve(quota_model_t *m, qwl_t *w)
@@ -422,6 +389,7 @@ void quota__unreserve(quota_model_t *m, qwl_t *w)
         w->state = QWL_IDLE;
         w->cq = NULL;
     }
+    quota__unready_track(m, w);
 }
 
 /* ---- ClusterQueues ---- */
@@ -549,6 +517,7 @@ void quota_model_set_cluster_queue(quota_model_t *m, quota_cq_spec_t *spec)
         cq = rg_calloc(1, sizeof(*cq));
         cq->spec = spec;
         cq->node.name = spec->name;
+        cq->reserving.link_off = offsetof(qwl_t, rlink);
         rg_strmap_put(&m->cqs, spec->name, cq);
     } else {
         rg_strmap_del(&m->cqs, cq->spec->name);
@@ -562,13 +531,14 @@ void quota_model_set_cluster_queue(quota_model_t *m, quota_cq_spec_t *spec)
     bool moved = (old_cohort == NULL) != (spec->cohort == NULL) ||
                  (old_cohort && spec->cohort && strcmp(old_cohort, spec->cohort) != 0);
     if (moved) {
-        node_detach(m, &cq->node);
+        quota__node_detach(m, &cq->node);
         old_root = NULL;
         if (spec->cohort)
-            node_attach(cohort_get(m, spec->cohort), &cq->node);
+            quota__node_attach(quota__cohort_ref(m, spec->cohort), &cq->node);
     }
     cq_apply_quotas(m, cq);
     cq_update_active(m, cq);
+    cq->node.weight = spec->fair_weight;
     qnode_t *root = quota__root(&cq->node);
     quota__tree_update(root);
     if (old_root && old_root != root)
@@ -610,7 +580,7 @@ void quota_model_remove_cluster_queue(quota_model_t *m, const char *name)
             quota__dequeue(m, w);
         }
     }
-    node_detach(m, &cq->node);
+    quota__node_detach(m, &cq->node);
     rg_strmap_del(&m->cqs, cq->spec->name);
     cq_free(cq);
     reroute_all(m);
@@ -732,7 +702,10 @@ static void take_note(qwl_t *w, const quota_wl_spec_t *s)
                        ? rg_strndup(s->note.message,
                                     cut ? (size_t)(cut - s->note.message) : strlen(s->note.message))
                        : NULL;
-    w->note_ns = s->note.written_ns;
+    /* The condition's time moves only when its status does: what we wrote
+     * later (a new message with the same status) is newer than it says. */
+    if (s->note.written_ns > w->note_ns)
+        w->note_ns = s->note.written_ns;
 }
 
 /* An API version while an assumed admission is outstanding. */
@@ -751,6 +724,44 @@ static bool keep_assumption(qwl_t *w, quota_wl_spec_t *spec)
     return !spec->deleting && !spec->finished;
 }
 
+static bool str_eq_null(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool reqs_same(const podspec_reqs_t *a, const podspec_reqs_t *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i].name, b->v[i].name) != 0 ||
+            quota_qty_cmp(&a->v[i].qty, &b->v[i].qty) != 0)
+            return false;
+    return true;
+}
+
+/* Whether two versions of a pending Workload queue and assign alike. */
+static bool queue_view_same(const quota_wl_spec_t *a, const quota_wl_spec_t *b)
+{
+    if (a->reserved || b->reserved || a->admission || b->admission || a->active != b->active ||
+        a->finished != b->finished || a->deleting != b->deleting ||
+        a->has_priority != b->has_priority || a->priority != b->priority ||
+        a->class_kind != b->class_kind || !str_eq_null(a->class_name, b->class_name) ||
+        !str_eq_null(a->queue, b->queue) || !str_eq_null(a->invalid, b->invalid) ||
+        a->created_ns != b->created_ns || a->evicted != b->evicted ||
+        a->evicted_ns != b->evicted_ns || a->requeue_at_ns != b->requeue_at_ns ||
+        a->n_podsets != b->n_podsets || a->n_reclaimable != b->n_reclaimable)
+        return false;
+    for (size_t i = 0; i < a->n_podsets; i++) {
+        const quota_podset_spec_t *x = &a->podsets[i], *y = &b->podsets[i];
+        if (strcmp(x->name, y->name) != 0 || x->count != y->count ||
+            x->min_count != y->min_count || !reqs_same(&x->per_pod, &y->per_pod) ||
+            !cJSON_Compare(x->placement, y->placement, true))
+            return false;
+    }
+    return true;
+}
+
 void quota_model_set_workload(quota_model_t *m, quota_wl_spec_t *spec)
 {
     qwl_t *w = wl_get(m, spec->ns, spec->name);
@@ -760,6 +771,15 @@ void quota_model_set_workload(quota_model_t *m, quota_wl_spec_t *spec)
         rg_strmap_put(&m->wls, w->key, w);
     }
     quota_wl_spec_t *old = w->spec;
+    if (old && queue_view_same(old, spec) && (w->state == QWL_QUEUED || w->state == QWL_PARKED ||
+                                              w->state == QWL_BLOCKED || w->state == QWL_BACKOFF)) {
+        /* A pending Workload whose new version changes nothing the queue sees
+         * (e.g. the status note just written): no re-evaluation. */
+        w->spec = spec;
+        quota_wl_spec_free(old);
+        take_note(w, spec);
+        return;
+    }
     bool keep = keep_assumption(w, spec);
     w->spec = spec;
     quota_wl_spec_free(old);
@@ -781,12 +801,16 @@ void quota_model_set_workload(quota_model_t *m, quota_wl_spec_t *spec)
         }
         if (!spec->evicted)
             w->evict_sent = false;
+        else
+            w->preempt_sent = false; /* the API shows the eviction now */
         track_eviction(m, w);
+        quota__unready_track(m, w);
         return;
     }
     quota__dequeue(m, w);
     quota__unreserve(m, w);
     w->evict_sent = false;
+    w->preempt_sent = false;
     quota__enqueue(m, w, 0);
 }
 
@@ -833,7 +857,11 @@ void quota_model_eviction_failed(quota_model_t *m, const char *ns, const char *n
     if (w == NULL || !w->evict_sent)
         return;
     w->evict_sent = false;
+    w->preempt_sent = false;
     track_eviction(m, w);
+    /* A preemption's or a timeout's eviction is decided again in the next pass. */
+    if (w->usage_cq)
+        quota__root(&w->usage_cq->node)->dirty = true;
 }
 
 void quota_model_wake_all(quota_model_t *m)
@@ -855,7 +883,7 @@ static void free_cq(void *v)
 }
 static void free_cohort(void *v)
 {
-    cohort_free(v);
+    quota__cohort_free(v);
 }
 static void free_flavor(void *v)
 {

@@ -28,13 +28,18 @@ void quota_decisions_release(quota_decisions_t *d)
         rg_free(x->reason);
         rg_free(x->message);
         rg_free(x->priority_class);
+        rg_free(x->preempted_reason);
+        rg_free(x->preemptor_ns);
+        rg_free(x->preemptor_name);
+        rg_free(x->victim_note);
+        rg_free(x->preemptor_note);
         quota_admission_free(x->admission);
     }
     rg_free(d->v);
     *d = (quota_decisions_t){0};
 }
 
-static quota_decision_t *decision_add(quota_decisions_t *d, quota_decision_kind_t kind,
+quota_decision_t *quota__decision_add(quota_decisions_t *d, quota_decision_kind_t kind,
                                       const qwl_t *w)
 {
     if (d->n == d->cap) {
@@ -119,6 +124,7 @@ static bool better(const cand_t *a, const cand_t *b)
 static void not_admitted(qcq_t *cq, qwl_t *w, const char *reason, const char *message)
 {
     set_wait(w, reason, message);
+    w->wait_cq = cq;
     if (cq->spec->queueing == QUOTA_STRICT_FIFO) {
         cq->blocked = true;
         return;
@@ -148,12 +154,13 @@ static void admit(quota_model_t *m, cand_t *c, int64_t now_ns, quota_decisions_t
     quota__heap_remove(cq, w);
     w->state = QWL_IDLE;
     w->assumed = true;
+    w->assumed_ns = now_ns;
     quota_admission_free(w->assumed_adm);
     w->assumed_adm = c->a.admission;
     c->a.admission = NULL;
     quota__reserve(m, w, cq, w->assumed_adm);
     set_wait(w, NULL, NULL);
-    quota_decision_t *d = decision_add(out, QUOTA_DECISION_ADMIT, w);
+    quota_decision_t *d = quota__decision_add(out, QUOTA_DECISION_ADMIT, w);
     d->admission = admission_copy(w->assumed_adm);
     d->reason = rg_strdup("QuotaReserved");
     d->message = rg_asprintf("Quota reserved in ClusterQueue %s", cq->spec->name);
@@ -161,6 +168,65 @@ static void admit(quota_model_t *m, cand_t *c, int64_t now_ns, quota_decisions_t
 }
 
 /* Refreshes the cached assignment of a queue's head; false when the queue has none. */
+/* The most of resource res any assignment could get in cq now: what all
+ * the flavors of its group have left together; -1 when cq does not cover it. */
+static qamt_t room_for(qcq_t *cq, uint32_t res)
+{
+    for (size_t g = 0; g < cq->n_groups; g++) {
+        const qgroup_t *grp = &cq->groups[g];
+        for (size_t r = 0; r < grp->n_res; r++) {
+            if (grp->res[r] != res)
+                continue;
+            qamt_t room = 0;
+            for (size_t f = 0; f < grp->n_flv; f++)
+                room += quota__available(&cq->node, QFR(grp->flv[f], res));
+            return room;
+        }
+    }
+    return -1;
+}
+
+/*
+ * A cheap necessary condition for a workload that already waits: when it
+ * asks more of some resource than all the flavors of its queue have left
+ * together, no assignment can fit, and the flavor assigner (and a new
+ * message) can be skipped. Keeps a release from costing a full evaluation of
+ * every parked workload of the cohort.
+ */
+/* Whether the queue may preempt (then "short" is not final: victims free room). */
+static bool may_preempt(const qcq_t *cq)
+{
+    const quota_preemption_t *p = &cq->spec->policy;
+    return p->within_cq != QUOTA_PREEMPT_NEVER || p->reclaim != QUOTA_PREEMPT_NEVER ||
+           p->borrow_within_cohort;
+}
+
+static bool surely_short(quota_model_t *m, qcq_t *cq, const qwl_t *w)
+{
+    if (may_preempt(cq))
+        return false;
+    const quota_wl_spec_t *s = w->spec;
+    for (size_t i = 0; i < s->n_podsets; i++) {
+        const podspec_reqs_t *per = &s->podsets[i].per_pod;
+        for (size_t r = 0; r < per->n; r++) {
+            uint32_t res = quota__lookup(&m->resource_names, per->v[r].name);
+            if (res == UINT32_MAX)
+                continue;
+            /* The whole workload's ask of this resource, over every podSet. */
+            qamt_t total = 0;
+            for (size_t j = 0; j < s->n_podsets; j++) {
+                const quota_qty_t *q = podspec_reqs_get(&s->podsets[j].per_pod, per->v[r].name);
+                if (q)
+                    total += q->nano * s->podsets[j].count;
+            }
+            qamt_t room = room_for(cq, res);
+            if (room >= 0 && total > room)
+                return true;
+        }
+    }
+    return false;
+}
+
 static bool refresh(quota_model_t *m, cand_t *c)
 {
     qwl_t *head = c->cq->blocked ? NULL : quota__heap_top(c->cq);
@@ -168,11 +234,43 @@ static bool refresh(quota_model_t *m, cand_t *c)
         return false;
     if (c->head != head || c->gen != m->generation || (!c->a.fits && c->a.reason == NULL)) {
         quota__assign_release(&c->a);
+        if (head->wait_cq == c->cq && head->wait_reason && head->wait_base &&
+            surely_short(m, c->cq, head)) {
+            /* Still short: it keeps the words of its last full evaluation. */
+            c->a.reason = rg_strdup(head->wait_reason);
+            c->a.message = rg_strdup(head->wait_base);
+            c->head = head;
+            c->gen = m->generation;
+            return true;
+        }
         quota__assign(m, c->cq, head, &c->a);
         c->head = head;
         c->gen = m->generation;
     }
     return true;
+}
+
+/* Picks the next head to consider: Kueue's classical order, or its fair
+ * sharing tournament when fair sharing is on. */
+static cand_t *pick(quota_model_t *m, qnode_t *root, cand_t *c, size_t n)
+{
+    if (!m->cfg.fair_sharing) {
+        cand_t *best = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (c[i].head && better(&c[i], best))
+                best = &c[i];
+        return best;
+    }
+    qfs_entry_t *e = rg_calloc(n ? n : 1, sizeof(*e));
+    bool *done = rg_calloc(n ? n : 1, sizeof(*done));
+    for (size_t i = 0; i < n; i++) {
+        done[i] = c[i].head == NULL;
+        e[i] = (qfs_entry_t){c[i].cq, c[i].head, c[i].a.usage, c[i].a.n_usage};
+    }
+    int k = quota__fs_tournament(m, root, e, n, done);
+    rg_free(e);
+    rg_free(done);
+    return k >= 0 ? &c[k] : NULL;
 }
 
 static void process_tree(quota_model_t *m, qnode_t *root, int64_t now_ns,
@@ -183,22 +281,32 @@ static void process_tree(quota_model_t *m, qnode_t *root, int64_t now_ns,
     size_t n = 0, cap = 0;
     collect_cqs(root, &c, &n, &cap);
     for (;;) {
-        cand_t *best = NULL;
         for (size_t i = 0; i < n; i++) {
+            bool has = false;
             while (refresh(m, &c[i])) {
                 st->considered++;
-                if (c[i].a.fits)
+                if (c[i].a.fits || c[i].a.preempt) {
+                    has = true;
                     break;
+                }
                 not_admitted(c[i].cq, c[i].head, c[i].a.reason, c[i].a.message);
                 quota__assign_release(&c[i].a);
             }
-            if (!c[i].cq->blocked && quota__heap_top(c[i].cq) && c[i].a.fits && better(&c[i], best))
-                best = &c[i];
+            if (!has || c[i].cq->blocked || quota__heap_top(c[i].cq) == NULL)
+                c[i].head = NULL;
         }
+        cand_t *best = pick(m, root, c, n);
         if (best == NULL)
             break;
         char *reason = NULL, *message = NULL;
-        if (checks_pass(opts, best, now_ns, &reason, &message)) {
+        if (best->a.preempt) {
+            /* Admitted only once its victims' quota is released: until
+             * then it waits, parked, and their release wakes the tree. */
+            char *msg = quota__pass_preempt(m, best->cq, best->head, &best->a, opts, now_ns,
+                                            out, st);
+            not_admitted(best->cq, best->head, "Pending", msg);
+            rg_free(msg);
+        } else if (checks_pass(opts, best, now_ns, &reason, &message)) {
             admit(m, best, now_ns, out);
             st->admitted++;
         } else {
@@ -257,7 +365,7 @@ static void note(qwl_t *w, const char *cq, int pos, int total, int64_t now_ns, i
         rg_free(full);
         return;
     }
-    quota_decision_t *d = decision_add(out, QUOTA_DECISION_PENDING, w);
+    quota_decision_t *d = quota__decision_add(out, QUOTA_DECISION_PENDING, w);
     d->reason = rg_strdup(w->wait_reason);
     d->message = full;
     d->position = pos;
@@ -292,6 +400,7 @@ static void note_queue(qcq_t *cq, int64_t now_ns, int64_t refresh, quota_decisio
                                      "ClusterQueue %s",
                                      head->key, cq->spec->name);
             set_wait(w, "Pending", base);
+            w->wait_cq = NULL; /* words about the queue, not an evaluation of its own */
             rg_free(base);
         }
         note(w, cq->spec->name, (int)i + 1, (int)n, now_ns, refresh, &cq->note_due_ns, out, st);
@@ -306,11 +415,12 @@ static void release_backoff(quota_model_t *m, int64_t now_ns, quota_pass_stats_t
     qwl_t *w = m->backoff.head;
     while (w) {
         qwl_t *next = w->next;
-        if (w->spec->requeue_at_ns <= now_ns) {
+        int64_t due = quota__requeue_at(m, w);
+        if (due <= now_ns) {
             w->spec->requeue_at_ns = 0; /* served: Kueue clears requeueAt after backoff */
             quota__enqueue(m, w, now_ns);
         } else {
-            wake_at(&st->next_wake_ns, w->spec->requeue_at_ns);
+            wake_at(&st->next_wake_ns, due);
         }
         w = next;
     }
@@ -324,7 +434,7 @@ static void emit_evictions(quota_model_t *m, quota_decisions_t *out, quota_pass_
         const char *reason, *message;
         if (!quota__eviction_cause(m, w, &reason, &message))
             continue;
-        quota_decision_t *d = decision_add(out, QUOTA_DECISION_EVICT, w);
+        quota_decision_t *d = quota__decision_add(out, QUOTA_DECISION_EVICT, w);
         d->reason = rg_strdup(reason);
         d->message = rg_strdup(message);
         w->evict_sent = true;
@@ -347,8 +457,14 @@ void quota_model_pass(quota_model_t *m, int64_t now_ns, const quota_pass_opts_t 
                       quota_decisions_t *out, quota_pass_stats_t *stats)
 {
     quota_pass_stats_t st = {0};
+    m->now_ns = now_ns;
+    m->pass_serial++;
     int64_t refresh =
         opts && opts->pending_refresh_ns ? opts->pending_refresh_ns : DEFAULT_REFRESH_NS;
+    if (m->recheck_ns && m->recheck_ns <= now_ns) {
+        m->recheck_ns = 0;
+        quota_model_wake_all(m); /* thrashing preemptors may preempt again */
+    }
     release_backoff(m, now_ns, &st);
     /* Every dirty tree once (process_tree clears the flag), then the notes
      * of the queues whose order moved or whose deferred notes fell due. */
@@ -371,6 +487,9 @@ void quota_model_pass(quota_model_t *m, int64_t now_ns, const quota_pass_opts_t 
     note_blocked(m, now_ns, refresh, out, &st);
     if (m->blocked_due_ns)
         wake_at(&st.next_wake_ns, m->blocked_due_ns);
+    quota__podsready_pass(m, now_ns, out, &st);
+    if (m->recheck_ns)
+        wake_at(&st.next_wake_ns, m->recheck_ns);
     emit_evictions(m, out, &st);
     if (stats)
         *stats = st;

@@ -5,7 +5,7 @@
  * to v1beta2 first, so only one form is read). Untrusted input: every field
  * is type-checked and bounded; errors name the field and the value.
  */
-#include "raygate/quota.h"
+#include "internal.h"
 
 #include "raygate/alloc.h"
 #include "raygate/clusterqueue.h"
@@ -45,7 +45,6 @@ void quota_cq_spec_free(quota_cq_spec_t *s)
     rg_free(s->name);
     rg_free(s->cohort);
     cJSON_Delete(s->namespace_selector);
-    cJSON_Delete(s->preemption);
     rg_free(s);
 }
 
@@ -112,6 +111,7 @@ void quota_wl_spec_free(quota_wl_spec_t *s)
     for (size_t i = 0; i < s->n_reclaimable; i++)
         rg_free(s->reclaimable[i].podset);
     rg_free(s->reclaimable);
+    quota__wl_extras_release(s);
     rg_free(s);
 }
 
@@ -151,12 +151,15 @@ static int opt_int32(const cJSON *obj, const char *key, const char *path, int32_
     return RG_OK;
 }
 
-static int parse_qty(const cJSON *n, const char *path, quota_qty_t *out, rg_error_t *err)
+/* A quantity at path (and key, when not NULL); errors name both. */
+static int parse_qty(const cJSON *n, const char *path, const char *key, quota_qty_t *out,
+                     rg_error_t *err)
 {
     rg_error_t qerr = {0};
     if (quota_qty_parse_json(n, out, &qerr) == RG_OK)
         return RG_OK;
-    return rg_error_set(err, qerr.code, "%s: Invalid value: %s", path, rg_error_str(&qerr));
+    return rg_error_set(err, qerr.code, "%s%s%s: Invalid value: %s", path, key ? "." : "",
+                        key ? key : "", rg_error_str(&qerr));
 }
 
 /* Converts a v1beta1 object; returns the object to read (owned in *hold when converted). */
@@ -196,10 +199,8 @@ static int decode_limit(const cJSON *obj, const char *key, const char *path, quo
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (n == NULL || cJSON_IsNull(n))
         return RG_OK;
-    char sub[256];
-    snprintf(sub, sizeof(sub), "%s.%s", path, key);
     out->set = true;
-    return parse_qty(n, sub, &out->v, err);
+    return parse_qty(n, path, key, &out->v, err);
 }
 
 static int decode_flavor_quotas(const cJSON *fl, const char *path, quota_flavor_quotas_t *out,
@@ -227,10 +228,8 @@ static int decode_flavor_quotas(const cJSON *fl, const char *path, quota_flavor_
         if (rname == NULL)
             return rg_error_set(err, RG_ERR_INVAL, "%s.name: Required value", sub);
         q->resource = rg_strdup(rname);
-        char nq[300];
-        snprintf(nq, sizeof(nq), "%s.nominalQuota", sub);
         const cJSON *nominal = rg_json_get(r, "nominalQuota");
-        rc = nominal ? parse_qty(nominal, nq, &q->nominal, err) : RG_OK;
+        rc = nominal ? parse_qty(nominal, sub, "nominalQuota", &q->nominal, err) : RG_OK;
         if (rc == RG_OK)
             rc = decode_limit(r, "borrowingLimit", sub, &q->borrowing, err);
         if (rc == RG_OK)
@@ -309,8 +308,6 @@ static void decode_cq_policies(const cJSON *spec, quota_cq_spec_t *s)
         s->preference = QUOTA_PREF_PREEMPTION_OVER_BORROWING;
     const cJSON *sel = rg_json_get_object(spec, "namespaceSelector");
     s->namespace_selector = sel ? cJSON_Duplicate(sel, true) : NULL;
-    const cJSON *pre = rg_json_get_object(spec, "preemption");
-    s->preemption = pre ? cJSON_Duplicate(pre, true) : NULL;
 }
 
 static int decode_groups(const cJSON *spec, quota_cq_spec_t *s, rg_error_t *err)
@@ -354,6 +351,7 @@ quota_cq_spec_t *quota_decode_cluster_queue(const cJSON *obj, rg_error_t *err)
     const char *cohort = rg_json_get_string(spec, "cohortName");
     s->cohort = cohort && cohort[0] ? rg_strdup(cohort) : NULL;
     decode_cq_policies(spec, s);
+    quota__decode_cq_extras(o, s);
     int rc = decode_groups(spec, s, err);
     cJSON_Delete(hold);
     if (rc != RG_OK) {
@@ -549,8 +547,8 @@ static int decode_ps_admission(const cJSON *psa, quota_ps_admission_t *out, rg_e
         r->resource = rg_strdup(f->string);
         r->flavor = rg_strdup(f->valuestring);
         const cJSON *u = rg_json_get(usage, f->string);
-        if (u && parse_qty(u, "status.admission.podSetAssignments[].resourceUsage", &r->usage,
-                           err) != RG_OK)
+        if (u && parse_qty(u, "status.admission.podSetAssignments[].resourceUsage", NULL,
+                           &r->usage, err) != RG_OK)
             return err ? err->code : RG_ERR_PARSE;
     }
     return RG_OK;
@@ -675,6 +673,8 @@ quota_wl_spec_t *quota_decode_workload(const cJSON *obj, rg_error_t *err)
     int rc = decode_podsets(spec, s, err);
     if (rc == RG_OK)
         rc = decode_wl_status(rg_json_get_object(o, "status"), s, err);
+    if (rc == RG_OK)
+        quota__decode_wl_extras(o, s);
     cJSON_Delete(hold);
     if (rc != RG_OK) {
         rg_error_prefix(err, "Workload %s/%s", s->ns, name);

@@ -180,7 +180,8 @@ void quota__usage_remove(qnode_t *n, qfr_t fr, qamt_t v)
 static bool borrowing_with(qnode_t *n, qfr_t fr, qamt_t val)
 {
     qentry_t *e = quota__entry(n, fr);
-    qamt_t limit = e ? (n->is_cohort ? e->subtree : e->nominal) : 0;
+    /* A ClusterQueue's nominal quota counts only while its spec sets it. */
+    qamt_t limit = e ? (n->is_cohort ? e->subtree : (e->quota ? e->nominal : 0)) : 0;
     return limit < (e ? e->usage : 0) + val;
 }
 
@@ -196,17 +197,34 @@ static int node_height(const qnode_t *n)
     return h;
 }
 
-int quota__borrow_height(qnode_t *cq, qfr_t fr, qamt_t val)
+int quota__borrow_height(qnode_t *cq, qfr_t fr, qamt_t val, bool *may_reclaim)
 {
+    bool dummy;
+    if (may_reclaim == NULL)
+        may_reclaim = &dummy;
+    *may_reclaim = cq->parent != NULL;
     if (cq->parent == NULL || !borrowing_with(cq, fr, val))
         return 0;
     qamt_t remaining = val - local_available(quota__entry(cq, fr));
     for (qnode_t *t = cq->parent; t; t = t->parent) {
-        if (!borrowing_with(t, fr, remaining))
+        if (!borrowing_with(t, fr, remaining)) {
+            *may_reclaim = t->parent != NULL;
             return node_height(t);
+        }
         remaining -= local_available(quota__entry(t, fr));
     }
+    *may_reclaim = false;
     return node_height(quota__root(cq));
+}
+
+qamt_t quota__local_available(qnode_t *n, qfr_t fr)
+{
+    return local_available(quota__entry(n, fr));
+}
+
+bool quota__borrowing_with(qnode_t *n, qfr_t fr, qamt_t val)
+{
+    return borrowing_with(n, fr, val);
 }
 
 /* ---- whole-tree sums ---- */

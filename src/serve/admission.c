@@ -212,11 +212,3 @@ void serve__on_convert(void *ctx, const http_request_t *hr, http_response_t *res
     char *body = rg_buf_detach(&out, &len);
     http_response_take(resp, 200, body, len);
 }
-
-void serve__on_not_implemented(void *ctx, const http_request_t *hr, http_response_t *resp)
-{
-    (void)ctx;
-    char msg[256];
-    snprintf(msg, sizeof(msg), "%s is not implemented in this raygate version", hr->path);
-    http_response_status(resp, 501, msg);
-}

@@ -44,16 +44,18 @@ static void build_routes(serve_app_t *app)
     add_route(app, "/mutate", "POST", adm, serve__on_mutate, "mutate");
     add_route(app, "/validate", "POST", adm, serve__on_validate, "validate");
     add_route(app, "/convert", "POST", adm, serve__on_convert, "convert");
-    add_route(app, "/scheduler/filter", "POST", ext, serve__on_not_implemented, "scheduler/filter");
-    add_route(app, "/scheduler/prioritize", "POST", ext, serve__on_not_implemented,
+    add_route(app, "/scheduler/filter", "POST", ext, serve__on_ext_filter, "scheduler/filter");
+    add_route(app, "/scheduler/prioritize", "POST", ext, serve__on_ext_prioritize,
               "scheduler/prioritize");
-    add_route(app, "/scheduler/bind", "POST", adm, serve__on_not_implemented, "scheduler/bind");
-    add_route(app, "/scheduler/preempt", "POST", ext, serve__on_not_implemented,
+    add_route(app, "/scheduler/bind", "POST", adm, serve__on_ext_bind, "scheduler/bind");
+    add_route(app, "/scheduler/preempt", "POST", ext, serve__on_ext_preempt,
               "scheduler/preempt");
     add_route(app, "/healthz", "GET", 0, serve__on_healthz, "healthz");
     add_route(app, "/readyz", "GET", 0, serve__on_readyz, "readyz");
     add_route(app, "/metrics", "GET", 0, serve__on_metrics, "metrics");
     add_route(app, "/version", "GET", 0, serve__on_version, "version");
+    add_route(app, "/status", "GET", 0, serve__on_status, "status");
+    add_route(app, "/status.json", "GET", 0, serve__on_status_json, "status.json");
 }
 
 static int resolve_certs(serve_app_t *app, rg_error_t *err)
@@ -87,10 +89,67 @@ static int open_audit(serve_app_t *app, rg_error_t *err)
     return RG_OK;
 }
 
+/* The engine's policy from the configuration (fairSharing, waitForPodsReady,
+ * preemption); RG_ERR_CONFIG names a bad strategy list. */
+static int policy_from_config(const cfg_config_t *c, quota_policy_cfg_t *p, rg_error_t *err)
+{
+    const int64_t s = 1000000000LL;
+    quota_policy_cfg_defaults(p);
+    p->fair_sharing = c->fs_enable;
+    for (const char *v = c->fs_strategies; v && *v;) {
+        size_t n = strcspn(v, ",");
+        bool initial = n == 20 && strncmp(v, "LessThanInitialShare", n) == 0;
+        bool final = n == 27 && strncmp(v, "LessThanOrEqualToFinalShare", n) == 0;
+        /* Kueue accepts [final], [initial] and [final, initial]. */
+        if ((!initial && !final) || p->n_strategies == 2 ||
+            (p->n_strategies == 1 && (final || p->strategies[0] != QUOTA_FS_LESS_THAN_OR_EQUAL_TO_FINAL_SHARE)))
+            return rg_error_set(err, RG_ERR_CONFIG,
+                                "fairSharing.preemptionStrategies: invalid value \"%s\": must be "
+                                "[LessThanOrEqualToFinalShare], [LessThanInitialShare] or "
+                                "[LessThanOrEqualToFinalShare, LessThanInitialShare]",
+                                c->fs_strategies);
+        p->strategies[p->n_strategies++] =
+            initial ? QUOTA_FS_LESS_THAN_INITIAL_SHARE : QUOTA_FS_LESS_THAN_OR_EQUAL_TO_FINAL_SHARE;
+        v += n + (v[n] == ',');
+    }
+    p->pods_ready = c->wfpr_enable;
+    p->pods_ready_timeout_ns = (int64_t)c->wfpr_timeout_s * s;
+    p->recovery_timeout_ns =
+        (int64_t)(c->wfpr_recovery_s == CFG_UNSET ? c->wfpr_timeout_s : c->wfpr_recovery_s) * s;
+    p->backoff_limit_count =
+        c->wfpr_backoff_limit == CFG_UNSET ? -1 : (int32_t)c->wfpr_backoff_limit;
+    p->backoff_base_ns = (int64_t)c->wfpr_backoff_base_s * s;
+    p->backoff_max_ns = (int64_t)c->wfpr_backoff_max_s * s;
+    p->min_runtime_ns = (int64_t)c->pre_min_runtime_s * s;
+    p->thrash_limit = c->pre_thrash_limit;
+    p->thrash_window_ns = (int64_t)c->pre_thrash_window_s * s;
+    p->thrash_base_ns = (int64_t)c->pre_thrash_base_s * s;
+    p->thrash_max_ns = (int64_t)c->pre_thrash_max_s * s;
+    return RG_OK;
+}
+
 /* The quota admitter over the app's caches; before the caches fill. */
 static int admitter_new(serve_app_t *app, rg_error_t *err)
 {
+    quota_policy_cfg_t policy;
+    int rc = policy_from_config(&app->cfg, &policy, err);
+    if (rc != RG_OK)
+        return rc;
+    size_t n_gpu = 0;
+    char **gpu = serve__split_list(app->cfg.ext_gpu_resources, &n_gpu);
+    admit_placement_mode_t mode = strcmp(app->cfg.admit_placement, "on") == 0 ? ADMIT_PLACEMENT_ON
+                                  : strcmp(app->cfg.admit_placement, "off") == 0
+                                      ? ADMIT_PLACEMENT_OFF
+                                      : ADMIT_PLACEMENT_AUTO;
     admit_opts_t opts = {
+        .policy = &policy,
+        .graceful_stop_s = app->cfg.pre_graceful_stop_s,
+        .placement = {mode,
+                      (const char *const *)gpu,
+                      n_gpu,
+                      app->cfg.ext_topology_label,
+                      {app->cfg.ext_weight_packing, app->cfg.ext_weight_exact,
+                       app->cfg.ext_weight_topology}},
         .caches = app->caches,
         .client = app->admit_client,
         .events = app->events,
@@ -101,6 +160,9 @@ static int admitter_new(serve_app_t *app, rg_error_t *err)
         .queue_status_ms = app->cfg.admit_queue_status_ms,
     };
     app->admit = admit_new(&opts, err);
+    for (size_t i = 0; i < n_gpu; i++)
+        rg_free(gpu[i]);
+    rg_free(gpu);
     return app->admit ? RG_OK : (err ? err->code : RG_ERR_STATE);
 }
 
@@ -123,7 +185,9 @@ static int load_standalone(serve_app_t *app, rg_error_t *err)
     }
     cache_set_opts_t opts = {0};
     app->caches = cache_set_new(&opts, err);
-    int rc = app->caches ? admitter_new(app, err) : RG_ERR_STATE;
+    int rc = app->caches ? gang_digests_install(app->caches, err) : RG_ERR_STATE;
+    if (rc == RG_OK)
+        rc = admitter_new(app, err);
     if (rc == RG_OK)
         rc = cache_set_load_objects(app->caches, (const cJSON *const *)copies, n, err);
     if (rc == RG_OK)
@@ -146,6 +210,7 @@ static void on_started_leading(void *arg)
     const char *me = leader_elector_identity(app->leader);
     rg_log_info("serve", "leading: this replica holds the lease identity=\"%s\"", me);
     admit_set_leading(app->admit, true);
+    cainj_set_leading(app->cainj, true);
     /* As client-go's elector does: an Event on the Lease says who leads. */
     cJSON *lease = cJSON_CreateObject(); /* an ObjectReference */
     cJSON_AddStringToObject(lease, "apiVersion", "coordination.k8s.io/v1");
@@ -165,6 +230,7 @@ static void on_stopped_leading(void *arg)
     serve_app_t *app = arg;
     rg_log_warn("serve", "stopped leading identity=\"%s\"", leader_elector_identity(app->leader));
     admit_set_leading(app->admit, false);
+    cainj_set_leading(app->cainj, false);
 }
 
 static int load_creds(const cfg_config_t *cfg, kube_creds_t *creds, rg_error_t *err)
@@ -187,7 +253,8 @@ static int connect_cluster(serve_app_t *app, rg_error_t *err)
     kube_client_opts_t lopts = {.timeout_ms = 3000, .max_retries = 1};
     /* The admitter writes at its own pace; a write must not outlive the
      * renew deadline by much, or a deposed leader's write could land late. */
-    kube_client_opts_t aopts = {.qps = app->cfg.admit_qps, .burst = app->cfg.admit_burst,
+    kube_client_opts_t aopts = {.qps = app->cfg.admit_qps,
+                                .burst = app->cfg.admit_burst,
                                 .timeout_ms = app->cfg.renew_deadline_s * 1000,
                                 .max_retries = 2};
     if (app->client)
@@ -205,10 +272,22 @@ static int connect_cluster(serve_app_t *app, rg_error_t *err)
 
     cache_set_opts_t opts = {.client = app->client};
     app->caches = cache_set_new(&opts, err);
-    if (app->caches == NULL || admitter_new(app, err) != RG_OK ||
-        cache_set_start(app->caches, err) != RG_OK || admit_start(app->admit, err) != RG_OK)
+    if (app->caches == NULL || gang_digests_install(app->caches, err) != RG_OK ||
+        admitter_new(app, err) != RG_OK || cache_set_start(app->caches, err) != RG_OK ||
+        admit_start(app->admit, err) != RG_OK)
+        return err ? err->code : RG_ERR_STATE;
+    if (serve__cainject_new(app, err) != RG_OK)
         return err ? err->code : RG_ERR_STATE;
 
+    if (!app->cfg.lease_enabled) {
+        /* A replica that serves but never leads: e.g. the extender sidecar of
+         * a kube-scheduler, which must not run a second admitter. */
+        rg_log_info("serve",
+                    "connected server=\"%s\"; leader election off: this replica never "
+                    "runs the admitter",
+                    app->source);
+        return RG_OK;
+    }
     leader_opts_t lo = {
         .ns = app->cfg.lease_namespace,
         .name = app->cfg.lease_name,
@@ -259,8 +338,9 @@ serve_app_t *serve_app_new(const cfg_config_t *cfg, rg_error_t *err)
     app->metrics = serve__metrics_new(app, err);
     if (app->metrics == NULL)
         goto err;
-    if ((wants_cluster(&app->cfg) ? connect_cluster(app, err) : load_standalone(app, err)) !=
-        RG_OK)
+    if ((wants_cluster(&app->cfg) ? connect_cluster(app, err) : load_standalone(app, err)) != RG_OK)
+        goto err;
+    if (serve__extender_new(app, err) != RG_OK)
         goto err;
     build_routes(app);
     unsigned threads = worker_threads(&app->cfg);
@@ -285,9 +365,8 @@ serve_app_t *serve_app_new(const cfg_config_t *cfg, rg_error_t *err)
         goto err;
     atomic_store(&app->ready, true);
     const char *addr = app->cfg.listen_addr && app->cfg.listen_addr[0] ? app->cfg.listen_addr : "*";
-    rg_log_info("serve", "serving https://%s%s%s:%u threads=%u", strchr(addr, ':') ? "[" : "",
-                addr, strchr(addr, ':') ? "]" : "", (unsigned)http_server_port(app->server),
-                threads);
+    rg_log_info("serve", "serving https://%s%s%s:%u threads=%u", strchr(addr, ':') ? "[" : "", addr,
+                strchr(addr, ':') ? "]" : "", (unsigned)http_server_port(app->server), threads);
     return app;
 err:
     serve_app_free(app);
@@ -334,11 +413,13 @@ void serve_app_free(serve_app_t *app)
     http_server_stop(app->server, SERVE_DRAIN_MS);
     app->server = NULL;
     leader_elector_free(app->leader);
+    cainj_free(app->cainj);
     /* No handler may call into the admitter once it is gone. */
     if (app->caches)
         cache_set_stop(app->caches);
     admit_free(app->admit);
     events_recorder_free(app->events);
+    ext_free(app->ext);
     cache_set_free(app->caches);
     kube_client_free(app->admit_client);
     kube_client_free(app->lease_client);

@@ -16,7 +16,33 @@ struct serve_metrics {
     metrics_counter_t *requests;
     metrics_histogram_t *latency;
     metrics_counter_t *decisions;
+    metrics_histogram_t *ext_latency;
+    metrics_counter_t *ext_decisions;
+    metrics_counter_t *ext_gangs;
 };
+
+/* Extender compute time: 10 µs .. 1 s (a 5,000-node filter is tens of ms). */
+static const double ext_buckets[] = {0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+                                     0.0025,  0.005,   0.01,   0.025,   0.05,   0.1,
+                                     0.25,    0.5,     1};
+
+static double ext_plans(void *arg)
+{
+    serve_app_t *app = arg;
+    ext_stats_t st = {0};
+    if (app->ext)
+        ext_stats_get(app->ext, 0, &st);
+    return (double)st.plans;
+}
+
+static double ext_claims(void *arg)
+{
+    serve_app_t *app = arg;
+    ext_stats_t st = {0};
+    if (app->ext)
+        ext_stats_get(app->ext, 0, &st);
+    return (double)st.claims;
+}
 
 static double audit_failures(void *arg)
 {
@@ -53,6 +79,9 @@ serve_metrics_t *serve__metrics_new(serve_app_t *app, rg_error_t *err)
     static const char *const lat_labels[] = {"endpoint"};
     static const char *const dec_labels[] = {"endpoint", "kind", "decision"};
     static const char *const build_labels[] = {"version"};
+    static const char *const verb_labels[] = {"verb"};
+    static const char *const ext_dec_labels[] = {"verb", "decision"};
+    static const char *const gang_labels[] = {"outcome"};
     serve_metrics_t *m = rg_calloc(1, sizeof(*m));
     m->reg = metrics_registry_new();
     m->requests = metrics_counter_new(m->reg, "raygate_http_requests_total",
@@ -64,9 +93,27 @@ serve_metrics_t *serve__metrics_new(serve_app_t *app, rg_error_t *err)
     m->decisions = metrics_counter_new(m->reg, "raygate_admission_decisions_total",
                                        "Admission decisions, by endpoint, kind and decision.",
                                        dec_labels, 3, err);
+    m->ext_latency = metrics_histogram_new(
+        m->reg, "raygate_extender_duration_seconds",
+        "Scheduler extender compute time per verb (decode, decide, encode; no transport).",
+        verb_labels, 1, ext_buckets, sizeof(ext_buckets) / sizeof(ext_buckets[0]), err);
+    m->ext_decisions = metrics_counter_new(m->reg, "raygate_extender_decisions_total",
+                                           "Scheduler extender answers, by verb and decision.",
+                                           ext_dec_labels, 2, err);
+    m->ext_gangs = metrics_counter_new(m->reg, "raygate_extender_gang_outcomes_total",
+                                       "Gang events: planned, steered, replanned, refused, "
+                                       "expired, released, completed.",
+                                       gang_labels, 1, err);
     metrics_gauge_t *build = metrics_gauge_new(m->reg, "raygate_build_info",
                                                "raygate's version; always 1.", build_labels, 1, err);
-    if (!m->requests || !m->latency || !m->decisions || !build ||
+    if (!m->requests || !m->latency || !m->decisions || !build || !m->ext_latency ||
+        !m->ext_decisions || !m->ext_gangs ||
+        !metrics_gauge_func_new(m->reg, "raygate_extender_gang_plans",
+                                "Gangs planned by the extender and still held.", ext_plans, app,
+                                err) ||
+        !metrics_gauge_func_new(m->reg, "raygate_extender_claims",
+                                "Pods steered or bound, not yet seen bound in the pod cache.",
+                                ext_claims, app, err) ||
         !metrics_counter_func_new(m->reg, "raygate_audit_write_failures_total",
                                   "Audit records that could not be written.", audit_failures, app,
                                   err) ||
@@ -108,6 +155,21 @@ void serve__metrics_decision(serve_metrics_t *m, const char *endpoint, const cha
 {
     const char *values[] = {endpoint, kind, outcome};
     metrics_counter_add(m->decisions, values, 1);
+}
+
+void serve__metrics_extender(serve_metrics_t *m, const char *verb, const char *decision,
+                             double seconds)
+{
+    const char *v[] = {verb};
+    metrics_histogram_observe(m->ext_latency, v, seconds);
+    const char *vd[] = {verb, decision};
+    metrics_counter_add(m->ext_decisions, vd, 1);
+}
+
+void serve__metrics_gang(serve_metrics_t *m, const char *outcome)
+{
+    const char *v[] = {outcome};
+    metrics_counter_add(m->ext_gangs, v, 1);
 }
 
 /* Stats kept by other modules as monotonic numbers, written straight into

@@ -8,7 +8,9 @@
 #include "raygate/admit.h"
 #include "raygate/audit.h"
 #include "raygate/cache.h"
+#include "raygate/cainject.h"
 #include "raygate/events.h"
+#include "raygate/extender.h"
 #include "raygate/http.h"
 #include "raygate/kube.h"
 #include "raygate/leader.h"
@@ -38,6 +40,8 @@ struct serve_app {
     events_recorder_t *events;   /* NULL when standalone */
     kube_client_t *admit_client; /* the admitter's writes: its own rate limit */
     admit_t *admit;              /* the quota admitter (leads when leader, or standalone) */
+    cainj_t *cainj;              /* CA injection (leader only); NULL when not configured */
+    ext_t *ext;                  /* the scheduler extender */
     http_server_t *server;
     http_route_t routes[SERVE_MAX_ROUTES];
     size_t n_routes;
@@ -48,11 +52,17 @@ struct serve_app {
 void serve__on_mutate(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_validate(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_convert(void *ctx, const http_request_t *req, http_response_t *resp);
-void serve__on_not_implemented(void *ctx, const http_request_t *req, http_response_t *resp);
+void serve__on_ext_filter(void *ctx, const http_request_t *req, http_response_t *resp);
+void serve__on_ext_prioritize(void *ctx, const http_request_t *req, http_response_t *resp);
+void serve__on_ext_bind(void *ctx, const http_request_t *req, http_response_t *resp);
+void serve__on_ext_preempt(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_healthz(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_readyz(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_metrics(void *ctx, const http_request_t *req, http_response_t *resp);
 void serve__on_version(void *ctx, const http_request_t *req, http_response_t *resp);
+/* The read-only status page (HTML) and its document (JSON), from this replica's caches. */
+void serve__on_status(void *ctx, const http_request_t *req, http_response_t *resp);
+void serve__on_status_json(void *ctx, const http_request_t *req, http_response_t *resp);
 
 /*
  * The validators' view of the cluster: the kinds their reference rules
@@ -68,6 +78,9 @@ typedef struct serve_cluster {
 void serve__cluster_acquire(serve_app_t *app, serve_cluster_t *sc, wh_cluster_t *out);
 void serve__cluster_release(serve_cluster_t *sc);
 
+/* A comma-joined list split into owned strings (each and the array: rg_free). */
+char **serve__split_list(const char *list, size_t *n);
+
 /* Metric instruments. */
 serve_metrics_t *serve__metrics_new(serve_app_t *app, rg_error_t *err);
 void serve__metrics_free(serve_metrics_t *m);
@@ -78,6 +91,15 @@ void serve__metrics_decision(serve_metrics_t *m, const char *endpoint, const cha
                              const char *outcome);
 /* The registry the admitter adds its instruments to (borrowed from m). */
 metrics_registry_t *serve__metrics_registry(serve_metrics_t *m);
+/* CA injection from the configuration, when connected and configured. */
+int serve__cainject_new(serve_app_t *app, rg_error_t *err);
+/* One extender verb's decision and its compute time. */
+void serve__metrics_extender(serve_metrics_t *m, const char *verb, const char *decision,
+                             double seconds);
+/* One gang outcome ("planned", "steered", ...). */
+void serve__metrics_gang(serve_metrics_t *m, const char *outcome);
+/* The extender over the app's caches and client (after they exist). */
+int serve__extender_new(serve_app_t *app, rg_error_t *err);
 /* The registry, then the cluster-side stats (caches, client, lease, events). */
 void serve__metrics_render(serve_app_t *app, rg_buf_t *out);
 

@@ -498,14 +498,6 @@ void tls_certs_result_release(tls_certs_result_t *r)
     memset(r, 0, sizeof(*r));
 }
 
-static char *base64_of(const char *data, size_t len)
-{
-    char *out = rg_malloc(4 * ((len + 2) / 3) + 1);
-    int n = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data, (int)len);
-    out[n < 0 ? 0 : n] = '\0';
-    return out;
-}
-
 enum { F_CA, F_KEY, F_CERT, F_COUNT };
 
 int tls_certs_generate(const tls_certs_opts_t *opts, tls_certs_result_t *out, rg_error_t *err)
@@ -543,16 +535,21 @@ int tls_certs_generate(const tls_certs_opts_t *opts, tls_certs_result_t *out, rg
 
     const char *const *dns = opts->dns_names;
     size_t ndns = opts->dns_count;
+    const char *const *ip_texts = opts->ip_addrs;
+    size_t nips = opts->ip_count;
+    static const char *const default_ips[] = {TLS_DEFAULT_IP};
     if (opts->dns_count == 0 && opts->ip_count == 0) {
         dns = tls_default_dns_names;
         ndns = TLS_DEFAULT_DNS_COUNT;
+        ip_texts = default_ips;
+        nips = 1;
     }
     for (size_t i = 0; i < ndns; i++)
         if ((rc = dns_name_check(dns[i], err)) != 0)
             return rc;
-    ips = rg_calloc(opts->ip_count ? opts->ip_count : 1, sizeof(*ips));
-    for (size_t i = 0; i < opts->ip_count; i++)
-        if ((rc = ip_parse(opts->ip_addrs[i], &ips[i], err)) != 0)
+    ips = rg_calloc(nips ? nips : 1, sizeof(*ips));
+    for (size_t i = 0; i < nips; i++)
+        if ((rc = ip_parse(ip_texts[i], &ips[i], err)) != 0)
             goto err;
 
     /* "dir/" and "dir" name the same place; keep printed paths clean. */
@@ -574,7 +571,7 @@ int tls_certs_generate(const tls_certs_opts_t *opts, tls_certs_result_t *out, rg
         }
     }
 
-    if ((rc = issue(dns, ndns, opts->ip_addrs, ips, opts->ip_count, days, &issued, err)) != 0)
+    if ((rc = issue(dns, ndns, ip_texts, ips, nips, days, &issued, err)) != 0)
         goto err;
     const char *data[F_COUNT] = {issued.ca_pem, issued.key_pem, issued.cert_pem};
     const size_t lens[F_COUNT] = {issued.ca_len, issued.key_len, issued.cert_len};
@@ -599,7 +596,7 @@ int tls_certs_generate(const tls_certs_opts_t *opts, tls_certs_result_t *out, rg
     out->ca_path = paths[F_CA];
     out->cert_path = paths[F_CERT];
     out->key_path = paths[F_KEY];
-    out->ca_bundle_b64 = base64_of(issued.ca_pem, issued.ca_len);
+    out->ca_bundle_b64 = tls__base64(issued.ca_pem, issued.ca_len);
     out->serial_hex = issued.serial_hex;
     issued.serial_hex = NULL;
     issued_release(&issued);

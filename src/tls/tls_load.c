@@ -288,3 +288,21 @@ const char *tls_openssl_version(void)
 {
     return OpenSSL_version(OPENSSL_VERSION);
 }
+
+int tls_ca_bundle_load(const char *path, char **bundle_b64, rg_error_t *err)
+{
+    *bundle_b64 = NULL;
+    char *pem = NULL;
+    size_t len = 0;
+    int rc = file_read("CA", path, TLS_PAIR_MAX_BYTES_DEFAULT, &pem, &len, err);
+    if (rc != 0)
+        return rc;
+    X509 *first = NULL;
+    /* Any certificate the clients may anchor on: a CA, or a self-signed leaf. */
+    rc = certs_parse(path, pem, len, &first, err);
+    X509_free(first);
+    if (rc == 0)
+        *bundle_b64 = tls__base64(pem, len);
+    rg_free(pem);
+    return rc;
+}

@@ -29,4 +29,7 @@ int tls__time_unix(const ASN1_TIME *t, int64_t *out);
 /* Formats unix seconds as "2026-01-02T03:04:05Z" into out (at least 32 bytes). */
 void tls__time_format(int64_t unix_secs, char *out, size_t out_size);
 
+/* Standard base64 of len bytes, no newlines; owned (rg_free). */
+char *tls__base64(const char *data, size_t len);
+
 #endif

@@ -12,6 +12,7 @@
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 
 #include "raygate/alloc.h"
 
@@ -72,4 +73,12 @@ void tls__time_format(int64_t unix_secs, char *out, size_t out_size)
         return;
     }
     strftime(out, out_size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+char *tls__base64(const char *data, size_t len)
+{
+    char *out = rg_malloc(4 * ((len + 2) / 3) + 1);
+    int n = EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data, (int)len);
+    out[n < 0 ? 0 : n] = '\0';
+    return out;
 }

@@ -64,6 +64,21 @@ import watchcache  # noqa: E402
 
 MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's default request object limit
 
+# kube-apiserver's concerns kept in sibling modules (README.md names each). They import this
+# module as "kubedouble" and use it at call time: bind that name to this very module even when
+# it runs as a script (one ApiError class, one registry).
+sys.modules.setdefault("kubedouble", sys.modules[__name__])
+import conversion  # noqa: E402  (CRD conversion webhooks)
+import discovery  # noqa: E402  (aggregated discovery)
+import kinds  # noqa: E402  (stored-only built-in kinds)
+import openapi  # noqa: E402  (/openapi/v2 and /v3 for kubectl)
+import rbac  # noqa: E402  (authorization)
+import requestinfo  # noqa: E402  (request attributes)
+import smp  # noqa: E402  (strategic merge patch)
+import tables  # noqa: E402  (server-side printing for kubectl get)
+import webhookclient  # noqa: E402  (reaching webhooks by url or service)
+import webhookconfig  # noqa: E402  (admission webhooks from flags and configuration objects)
+
 
 # ----------------------------------------------------------------------------
 # Errors as kube-apiserver writes them: every failure is a metav1.Status.
@@ -80,6 +95,8 @@ class ApiError(Exception):
     def status(self):
         st = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
               "message": self.message, "reason": self.reason, "code": self.code}
+        if not self.reason:
+            del st["reason"]  # StatusReasonUnknown is "" and omitted, as kube writes it
         details = {}
         if self.name:  # omitempty, as metav1.StatusDetails
             details["name"] = self.name
@@ -757,45 +774,6 @@ class Webhook:
                 return True
         return False
 
-    def call(self, review):
-        ctx = ssl.create_default_context(cafile=self.ca) if self.ca else ssl.create_default_context()
-        body = json.dumps(review).encode()
-        conn = http.client.HTTPSConnection(self.host, self.port, context=ctx, timeout=self.timeout)
-        try:
-            conn.request("POST", self.path, body=body, headers={
-                "Content-Type": "application/json", "Accept": "application/json"})
-            resp = conn.getresponse()
-            data = resp.read(MAX_BODY + 1)
-            if resp.status != 200:
-                raise RuntimeError("received invalid webhook response: status %d" % resp.status)
-            return json.loads(data)
-        finally:
-            conn.close()
-
-
-def webhook_call_error(hook, err):
-    return ApiError(500, "InternalError",
-                    'Internal error occurred: failed calling webhook "%s": failed to call webhook: '
-                    'Post "%s": %s' % (hook.name, hook.url, err),
-                    causes=[{"message": 'failed calling webhook "%s": %s' % (hook.name, err)}])
-
-
-def webhook_denied(hook, status):
-    st = dict(status or {})
-    code = st.get("code") or 0
-    if code < 400:
-        code = 400
-    msg = st.get("message") or ""
-    by = 'admission webhook "%s" denied the request' % hook.name
-    if msg:
-        msg = "%s: %s" % (by, msg)
-    elif st.get("reason"):
-        msg = "%s: %s" % (by, st["reason"])
-    else:
-        msg = by + " without explanation"
-    e = ApiError(code, st.get("reason", ""), msg)
-    return e
-
 
 # ----------------------------------------------------------------------------
 # HTTP layer.
@@ -854,6 +832,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def has_body(self):
         return ("chunked" in self.headers.get("Transfer-Encoding", "").lower()
                 or int(self.headers.get("Content-Length") or 0) > 0)
+
+    def drain_small_body(self):
+        """Discard an unread Content-Length body of at most 256 KiB; False if it cannot be."""
+        try:
+            n = int(self.headers.get("Content-Length") or -1)
+            if not 0 <= n <= 256 * 1024 or "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                return False
+            return len(self.rfile.read(n)) == n
+        except (ValueError, OSError):
+            return False
 
     def read_body(self):
         self.body_read = True
@@ -959,6 +947,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                          "verb": "", "method": self.command, "path": self.path, "resourceVersion": "",
                          "code": 0}
             self.apply_faults(path)
+            info = requestinfo.parse(self.command, path, params)
+            if user is not None:
+                d.authz.check(user, info, entry)
             if path in ("/healthz", "/readyz", "/livez"):
                 return self.send_text(200, "ok")
             if path.startswith(("/healthz/", "/readyz/", "/livez/")):
@@ -968,6 +959,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                             "gitCommit": "0000000", "gitTreeState": "clean",
                                             "buildDate": "2024-01-01T00:00:00Z", "goVersion": "go1.22",
                                             "compiler": "gc", "platform": "linux/amd64"})
+            if path == "/openapi/v2" or path.startswith("/openapi/v3") and self.command in ("GET", "HEAD"):
+                return d.openapi.serve(self, path)
+            if discovery.serve(self, path):
+                return None
             result = self.route(path, params, user or {}, entry)
             if result is not None:
                 code, obj = result
@@ -984,7 +979,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         entry["name"] = ((obj or {}).get("metadata") or {}).get("name", "")
                     if (obj or {}).get("kind") == "Lease":
                         entry["holderIdentity"] = (obj.get("spec") or {}).get("holderIdentity")
-                self.send_json(code, obj)
+                self.send_json(code, tables.render(d, self.headers, info, d.conversion.for_response(info, obj),
+                                                   params))
         except ApiError as e:
             if entry is not None:
                 entry["code"] = e.code
@@ -1004,9 +1000,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 self.close_connection = True
         finally:
-            # An answer given before the body was read (a fault, 401, 404 ...)
-            # leaves the body on the wire: the connection cannot be reused.
-            if not self.body_read and self.has_body():
+            # An answer given before the body was read (a fault, 401, 403, 404 ...) leaves the
+            # body on the wire: like Go's net/http, read a small one, else drop the connection.
+            if not self.body_read and self.has_body() and not self.drain_small_body():
                 self.close_connection = True
             if entry is not None:
                 d.registry.log_write(entry)
@@ -1048,6 +1044,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def control(self, path, params):
         d = self.server.double
         reg = d.registry
+        if path == "/_double/access":
+            return d.authz.control(self, path, params)
         if path == "/_double/faults":
             if self.command == "GET":
                 with reg.lock:
@@ -1230,9 +1228,11 @@ class Ops:
         self.reg = double.registry
 
     def out(self, rt, obj):
-        """A copy of a stored object as seen through rt's version."""
+        """A copy of a stored object as seen through rt's version (a CRD converting by webhook
+        keeps its stored version here: conversion.py converts at the response edge)."""
         o = copy.deepcopy(obj)
-        o["apiVersion"] = rt.api_version
+        if not self.d.conversion.keeps_stored_version(rt):
+            o["apiVersion"] = rt.api_version
         o["kind"] = rt.kind
         return o
 
@@ -1347,62 +1347,17 @@ class Ops:
             causes.extend(errs)
         if rt.plural == "customresourcedefinitions" and not causes and check:
             crd_types(obj)  # raises 422 on a malformed CRD
+        if check and getattr(rt, "validate", None):
+            causes.extend(rt.validate(rt, obj))  # per-kind rules of the sibling modules
         if causes and check:
             raise invalid(rt, name, causes)
+        if check:  # valid in the request's version: what gets stored is the storage version
+            obj = self.d.conversion.to_storage(rt, obj)
         return obj
 
     def admit(self, rt, sub, op, obj, old, user, dry, ns, name):
-        """Run mutating then validating webhooks; returns the (possibly mutated) object."""
-        d = self.d
-        for hook in d.mutating + d.validating:
-            if not hook.matches(rt, sub, op):
-                continue
-            uid = str(uuid.uuid4())
-            req = {"uid": uid,
-                   "kind": {"group": rt.group, "version": rt.version, "kind": rt.kind},
-                   "resource": {"group": rt.group, "version": rt.version, "resource": rt.plural},
-                   "requestKind": {"group": rt.group, "version": rt.version, "kind": rt.kind},
-                   "requestResource": {"group": rt.group, "version": rt.version, "resource": rt.plural},
-                   "name": name or "", "namespace": ns or "", "operation": op,
-                   "userInfo": {"username": user.get("username", ""), "groups": user.get("groups", [])},
-                   "object": obj, "oldObject": old, "dryRun": bool(dry),
-                   "options": {"apiVersion": "meta.k8s.io/v1",
-                               "kind": {"CREATE": "CreateOptions", "UPDATE": "UpdateOptions",
-                                        "DELETE": "DeleteOptions"}.get(op, "CreateOptions")}}
-            if sub:
-                req["subResource"] = sub
-                req["requestSubResource"] = sub
-            review = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": req}
-            try:
-                answer = hook.call(review)
-                resp = answer.get("response") if isinstance(answer, dict) else None
-                if not isinstance(resp, dict):
-                    raise RuntimeError("received invalid webhook response: missing response")
-                if resp.get("uid") != uid:
-                    raise RuntimeError("expected response.uid=%r, got %r" % (uid, resp.get("uid")))
-            except (OSError, ssl.SSLError, ValueError, RuntimeError, http.client.HTTPException) as e:
-                with self.reg.lock:
-                    d.webhook_calls.append({"webhook": hook.name, "request": req, "error": str(e)})
-                if hook.failure_policy == "Ignore":
-                    continue
-                raise webhook_call_error(hook, e) from None
-            with self.reg.lock:
-                d.webhook_calls.append({"webhook": hook.name, "request": req, "response": resp})
-            if not resp.get("allowed"):
-                raise webhook_denied(hook, resp.get("status"))
-            if resp.get("patch"):
-                if not hook.mutating:
-                    raise ApiError(500, "InternalError", 'Internal error occurred: validating webhook "%s" '
-                                   "returned a patch" % hook.name)
-                if resp.get("patchType") != "JSONPatch":
-                    raise webhook_call_error(hook, "unsupported patchType %r" % resp.get("patchType"))
-                try:
-                    ops = json.loads(base64.b64decode(resp["patch"]))
-                    obj = json_patch(obj, ops)
-                except (ValueError, PatchFailed) as e:
-                    raise ApiError(500, "InternalError", 'Internal error occurred: admission webhook "%s" '
-                                   "returned an invalid patch: %s" % (hook.name, e)) from None
-        return obj
+        """Run mutating then validating webhooks (webhookconfig.py); returns the (possibly mutated) object."""
+        return self.d.admission.run(rt, sub, op, obj, old, user, dry, ns, name)
 
     def create(self, rt, ns, body, user, dry):
         if rt.namespaced and ns is None:
@@ -1495,6 +1450,7 @@ class Ops:
                 if client_rv is not None and client_rv != cur_rv:
                     raise conflict(rt, name)
                 old = self.out(rt, cur)
+            old = self.d.conversion.to_version(rt, old)
             new = compute(copy.deepcopy(old))
             if not isinstance(new, dict):
                 raise bad_request("the body must be a JSON object")
@@ -1519,6 +1475,8 @@ class Ops:
             new = self.keep_system_meta(old, new)
             if rt.plural == "pods" and sub != "status":
                 self.check_pod_update(rt, old, new)
+            if getattr(rt, "validate_update", None):
+                rt.validate_update(rt, old, new)
             with self.reg.lock:
                 cur = self.store(rt).objects.get((ns or "", name))
                 if cur is None:
@@ -1527,7 +1485,7 @@ class Ops:
                     if client_rv is not None:
                         raise conflict(rt, name)
                     continue  # someone wrote meanwhile: recompute on the fresh object
-                if self._spec_part(new) != self._spec_part(old):
+                if self._spec_part(new) != self._spec_part(cur):
                     new["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
                 if dry:
                     return new
@@ -1627,15 +1585,23 @@ class Ops:
                             op.get("op") in ("replace", "add"):
                         client_rv = str(op.get("value"))
         elif ctype in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
-            # Strategic merge patch is treated as a JSON merge patch (kube rejects it for CRDs with 415;
-            # for built-in kinds lists are replaced whole here instead of merged by key).
+            strategic = ctype == "application/strategic-merge-patch+json"
+            if strategic and rt.is_crd:  # custom resources have no patch strategies
+                raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+                               "accepted media types include: application/json-patch+json, "
+                               "application/merge-patch+json, application/apply-patch+yaml")
             if not isinstance(body, dict):
                 raise bad_request("a merge patch must be a JSON object")
             client_rv = ((body.get("metadata") or {}).get("resourceVersion")
                          if isinstance(body.get("metadata"), dict) else None)
 
             def compute(old):
-                return merge_patch(old, body)
+                if not strategic:
+                    return merge_patch(old, body)
+                try:
+                    return smp.apply(rt.kind, old, body)
+                except smp.PatchError as e:
+                    raise ApiError(422, "Invalid", str(e), name=name, group=rt.group, kind=rt.kind) from None
         elif ctype == "application/apply-patch+yaml":
             raise ApiError(415, "UnsupportedMediaType", "the double does not implement server-side apply")
         else:
@@ -1683,10 +1649,11 @@ def make_ca(cert_dir):
              "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=cert_dir)
 
 
-def issue_cert(cert_dir, prefix, cn, orgs=(), server=False, ca_prefix="ca"):
+def issue_cert(cert_dir, prefix, cn, orgs=(), server=False, ca_prefix="ca", dns=()):
     """Issue prefix.crt/prefix.key signed by ca_prefix.crt in cert_dir; returns (crt, key) paths.
 
-    server=True: SANs 127.0.0.1, ::1, localhost and serverAuth; otherwise clientAuth.
+    server=True: SANs 127.0.0.1, ::1, localhost (+ dns, e.g. a Service's name.namespace.svc)
+    and serverAuth; otherwise clientAuth.
     orgs become O= entries, i.e. the user's groups for client-certificate authentication."""
     subj = "".join("/O=%s" % o for o in orgs) + "/CN=%s" % cn
     _openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
@@ -1694,7 +1661,8 @@ def issue_cert(cert_dir, prefix, cn, orgs=(), server=False, ca_prefix="ca"):
     ext = os.path.join(cert_dir, prefix + ".ext")
     with open(ext, "w") as f:
         if server:
-            f.write("subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+            f.write("subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost%s\nextendedKeyUsage=serverAuth\n"
+                    % "".join(",DNS:" + n for n in dns))
         else:
             f.write("extendedKeyUsage=clientAuth\n")
         f.write("keyUsage=critical,digitalSignature,keyEncipherment\nbasicConstraints=CA:FALSE\n")
@@ -1766,13 +1734,25 @@ class KubeDouble:
         self.server = None
         self.thread = None
         self.port = None
+        # Concerns kept in sibling modules (tests/apiserver/README.md names each one).
+        for rt in kinds.resource_types():
+            self.registry.add_type(rt)
+        self.authz = rbac.Authorizer(self)
+        self.authz.install()
+        self.service_endpoints = webhookclient.ServiceEndpoints()
+        self.conversion = conversion.Converter(self)
+        self.registry.type_for("apiextensions.k8s.io", "v1", "customresourcedefinitions").validate = \
+            conversion.validate_crd
+        self.admission = webhookconfig.Admission(self)
+        self.admission.install()
+        self.openapi = openapi.OpenApi(self)
 
     def add_token(self, spec):
         """TOKEN[=USER[,GROUP...]] ; the user is always in system:authenticated."""
         tok, _, rest = spec.partition("=")
         parts = [p for p in rest.split(",") if p] if rest else []
         user = parts[0] if parts else "kubedouble-admin"
-        groups = parts[1:] + ["system:authenticated"]
+        groups = parts[1:] + rbac.implied_groups(user) + ["system:authenticated"]
         self.tokens[tok] = {"username": user, "groups": groups}
 
     @property
@@ -2030,9 +2010,17 @@ class KubeDouble:
         next_bm = start + self.bookmark_interval
 
         def emit(etype, obj):
+            if etype in ("ADDED", "MODIFIED", "DELETED"):
+                try:
+                    obj = self.conversion.for_watch(rt, obj)
+                except ApiError as e:  # the client sees why, then the stream is cut
+                    etype, obj = "ERROR", e.status()
+                obj = tables.watch_object(self, h.headers, rt, obj, params)
             line = (json.dumps({"type": etype, "object": obj}) + "\n").encode()
             h.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
             h.wfile.flush()
+            if etype == "ERROR" and obj.get("code") != 410:
+                raise _Abort()
 
         def bookmark(rv, annotations=None):
             meta = {"resourceVersion": str(rv)}
@@ -2149,6 +2137,7 @@ def main(argv=None):
                    help="seconds a watch without timeoutSeconds stays open")
     p.add_argument("--faults", help="initial fault spec as JSON (same as POST /_double/faults)")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    webhookclient.add_flags(p)
     a = p.parse_args(argv)
     try:
         d = KubeDouble(port=a.port, crd_paths=a.crds, cert_dir=a.cert_dir, tls_cert=a.tls_cert, tls_key=a.tls_key,
@@ -2159,6 +2148,7 @@ def main(argv=None):
                        validating=a.validating_webhook, verbose=a.verbose)
         if a.faults:
             d.set_faults(json.loads(a.faults))
+        webhookclient.apply_flags(d, a)
         d.start()
     except (ValueError, RuntimeError, OSError, kyaml.YamlError) as e:
         sys.stderr.write("kubedouble: %s\n" % e)

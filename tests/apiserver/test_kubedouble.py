@@ -21,6 +21,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import gen_crds  # noqa: E402
+import kdtest  # noqa: E402
 import kubedouble  # noqa: E402
 import kyaml  # noqa: E402
 
@@ -41,13 +42,14 @@ class _Hook(http.server.BaseHTTPRequestHandler):
         self.server.reviews.append(review)
         req = review["request"]
         resp = {"uid": req["uid"], "allowed": True}
-        if self.path == "/mutate":
+        path = self.path.split("?")[0]  # kube adds ?timeout=10s
+        if path == "/mutate":
             patch = [{"op": "add", "path": "/spec/suspend", "value": True},
                      {"op": "add", "path": "/metadata/annotations",
                       "value": {"raygate.dev/admission": "Pending"}}]
             resp["patchType"] = "JSONPatch"
             resp["patch"] = base64.b64encode(json.dumps(patch).encode()).decode()
-        elif self.path == "/validate":
+        elif path == "/validate":
             if (req["object"] or {}).get("spec", {}).get("clusterQueue") == "forbidden":
                 resp = {"uid": req["uid"], "allowed": False,
                         "status": {"code": 403, "reason": "Forbidden", "message": "spec.clusterQueue: Forbidden"}}
@@ -91,7 +93,7 @@ def setUpModule():
     ca = os.path.join(hook_dir, "ca.crt")
     dead = _free_port()
     D = kubedouble.KubeDouble(
-        crd_paths=[CRD_DIR], cert_dir=os.path.join(TMP, "pki"),
+        crd_paths=[kdtest.plain_crd_dir()], cert_dir=os.path.join(TMP, "pki"),
         kubeconfig=os.path.join(TMP, "kc"), kubeconfig_client_cert=os.path.join(TMP, "kc-cert"),
         port_file=os.path.join(TMP, "port"), history_window=50, bookmark_interval=0.2,
         tokens=["kubedouble-admin-token=kubedouble-admin,system:masters", "other-token=alice,devs"],
@@ -534,6 +536,16 @@ class TestApi(unittest.TestCase):
         self.assertEqual(c.req("GET", "/api/v1/namespaces")[0], 200)
         ns = new_ns(c)
         c.close()
+        # alice (group devs) may do nothing until RBAC grants it (rbac.py; more in test_rbac.py)
+        st, body = once("POST", "/api/v1/namespaces/%s/pods" % ns, body=pod("a"), token="other-token")
+        self.assertEqual(st, 403)
+        self.assertEqual(body["message"], 'pods is forbidden: User "alice" cannot create resource "pods" in '
+                                          'API group "" in the namespace "%s"' % ns)
+        self.assertEqual(self.c.req("POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/%s/rolebindings" % ns, {
+            "metadata": {"name": "devs-edit"}, "subjects": [
+                {"kind": "Group", "name": "devs", "apiGroup": "rbac.authorization.k8s.io"}],
+            "roleRef": {"kind": "ClusterRole", "name": "cluster-admin",
+                        "apiGroup": "rbac.authorization.k8s.io"}})[0], 201)
         self.assertEqual(once("POST", "/api/v1/namespaces/%s/pods" % ns, body=pod("a"), token="other-token")[0], 201)
         writes = self.c.req("GET", "/_double/writes")[1]["items"]
         users = {(w["user"], w["namespace"] or w["name"]) for w in writes}
@@ -820,7 +832,7 @@ class TestSubprocess(unittest.TestCase):
             pf, kc = os.path.join(tmp, "port"), os.path.join(tmp, "kc")
             proc = subprocess.Popen([sys.executable, os.path.join(HERE, "kubedouble.py"), "--port-file", pf,
                                      "--kubeconfig", kc, "--crds", CRD_DIR, "--cert-dir", os.path.join(tmp, "pki"),
-                                     "--token", "tok=bob"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                     "--token", "tok=bob,system:masters"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             try:
                 for _ in range(100):
                     if os.path.exists(pf):

@@ -5,7 +5,6 @@ import signal
 import socket
 import ssl
 import subprocess
-import threading
 import time
 import unittest
 

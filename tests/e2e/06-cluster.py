@@ -4,11 +4,11 @@ replicas elect one leader that fails over after kill -9."""
 import os
 import re
 import signal
-import subprocess
 import time
 import unittest
 
 import rgtest
+from rgtest import wait_for
 
 RAYCLUSTERS = "/apis/ray.io/v1/namespaces/default/rayclusters"
 LOCALQUEUES = "/apis/kueue.x-k8s.io/v1beta1/namespaces/default/localqueues"
@@ -22,22 +22,10 @@ def metric(rg, name):
     return float(m.group(1)) if m else None
 
 
-def wait_for(pred, timeout=20, step=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
-
-
 def config(rg, identity):
     path = os.path.join(rg.tmp, "raygate.yaml")
     with open(path, "w") as f:
-        f.write("leaderElection:\n  namespace: default\n  identity: %s\n"
-                "  leaseDurationSeconds: 3\n  renewDeadlineSeconds: 2\n"
-                "  retryPeriodSeconds: 1\n" % identity)
+        f.write(rgtest.leader_config(identity))
     return path
 
 
@@ -46,22 +34,19 @@ class ClusterTest(unittest.TestCase):
     def setUpClass(cls):
         # raygate's serving certificate first: the double must trust it.
         cls.rg = rgtest.Raygate()
-        certs = os.path.join(cls.rg.tmp, "certs")
-        subprocess.run([rgtest.BIN, "certs", "--out", certs, "--dns", "localhost",
-                        "--ip", "127.0.0.1"], check=True, capture_output=True)
-        ca = os.path.join(certs, "ca.crt")
-        url = "https://127.0.0.1:%d" % cls.rg.port
+        certs, ca = rgtest.serving_certs(cls.rg)
         cls.double = rgtest.KubeDouble(
-            "--mutating-webhook", "name=raygate.mutate,url=%s/mutate,ca=%s,resources="
-            "rayclusters.ray.io;rayjobs.ray.io;workloads.kueue.x-k8s.io;clusterqueues.kueue.x-k8s.io"
-            % (url, ca),
-            "--validating-webhook", "name=raygate.validate,url=%s/validate,ca=%s,resources="
-            "clusterqueues.kueue.x-k8s.io;localqueues.kueue.x-k8s.io;workloads.kueue.x-k8s.io;"
-            "rayclusters.ray.io;priorityclasses.scheduling.k8s.io" % (url, ca)).start()
-        cls.rg.args += ["--kubeconfig", cls.double.kubeconfig, "--cert",
-                        os.path.join(certs, "tls.crt"), "--key", os.path.join(certs, "tls.key"),
-                        "--config", config(cls.rg, "rg-main")]
-        cls.rg.ca_file = ca
+            *rgtest.webhook_args("mutate", cls.rg, ca, [
+                "rayclusters.ray.io", "rayjobs.ray.io", "workloads.kueue.x-k8s.io",
+                "clusterqueues.kueue.x-k8s.io"]),
+            *rgtest.webhook_args("validate", cls.rg, ca, [
+                "clusterqueues.kueue.x-k8s.io", "localqueues.kueue.x-k8s.io",
+                "workloads.kueue.x-k8s.io", "rayclusters.ray.io",
+                "priorityclasses.scheduling.k8s.io"]),
+            # raygate's CRDs: v1beta1 reads and writes convert through raygate's /convert.
+            crds=rgtest.crds_with_ca(os.path.join(cls.rg.tmp, "crds"), ca),
+            raygate_port=cls.rg.port).start()
+        rgtest.attach(cls.rg, cls.double, certs, rgtest.leader_config("rg-main"))
         cls.rg.start()
 
     @classmethod
@@ -139,6 +124,10 @@ class ClusterTest(unittest.TestCase):
         self.assertNotIn("suspend", by_name["ray-cluster"]["spec"])
         for wl in created["Workload"]:
             self.assertEqual(wl["metadata"]["annotations"]["raygate.dev/admission"], "Pending")
+        # v1beta1 in, v1beta2 stored: the API server converted through raygate's /convert.
+        self.assertGreater(metric(self.rg, 'raygate_http_requests_total{endpoint="convert",'
+                                           'code="200"}') or 0, 0)
+        self.assertEqual(cq["apiVersion"], "kueue.x-k8s.io/v1beta1")
 
     def test_invalid_clusterqueue_is_refused_by_the_apiserver(self):
         cq = {"apiVersion": "kueue.x-k8s.io/v1beta1", "kind": "ClusterQueue",

@@ -253,7 +253,7 @@ START_TEST(test_cache_informer__initial_sync_matches_the_double)
     cache_set_t *set = start_set(CACHE_KINDS_ALL, NULL);
     ck_assert(cache_set_synced(set));
     for (int k = 0; k < CACHE_KIND_COUNT; k++) {
-        assert_converges(set, (cache_kind_t)k, 2000);
+        assert_converges(set, (cache_kind_t)k, 10000); /* a bound, not a target: ASan under load */
         cache_stats_t st;
         cache_set_stats_get(set, (cache_kind_t)k, &st);
         ck_assert(st.enabled && st.synced);

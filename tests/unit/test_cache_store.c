@@ -227,7 +227,8 @@ static const struct {
     {"v1", "ConfigMap", -1},
     {"apps/v1", "Pod", -1},
     {"ray.iox/v1", "RayCluster", -1},
-    {"kueue.x-k8s.io/v1beta1", "Cohort", -1},
+    {"kueue.x-k8s.io/v1beta1", "Cohort", CACHE_KIND_COHORT},
+    {"kueue.x-k8s.io/v1beta2", "Job", -1},
     {NULL, "Pod", -1},
 };
 

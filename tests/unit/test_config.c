@@ -146,6 +146,31 @@ START_TEST(test_config__accepted_values)
 }
 END_TEST
 
+START_TEST(test_config__extender_keys)
+{
+    cfg_config_t c;
+    rg_error_t err = {0};
+    cfg_config_init_defaults(&c);
+    ck_assert_str_eq(c.ext_gpu_resources, "nvidia.com/gpu,nvidia.com/mig-*");
+    ck_assert_uint_eq(c.ext_plan_ttl_s, 60);
+    const char *yaml = "extender:\n  gpuResources: [nvidia.com/gpu, \"amd.com/gpu\"]\n"
+                       "  topologyLabel: nvidia.com/gpu.clique\n  planningTTLSeconds: 5\n"
+                       "  exactFitWeight: 0\n";
+    ck_assert_msg(cfg_config_load_buffer(&c, yaml, strlen(yaml), "raygate.yaml", &err) == 0, "%s",
+                  rg_error_str(&err));
+    ck_assert_str_eq(c.ext_gpu_resources, "nvidia.com/gpu,amd.com/gpu");
+    ck_assert_str_eq(c.ext_topology_label, "nvidia.com/gpu.clique");
+    ck_assert_uint_eq(c.ext_plan_ttl_s, 5);
+    ck_assert_uint_eq(c.ext_weight_exact, 0);
+    ck_assert_int_eq(cfg_config_set(&c, "extender.gpuResources", "nvidia.com/mig-*", &err), 0);
+    cfg_config_t copy;
+    cfg_config_copy(&copy, &c);
+    ck_assert_str_eq(copy.ext_gpu_resources, "nvidia.com/mig-*");
+    cfg_config_release(&copy);
+    cfg_config_release(&c);
+}
+END_TEST
+
 typedef struct error_case {
     const char *yaml;
     int code;
@@ -156,13 +181,26 @@ static const error_case_t error_cases[] = {
     /* unknown keys */
     {"serverr:\n  listen: x\n", RG_ERR_CONFIG,
      "raygate.yaml:1: serverr: unknown key (known: server, tls, audit, log, stateDir, "
-     "standalone, kubeconfig, context, leaderElection, admitter)"},
+     "standalone, kubeconfig, context, leaderElection, admitter, caInjection, extender, "
+     "fairSharing, waitForPodsReady, preemption)"},
     {"server:\n  prot: 1\n", RG_ERR_CONFIG,
      "raygate.yaml:2: server.prot: unknown key (known: listen, port, threads, maxConnections, "
      "connectionTimeoutSeconds, requestTimeoutSeconds, maxBodyBytes, maxExtenderBodyBytes, "
      "reusePort)"},
     {"log:\n  level: info\n  format: json\n", RG_ERR_CONFIG,
      "raygate.yaml:3: log.format: unknown key (known: level)"},
+    /* the extender's lists and numbers */
+    {"extender:\n  gpuResources: \"nvidia.com/gpu,,x\"\n", RG_ERR_CONFIG,
+     "raygate.yaml:2: extender.gpuResources: invalid value \"nvidia.com/gpu,,x\": must be a list "
+     "of resource names (a YAML sequence or \"a,b\"), each 1..317 bytes without spaces"},
+    {"extender:\n  gpuResources: []\n", RG_ERR_CONFIG,
+     "raygate.yaml:2: extender.gpuResources: invalid value: an empty list"},
+    {"extender:\n  gpuResources: [[a]]\n", RG_ERR_CONFIG,
+     "raygate.yaml:2: extender.gpuResources: expected a sequence of names"},
+    {"extender:\n  planningTTLSeconds: 0\n", RG_ERR_CONFIG,
+     "raygate.yaml:2: extender.planningTTLSeconds: invalid value \"0\": must be 1..86400"},
+    {"extender:\n  packingWeight: 101\n", RG_ERR_CONFIG,
+     "raygate.yaml:2: extender.packingWeight: invalid value \"101\": must be 0..100"},
     /* wrong shapes */
     {"server:\n  port:\n    a: 1\n", RG_ERR_CONFIG,
      "raygate.yaml:2: server.port: expected a scalar, got a mapping"},
@@ -296,6 +334,86 @@ START_TEST(test_config__file_errors)
 }
 END_TEST
 
+/* caInjection: its keys, the rules across them, the Service reference. */
+typedef struct cainj_case {
+    const char *yaml;
+    const char *check_msg; /* NULL: cfg_config_check passes */
+} cainj_case_t;
+
+static const cainj_case_t cainj_cases[] = {
+    {"tls:\n  caFile: /ca.crt\ncaInjection:\n  mutatingWebhookConfiguration: m\n"
+     "  validatingWebhookConfiguration: v\n  conversionService: raygate-system/raygate\n",
+     NULL},
+    {"caInjection:\n  mutatingWebhookConfiguration: m\n",
+     "caInjection needs tls.caFile: the CA bundle it publishes"},
+    {"tls:\n  caFile: /ca.crt\ncaInjection:\n  conversionService: raygate\n",
+     "caInjection.conversionService: invalid value \"raygate\": must be namespace/name[:port], "
+     "each a DNS-1123 label"},
+    {"tls:\n  caFile: /ca.crt\ncaInjection:\n  conversionService: Ns/raygate\n",
+     "caInjection.conversionService: invalid value \"Ns/raygate\": must be namespace/name[:port], "
+     "each a DNS-1123 label"},
+    {"tls:\n  caFile: /ca.crt\ncaInjection:\n  conversionService: a/b:0\n",
+     "caInjection.conversionService: invalid value \"a/b:0\": the port must be 1..65535"},
+    {"tls:\n  caFile: /ca.crt\ncaInjection:\n  conversionService: a/b:8443x\n",
+     "caInjection.conversionService: invalid value \"a/b:8443x\": the port must be 1..65535"},
+    {"tls:\n  caFile: /ca.crt\n", NULL}, /* a CA alone publishes nothing */
+};
+
+START_TEST(test_config__cainjection)
+{
+    const cainj_case_t *cc = &cainj_cases[_i];
+    cfg_config_t c;
+    rg_error_t err = {0};
+    cfg_config_init_defaults(&c);
+    ck_assert_uint_eq(c.cainj_interval_s, 60);
+    ck_assert(c.lease_enabled);
+    ck_assert_int_eq(cfg_config_load_buffer(&c, cc->yaml, strlen(cc->yaml), "raygate.yaml", &err),
+                     0);
+    int rc = cfg_config_check(&c, &err);
+    if (cc->check_msg == NULL) {
+        ck_assert_msg(rc == 0, "%s", rg_error_str(&err));
+    } else {
+        ck_assert_int_eq(rc, RG_ERR_CONFIG);
+        ck_assert_str_eq(rg_error_str(&err), cc->check_msg);
+    }
+    cfg_config_release(&c);
+}
+END_TEST
+
+START_TEST(test_config__service_parse)
+{
+    cfg_service_t svc;
+    rg_error_t err = {0};
+    ck_assert_int_eq(cfg_service_parse("k", "raygate-system/raygate", &svc, &err), 0);
+    ck_assert_str_eq(svc.ns, "raygate-system");
+    ck_assert_str_eq(svc.name, "raygate");
+    ck_assert_uint_eq(svc.port, 443);
+    ck_assert_int_eq(cfg_service_parse("k", "a/b:8443", &svc, &err), 0);
+    ck_assert_uint_eq(svc.port, 8443);
+    ck_assert_int_eq(cfg_service_parse("k", "/b", &svc, &err), RG_ERR_CONFIG);
+    ck_assert_int_eq(cfg_service_parse("k", "a/", &svc, &err), RG_ERR_CONFIG);
+    ck_assert_int_eq(cfg_service_parse("k", "a/-b", &svc, &err), RG_ERR_CONFIG);
+    char long_ns[80];
+    memset(long_ns, 'a', 64);
+    strcpy(long_ns + 64, "/b");
+    ck_assert_int_eq(cfg_service_parse("k", long_ns, &svc, &err), RG_ERR_CONFIG);
+}
+END_TEST
+
+START_TEST(test_config__leader_election_off)
+{
+    cfg_config_t c;
+    rg_error_t err = {0};
+    cfg_config_init_defaults(&c);
+    const char *y = "leaderElection:\n  enabled: false\n";
+    ck_assert_int_eq(cfg_config_load_buffer(&c, y, strlen(y), "raygate.yaml", &err), 0);
+    ck_assert(!c.lease_enabled);
+    ck_assert_int_eq(cfg_config_set(&c, "leaderElection.enabled", "true", &err), 0);
+    ck_assert(c.lease_enabled);
+    cfg_config_release(&c);
+}
+END_TEST
+
 START_TEST(test_config__flags_overlay)
 {
     cfg_config_t c;
@@ -348,6 +466,10 @@ START_TEST(test_config__flags_overlay)
         {"server.nope", "1", "server.nope: unknown key"},
         {"server", "1", "server: unknown key"},
         {"audit.maxBytes", "1Ki", "audit.maxBytes: invalid value \"1Ki\": must be 4Ki..1Ti"},
+        {"leaderElection.enabled", "no",
+         "leaderElection.enabled: invalid value \"no\": must be true or false"},
+        {"caInjection.intervalSeconds", "0",
+         "caInjection.intervalSeconds: invalid value \"0\": must be 1..86400"},
         {"server.reusePort", "yes",
          "server.reusePort: invalid value \"yes\": must be true or false"},
     };
@@ -740,10 +862,15 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_config__full_example);
     tcase_add_loop_test(tc, test_config__accepted_values, 0,
                         (int)(sizeof(value_cases) / sizeof(value_cases[0])));
+    tcase_add_test(tc, test_config__extender_keys);
     tcase_add_loop_test(tc, test_config__errors, 0,
                         (int)(sizeof(error_cases) / sizeof(error_cases[0])));
     tcase_add_test(tc, test_config__file_errors);
     tcase_add_test(tc, test_config__flags_overlay);
+    tcase_add_loop_test(tc, test_config__cainjection, 0,
+                        sizeof(cainj_cases) / sizeof(cainj_cases[0]));
+    tcase_add_test(tc, test_config__service_parse);
+    tcase_add_test(tc, test_config__leader_election_off);
     tcase_add_test(tc, test_config__yaml_version);
     suite_add_tcase(s, tc);
 

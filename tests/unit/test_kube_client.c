@@ -88,7 +88,7 @@ static void ensure_ns(kube_client_t *c, const char *ns)
 
 static cJSON *localqueue(const char *ns, const char *name)
 {
-    char *text = rg_asprintf("{\"apiVersion\":\"kueue.x-k8s.io/v1beta1\",\"kind\":\"LocalQueue\","
+    char *text = rg_asprintf("{\"apiVersion\":\"kueue.x-k8s.io/v1beta2\",\"kind\":\"LocalQueue\","
                              "\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"},"
                              "\"spec\":{\"clusterQueue\":\"cq\"}}",
                              name, ns);
@@ -168,8 +168,8 @@ static const struct {
     {&kube_res_pods, NULL, NULL, NULL, "/api/v1/pods"},
     {&kube_res_nodes, "ignored", "n1", NULL, "/api/v1/nodes/n1"},
     {&kube_res_workloads, "team-a", "x", "status",
-     "/apis/kueue.x-k8s.io/v1beta1/namespaces/team-a/workloads/x/status"},
-    {&kube_res_clusterqueues, "", "cq", NULL, "/apis/kueue.x-k8s.io/v1beta1/clusterqueues/cq"},
+     "/apis/kueue.x-k8s.io/v1beta2/namespaces/team-a/workloads/x/status"},
+    {&kube_res_clusterqueues, "", "cq", NULL, "/apis/kueue.x-k8s.io/v1beta2/clusterqueues/cq"},
     {&kube_res_leases, "kube-system", "raygate", NULL,
      "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/raygate"},
     {&kube_res_rayclusters, "ns", "a b/c", NULL,
@@ -484,7 +484,7 @@ START_TEST(test_kube_client__crud_and_status_codes)
     ck_assert_str_eq(r.reason, "NotFound");
     ck_assert_str_eq(r.message, "localqueues.kueue.x-k8s.io \"missing\" not found");
     ck_assert_int_eq(err.code, RG_ERR_NOT_FOUND);
-    ck_assert_str_eq(err.msg, "GET /apis/kueue.x-k8s.io/v1beta1/namespaces/t-crud/localqueues/"
+    ck_assert_str_eq(err.msg, "GET /apis/kueue.x-k8s.io/v1beta2/namespaces/t-crud/localqueues/"
                               "missing: 404 NotFound: localqueues.kueue.x-k8s.io \"missing\" not "
                               "found");
     kube_result_release(&r);

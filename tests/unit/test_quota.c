@@ -5,8 +5,12 @@
  * Namespaces, Workloads with or without status.admission) fed to the model
  * in order. A document `kind: Expect` runs a pass and checks its decisions
  * exactly: `admitted` (every ADMIT, with "podSet:resource=flavor,..."),
- * `pending` ("Reason|message substring") and `evicted` (reason); a
- * document `kind: Delete` removes an object. Inputs and expected
+ * `pending` ("Reason|message substring"), `evicted` ("Reason", or for a
+ * preemption "Preempted|PreemptedReason[|message substring]") and
+ * `deactivated` (DeactivationTarget reason); a document `kind: Delete`
+ * removes an object, `kind: Config` sets the engine's policy
+ * configuration (fairSharing, minRuntimeSeconds, thrash*, podsReady*).
+ * Inputs and expected
  * assignments follow Kueue's flavor-assigner and scheduler tests (each file
  * names the upstream case it takes).
  */
@@ -130,19 +134,86 @@ static void check_pending(const char *file, const cJSON *want, const quota_decis
     }
 }
 
+/* "a|b|c" split into at most three parts (pointers into buf). */
+static size_t split3(const char *v, char *buf, size_t size, const char *part[3])
+{
+    snprintf(buf, size, "%s", v ? v : "");
+    size_t n = 0;
+    char *p = buf;
+    part[n++] = p;
+    while (n < 3 && (p = strchr(p, '|')) != NULL) {
+        *p++ = '\0';
+        part[n++] = p;
+    }
+    return n;
+}
+
 static void check_evicted(const char *file, const cJSON *want, const quota_decisions_t *d)
 {
     const cJSON *it;
     cJSON_ArrayForEach(it, want)
     {
         const quota_decision_t *x = find_decision(d, QUOTA_DECISION_EVICT, it->string);
+        if (x == NULL)
+            for (size_t i = 0; i < d->n; i++)
+                fprintf(stderr, "%s: decision %d %s/%s %s\n", file, (int)d->v[i].kind, d->v[i].ns,
+                        d->v[i].name, d->v[i].message ? d->v[i].message : "");
         ck_assert_msg(x != NULL, "%s: %s not evicted", file, it->string);
-        ck_assert_msg(strcmp(x->reason, it->valuestring) == 0, "%s: %s evicted for %s", file,
-                      it->string, x->reason);
+        char buf[1024];
+        const char *part[3];
+        size_t n = split3(it->valuestring, buf, sizeof(buf), part);
+        ck_assert_msg(strcmp(x->reason, part[0]) == 0, "%s: %s evicted for %s", file, it->string,
+                      x->reason);
+        if (n > 1 && part[1][0])
+            ck_assert_msg(x->preempted_reason && strcmp(x->preempted_reason, part[1]) == 0,
+                          "%s: %s preempted for %s, want %s", file, it->string,
+                          x->preempted_reason ? x->preempted_reason : "(none)", part[1]);
+        if (n > 2)
+            ck_assert_msg(strstr(x->message, part[2]) != NULL, "%s: %s evicted with \"%s\"", file,
+                          it->string, x->message);
     }
+    if (count_kind(d, QUOTA_DECISION_EVICT) != (size_t)cJSON_GetArraySize(want))
+        for (size_t i = 0; i < d->n; i++)
+            if (d->v[i].kind == QUOTA_DECISION_EVICT)
+                fprintf(stderr, "%s: evicted %s/%s (%s)\n", file, d->v[i].ns, d->v[i].name,
+                        d->v[i].preempted_reason ? d->v[i].preempted_reason : d->v[i].reason);
     ck_assert_msg(count_kind(d, QUOTA_DECISION_EVICT) == (size_t)cJSON_GetArraySize(want),
                   "%s: %zu evictions, want %d", file, count_kind(d, QUOTA_DECISION_EVICT),
                   cJSON_GetArraySize(want));
+}
+
+static void check_deactivated(const char *file, const cJSON *want, const quota_decisions_t *d)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, want)
+    {
+        const quota_decision_t *x = find_decision(d, QUOTA_DECISION_DEACTIVATE, it->string);
+        ck_assert_msg(x != NULL, "%s: %s not deactivated", file, it->string);
+        ck_assert_msg(strcmp(x->reason, it->valuestring) == 0, "%s: %s deactivated for %s", file,
+                      it->string, x->reason);
+    }
+    ck_assert_msg(count_kind(d, QUOTA_DECISION_DEACTIVATE) == (size_t)cJSON_GetArraySize(want),
+                  "%s: %zu deactivations, want %d", file, count_kind(d, QUOTA_DECISION_DEACTIVATE),
+                  cJSON_GetArraySize(want));
+}
+
+/* Optional requeueState expectations: {"ns/name": "count|seconds after now"}. */
+static void check_requeue(const char *file, const cJSON *want, const quota_decisions_t *d,
+                          int64_t now)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, want)
+    {
+        const quota_decision_t *x = find_decision(d, QUOTA_DECISION_EVICT, it->string);
+        ck_assert_msg(x != NULL && x->set_requeue, "%s: %s has no requeueState", file, it->string);
+        int count = 0;
+        long long secs = 0;
+        ck_assert_int_eq(sscanf(it->valuestring, "%d|%lld", &count, &secs), 2);
+        ck_assert_msg(x->requeue_count == count && x->requeue_at_ns == now + secs * 1000000000LL,
+                      "%s: %s requeue count %d at +%llds, want %s", file, it->string,
+                      x->requeue_count, (long long)((x->requeue_at_ns - now) / 1000000000LL),
+                      it->valuestring);
+    }
 }
 
 static int64_t expect_now(const cJSON *expect)
@@ -154,16 +225,69 @@ static int64_t expect_now(const cJSON *expect)
     return now;
 }
 
+static bool listed(const cJSON *names, const quota_wl_spec_t *wl)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, names)
+    {
+        char k[600];
+        snprintf(k, sizeof(k), "%s/%s", wl->ns, wl->name);
+        if (cJSON_IsString(it) && strcmp(it->valuestring, k) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The Expect document's own admission check: `refuse` lists the workloads
+ * it refuses, `refuseAfterPreempting` those it refuses when asked before a
+ * preemption is issued for them ("ns/name"). */
+static bool test_check_admit(void *arg, const quota_candidate_t *c, int64_t now_ns, char **reason,
+                             char **message)
+{
+    (void)now_ns;
+    if (!listed(rg_json_get_array(arg, "refuse"), c->wl))
+        return true;
+    *reason = rg_strdup("Pending");
+    *message = rg_strdup("refused by the test check");
+    return false;
+}
+
+static bool test_check_admit_after(void *arg, const quota_candidate_t *c,
+                                   const quota_wl_ref_t *victims, size_t n, int64_t now_ns,
+                                   char **reason, char **message)
+{
+    (void)now_ns;
+    if (!listed(rg_json_get_array(arg, "refuseAfterPreempting"), c->wl))
+        return true;
+    ck_assert_uint_gt(n, 0);
+    *reason = rg_strdup("Pending");
+    *message = rg_asprintf("refused by the test check after preempting %zu (first %s/%s)", n,
+                           victims[0].ns, victims[0].name);
+    return false;
+}
+
 /* Confirms every admission of the pass as the API server would show it. */
 static void run_expect(quota_model_t *m, const char *file, const cJSON *expect)
 {
     quota_decisions_t d = {0};
     quota_pass_stats_t st;
-    quota_pass_opts_t opts = {0};
+    quota_check_t check = {.name = "test",
+                           .admit = test_check_admit,
+                           .arg = (void *)expect,
+                           .admit_after = test_check_admit_after};
+    quota_pass_opts_t opts = {.checks = &check, .n_checks = 1};
     quota_model_pass(m, expect_now(expect), &opts, &d, &st);
     check_admitted(file, rg_json_get_object(expect, "admitted"), &d);
     check_pending(file, rg_json_get_object(expect, "pending"), &d);
     check_evicted(file, rg_json_get_object(expect, "evicted"), &d);
+    check_deactivated(file, rg_json_get_object(expect, "deactivated"), &d);
+    check_requeue(file, rg_json_get_object(expect, "requeue"), &d, expect_now(expect));
+    const cJSON *wake = rg_json_get(expect, "nextWakeSeconds");
+    if (cJSON_IsNumber(wake))
+        ck_assert_msg(st.next_wake_ns == expect_now(expect) + (int64_t)wake->valuedouble * 1000000000LL,
+                      "%s: next wake at +%llds, want +%.0fs", file,
+                      (long long)((st.next_wake_ns - expect_now(expect)) / 1000000000LL),
+                      wake->valuedouble);
     const cJSON *quiet = rg_json_get_array(expect, "quiet");
     const cJSON *it;
     cJSON_ArrayForEach(it, quiet)
@@ -175,6 +299,47 @@ static void run_expect(quota_model_t *m, const char *file, const cJSON *expect)
         }
     }
     quota_decisions_release(&d);
+}
+
+static int64_t seconds(const cJSON *doc, const char *key, int64_t dflt)
+{
+    const cJSON *v = rg_json_get(doc, key);
+    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble * 1000000000LL : dflt;
+}
+
+/* kind: Config — the engine's policy configuration for the rest of the case. */
+static void apply_config(quota_model_t *m, const cJSON *doc)
+{
+    quota_policy_cfg_t c;
+    quota_policy_cfg_defaults(&c);
+    bool b = false;
+    if (rg_json_get_bool(doc, "fairSharing", &b) > 0)
+        c.fair_sharing = b;
+    const cJSON *st;
+    cJSON_ArrayForEach(st, rg_json_get_array(doc, "preemptionStrategies"))
+    {
+        if (c.n_strategies < 2 && cJSON_IsString(st))
+            c.strategies[c.n_strategies++] = strcmp(st->valuestring, "LessThanInitialShare") == 0
+                                                 ? QUOTA_FS_LESS_THAN_INITIAL_SHARE
+                                                 : QUOTA_FS_LESS_THAN_OR_EQUAL_TO_FINAL_SHARE;
+    }
+    c.min_runtime_ns = seconds(doc, "minRuntimeSeconds", c.min_runtime_ns);
+    const cJSON *lim = rg_json_get(doc, "thrashLimit");
+    if (cJSON_IsNumber(lim))
+        c.thrash_limit = (unsigned)lim->valuedouble;
+    c.thrash_window_ns = seconds(doc, "thrashWindowSeconds", c.thrash_window_ns);
+    c.thrash_base_ns = seconds(doc, "thrashBackoffSeconds", c.thrash_base_ns);
+    c.thrash_max_ns = seconds(doc, "thrashBackoffMaxSeconds", c.thrash_max_ns);
+    if (rg_json_get_bool(doc, "podsReady", &b) > 0)
+        c.pods_ready = b;
+    c.pods_ready_timeout_ns = seconds(doc, "podsReadyTimeoutSeconds", c.pods_ready_timeout_ns);
+    c.recovery_timeout_ns = seconds(doc, "recoveryTimeoutSeconds", c.recovery_timeout_ns);
+    c.backoff_base_ns = seconds(doc, "backoffBaseSeconds", c.backoff_base_ns);
+    c.backoff_max_ns = seconds(doc, "backoffMaxSeconds", c.backoff_max_ns);
+    const cJSON *bl = rg_json_get(doc, "backoffLimitCount");
+    if (cJSON_IsNumber(bl))
+        c.backoff_limit_count = (int32_t)bl->valuedouble;
+    quota_model_configure(m, &c);
 }
 
 static void apply_delete(quota_model_t *m, const cJSON *doc)
@@ -192,6 +357,8 @@ static void apply_delete(quota_model_t *m, const cJSON *doc)
         quota_model_remove_local_queue(m, ns ? ns : "default", name);
     else if (strcmp(kind, "ResourceFlavor") == 0)
         quota_model_remove_flavor(m, name);
+    else if (strcmp(kind, "Cohort") == 0)
+        quota_model_remove_cohort(m, name);
     else
         ck_abort_msg("Delete of unknown kind %s", kind);
 }
@@ -206,6 +373,10 @@ static void apply_object(quota_model_t *m, const char *file, const cJSON *doc)
         quota_cq_spec_t *s = quota_decode_cluster_queue(doc, &err);
         ck_assert_msg(s != NULL, "%s: %s", file, rg_error_str(&err));
         quota_model_set_cluster_queue(m, s);
+    } else if (strcmp(kind, "Cohort") == 0) {
+        quota_cohort_spec_t *s = quota_decode_cohort(doc, &err);
+        ck_assert_msg(s != NULL, "%s: %s", file, rg_error_str(&err));
+        quota_model_set_cohort(m, s);
     } else if (strcmp(kind, "ResourceFlavor") == 0) {
         quota_flavor_spec_t *s = quota_decode_flavor(doc, &err);
         ck_assert_msg(s != NULL, "%s: %s", file, rg_error_str(&err));
@@ -250,6 +421,8 @@ START_TEST(test_quota__case)
             expects++;
         } else if (kind && strcmp(kind, "Delete") == 0) {
             apply_delete(m, doc);
+        } else if (kind && strcmp(kind, "Config") == 0) {
+            apply_config(m, doc);
         } else {
             apply_object(m, file, doc);
         }

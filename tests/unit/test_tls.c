@@ -258,6 +258,7 @@ START_TEST(test_tls__generate_defaults_to_service_names)
     for (size_t i = 0; i < TLS_DEFAULT_DNS_COUNT; i++)
         ck_assert_msg(X509_check_host(leaf, tls_default_dns_names[i], 0, 0, NULL) == 1,
                       "missing %s", tls_default_dns_names[i]);
+    ck_assert_int_eq(X509_check_ip_asc(leaf, TLS_DEFAULT_IP, 0), 1);
     ck_assert_int_eq(X509_check_host(leaf, "raygate.raygate-system.svc", 0, 0, NULL), 1);
     int pday = 0, psec = 0;
     ck_assert_int_eq(ASN1_TIME_diff(&pday, &psec, NULL, X509_get0_notAfter(leaf)), 1);

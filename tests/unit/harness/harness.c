@@ -114,3 +114,15 @@ int rgt_run_suite(Suite *s)
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+cJSON *rgt_json_sq(const char *text)
+{
+    char *s = rg_strdup(text);
+    for (char *p = s; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    cJSON *j = cJSON_Parse(s);
+    rg_free(s);
+    ck_assert_msg(j != NULL, "bad test JSON: %s", text);
+    return j;
+}

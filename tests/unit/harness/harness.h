@@ -37,6 +37,10 @@ void rgt_double_client_start(rg_double_t *d, const char *const *args, kube_creds
 /* Frees the client and credentials and stops the double. */
 void rgt_double_client_stop(rg_double_t *d, kube_creds_t *creds, kube_client_t **client);
 
+/* JSON written with single quotes for readable tables ('a':'b'), parsed; fails the running test
+ * when it does not parse. Owned: cJSON_Delete. */
+cJSON *rgt_json_sq(const char *text);
+
 /* Runs one suite (after rg_json_init) and returns the process exit status. */
 int rgt_run_suite(Suite *s);
 
