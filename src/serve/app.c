@@ -80,7 +80,7 @@ static int open_audit(serve_app_t *app, rg_error_t *err)
         .path = app->audit_path,
         .max_bytes = app->cfg.audit_max_bytes,
         .max_files = app->cfg.audit_max_files,
-        .flush_ms = AUDIT_FLUSH_MS_DEFAULT, /* batched: see docs/operations.md */
+        .flush_ms = AUDIT_FLUSH_MS_DEFAULT, /* batched: see docs/audit.md */
     };
     app->audit = audit_log_open(&opts, err);
     if (app->audit == NULL)
