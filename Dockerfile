@@ -2,6 +2,7 @@
 # shared libraries raygate links (scripts/check-image.py checks that list against the binary).
 #
 #   docker build -t raygate:0.1.0 .
+#   sh scripts/build-image.sh        (podman, as root on Debian: builds it and smoke-tests the image)
 #
 # The image runs `raygate serve` as uid 65532, in-cluster: with a mounted service-account token
 # it lists and watches the API server (manifests/deploy passes its own --config).
@@ -15,14 +16,16 @@ RUN apt-get update \
       libcurl4-openssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# Only what the binary is built from (the seed's examples are compiled in).
+# Only what the binary is built from (the seed's examples and the standalone demo additions are
+# compiled in); scripts/check-image.py configures these alone and compares what they embed.
 COPY CMakeLists.txt ./
 COPY cmake/ cmake/
 COPY include/ include/
 COPY src/ src/
 COPY webhooks/ webhooks/
 COPY manifests/examples/seed/ manifests/examples/seed/
-RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
+COPY manifests/examples/standalone/ manifests/examples/standalone/
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DRG_BENCHMARKS=OFF \
  && cmake --build build -j"$(nproc)" --target raygate \
  && strip build/raygate \
  && build/raygate version

@@ -55,6 +55,16 @@ cJSON *admit_status_evict_decision(const cJSON *wl, const quota_decision_t *d, i
  * QuotaReserved=False reason Pending with the eviction's message, Admitted=False
  * NoReservation), and Requeued=True. */
 cJSON *admit_status_release(const cJSON *wl, const char *message, int64_t now_ns);
+/* raygate's anti-thrash on release: when the Workload's preemption history
+ * (annotation raygate.dev/preempted-at) makes it thrash under policy
+ * (borrowed), adds status.requeueState.requeueAt to a release patch (from
+ * admit_status_release, changed in place) and returns that time; else 0. */
+int64_t admit_status_thrash_backoff(const cJSON *wl, const quota_policy_cfg_t *policy,
+                                    cJSON *patch, int64_t now_ns);
+/* The metadata merge patch (owned) that records a preemption at now_ns in
+ * the victim's history: raygate.dev/preempted-at, unix seconds, newest
+ * last, at most 16 kept (the largest preemption.thrashLimit). */
+cJSON *admit_preempted_at_patch(const cJSON *wl, int64_t now_ns);
 /* Finished=True with Kueue's reason (Succeeded, Failed, ...) and message. */
 cJSON *admit_status_finished(const cJSON *wl, const char *reason, const char *message,
                              int64_t now_ns);

@@ -30,8 +30,10 @@
  */
 #define CAINJ_CERT_MANAGER_ANNOTATION "cert-manager.io/inject-ca-from"
 
-/* The Kueue CRDs whose versions raygate's /convert converts (as Kueue's own
- * webhook: WorkloadPriorityClass has one schema and no conversion). */
+/* The Kueue CRDs whose versions raygate's /convert converts: those Kueue
+ * v0.19 ships with a conversion webhook (ClusterQueue, LocalQueue, Workload,
+ * Cohort). ResourceFlavor and WorkloadPriorityClass have one schema in both
+ * versions and strategy None upstream, so they are left as installed. */
 #define CAINJ_CRD_COUNT 4
 extern const char *const cainj_conversion_crds[CAINJ_CRD_COUNT];
 

@@ -13,6 +13,7 @@
  *   server:
  *     listen: "127.0.0.1:9443"        # host:port; "[::1]:9443"; ":9443" = all addresses
  *     port: 9443                      # overrides the port of listen (applied in file order)
+ *     metricsListen: ":9444"          # optional: a second listener, GET /metrics and /healthz only
  *     threads: 0                      # 0 = number of online CPUs; at most 256
  *     reusePort: false                # true shares the port (SO_REUSEPORT); false fails if busy
  *     maxConnections: 1024            # 1..1000000
@@ -120,6 +121,8 @@
 typedef struct cfg_config {
     char *listen_addr;              /* "127.0.0.1"; "" = all addresses (IPv4 and IPv6) */
     uint16_t port;                  /* 9443 */
+    char *metrics_listen;           /* NULL = none; "host:port" of a listener serving only
+                                       GET /metrics and /healthz (cfg_listen_parse splits it) */
     char *cert_file;                /* NULL = self-signed under state_dir */
     char *key_file;                 /* NULL = self-signed under state_dir */
     char *state_dir;                /* ".raygate", never NULL or empty */
@@ -228,6 +231,15 @@ int cfg_config_set(cfg_config_t *c, const char *key, const char *value, rg_error
  * RG_ERR_CONFIG.
  */
 int cfg_config_check(const cfg_config_t *c, rg_error_t *err);
+
+/*
+ * Splits a listen address as server.listen takes it ("127.0.0.1:9443",
+ * "[::1]:9443", ":9443") into *host (owned, rg_free; "" = all addresses)
+ * and *port. Returns 0 or RG_ERR_CONFIG with err reading
+ * `<key>: invalid value "<value>": <why>`.
+ */
+int cfg_listen_parse(const char *key, const char *value, char **host, uint16_t *port,
+                     rg_error_t *err);
 
 /* A Service reference, "namespace/name[:port]" (both DNS-1123 labels). */
 typedef struct cfg_service {

@@ -367,12 +367,20 @@ void quota_model_configure(quota_model_t *m, const quota_policy_cfg_t *cfg);
  * move with the clock: k = how many fall within thrash_window of the
  * newest; thrashing when k >= thrash_limit. A thrashing workload is not
  * admitted again before newest + min(base * 2^(k - limit), max), and does
- * not preempt others until the window after its newest preemption ends.
+ * not preempt others until the window after its newest preemption ended
+ * and something other than admissions and evictions changed in its cohort
+ * tree since (a workload gave its quota back for good, or a spec or the
+ * configuration changed): with nothing new it would replay its loop.
  */
 size_t quota_thrash_count(const quota_policy_cfg_t *c, const int64_t *at, size_t n);
 /* Reads the annotation raygate.dev/preempted-at ("t1,t2,...", unix seconds)
  * into out (unix ns, at most max; unreadable parts skipped); returns the count. */
 size_t quota_preempted_at_parse(const char *v, int64_t *out, size_t max);
+/* A Workload's (borrowed) recent preemptions into out (unix ns, at most
+ * max, newest last): its annotation, plus the preemption it is being
+ * evicted for (Evicted=True reason Preempted) while the annotation does not
+ * show it yet. Returns the count. */
+size_t quota_preemption_history(const cJSON *wl, int64_t *out, size_t max);
 /* The time before which it must not be admitted again, 0 when not thrashing. */
 int64_t quota_thrash_until(const quota_policy_cfg_t *c, const int64_t *at, size_t n);
 

@@ -357,8 +357,12 @@ static void decide_evict(struct admit *a, const quota_decision_t *d, const cache
         return;
     }
     cJSON *patch = admit_status_evict_decision(o->json, d, now_ns);
-    if (!admit__write(a, ADMIT_OP_PATCH_STATUS, ADMIT_FOR_EVICTION, &kube_res_workloads, d->ns,
-                      d->name, patch)) {
+    /* A preemption goes into the victim's history (anti-thrash) only once
+     * its eviction landed: a plain metadata patch right after it, so the
+     * history survives restarts and failovers. */
+    cJSON *history = d->preempted_reason ? admit_preempted_at_patch(o->json, now_ns) : NULL;
+    if (!admit__write_then(a, ADMIT_OP_PATCH_STATUS, ADMIT_FOR_EVICTION, &kube_res_workloads,
+                           d->ns, d->name, patch, ADMIT_OP_PATCH, ADMIT_FOR_ANNOTATION, history)) {
         quota_model_eviction_failed(a->model, d->ns, d->name);
         return;
     }
@@ -366,7 +370,7 @@ static void decide_evict(struct admit *a, const quota_decision_t *d, const cache
     snprintf(reason, sizeof(reason), "EvictedDueTo%s", d->reason);
     admit__event(a, o, "Normal", reason, d->message);
     admit__audit(a, "Workload", d->ns, d->name, "evicted", d->message);
-    admit__preempt_written(a, d, o, now_ns);
+    admit__preempt_written(a, d, o);
     rg_log_info("admit", "evicting workload=%s/%s reason=%s", d->ns, d->name, d->reason);
 }
 
@@ -465,6 +469,8 @@ static void verify_done(struct admit *a, admit_write_t *w)
 void admit__write_done(struct admit *a, admit_write_t *w)
 {
     admit__write_settled(a, w);
+    if (w->outcome == ADMIT_SKIPPED)
+        return; /* a follow-up of a write that failed: that one's outcome says it all */
     if (w->outcome == ADMIT_OK && w->res == &kube_res_workloads && w->name)
         admit__await(a, w->ns, w->name, w->rv);
     admit__metrics_write(a, w);
@@ -478,10 +484,16 @@ void admit__write_done(struct admit *a, admit_write_t *w)
             atomic_fetch_add(&a->st_conflicts, 1);
         return;
     case ADMIT_FOR_EVICTION:
-        if (w->outcome == ADMIT_OK)
+        if (w->outcome == ADMIT_OK) {
             atomic_fetch_add(&a->st_evicted, 1);
-        else if (w->outcome != ADMIT_CONFLICT && w->outcome != ADMIT_GONE)
+        } else if (w->outcome != ADMIT_GONE) {
+            /* Decided again, on the next version for a conflict: a preempted
+             * victim must not stay marked as on its way out, or its
+             * preemptor would wait for it forever. */
+            if (w->outcome == ADMIT_CONFLICT)
+                atomic_fetch_add(&a->st_conflicts, 1);
             quota_model_eviction_failed(a->model, w->ns, w->name);
+        }
         return;
     default: admit__owner_write_done(a, w); return;
     }

@@ -22,6 +22,7 @@ typedef enum admit_outcome {
     ADMIT_EXISTS,   /* 409 AlreadyExists on create */
     ADMIT_UNKNOWN,  /* no answer, 5xx, timeout: the write may or may not have landed */
     ADMIT_REFUSED,  /* any other 4xx: the write is wrong or forbidden */
+    ADMIT_SKIPPED,  /* never sent: the write it was to follow did not succeed */
 } admit_outcome_t;
 
 typedef struct admit_api {
@@ -94,6 +95,9 @@ typedef struct admit_write {
     char *rv; /* the resourceVersion the write produced, when it says */
     int64_t latency_ns;
     struct admit_write *next;
+    /* Sent right after this one, by the same writer, only when this one
+     * succeeded (else reported ADMIT_SKIPPED); owned. */
+    struct admit_write *then;
 } admit_write_t;
 
 void admit__write_free(admit_write_t *w);
@@ -190,6 +194,11 @@ void admit__submit(struct admit *a, admit_write_t *w);
  * write of the same purpose to the same object is still in flight. */
 bool admit__write(struct admit *a, admit_op_t op, admit_purpose_t purpose,
                   const kube_resource_t *res, const char *ns, const char *name, cJSON *body);
+/* The same, with a follow-up (body then_body, taken) sent only once the
+ * write succeeded; the follow-up is dropped when one of its purpose is in flight. */
+bool admit__write_then(struct admit *a, admit_op_t op, admit_purpose_t purpose,
+                       const kube_resource_t *res, const char *ns, const char *name, cJSON *body,
+                       admit_op_t then_op, admit_purpose_t then_purpose, cJSON *then_body);
 /* A delete with a uid precondition (may be NULL). */
 bool admit__write_delete(struct admit *a, admit_purpose_t purpose, const kube_resource_t *res,
                          const char *ns, const char *name, const char *uid);
@@ -258,11 +267,11 @@ int64_t admit__generation(const cJSON *obj);
 const cJSON *admit__find_cond(const cJSON *obj, const char *type);
 
 /* Preemption and its protections (preempt.c): after an EVICT decision's
- * status write went out, the Events and the victim's preemption history;
+ * status write went out, the Events (the victim's preemption history
+ * follows the write itself, see decide_evict);
  * a DEACTIVATE decision; a preempted owner's graceful stop (true when it
  * may be suspended now); the anti-thrash requeueAt added to a release. */
-void admit__preempt_written(struct admit *a, const quota_decision_t *d, const cache_obj_t *o,
-                            int64_t now_ns);
+void admit__preempt_written(struct admit *a, const quota_decision_t *d, const cache_obj_t *o);
 void admit__decide_deactivate(struct admit *a, const quota_decision_t *d, const cache_obj_t *o,
                               int64_t now_ns);
 bool admit__graceful_stop_due(struct admit *a, const cache_obj_t *owner, const cache_obj_t *w,

@@ -136,8 +136,8 @@ void admit__metrics_decision(struct admit *a, const quota_decision_t *d)
     }
 }
 
-static const char *const outcome_names[] = {"ok",     "conflict", "gone",
-                                            "exists", "unknown",  "refused"};
+static const char *const outcome_names[] = {"ok",      "conflict", "gone",   "exists",
+                                            "unknown", "refused",  "skipped"};
 
 void admit__metrics_write(struct admit *a, const admit_write_t *w)
 {

@@ -310,6 +310,13 @@ static void evicted(struct admit *a, const cache_obj_t *o, const cache_obj_t *w,
         admit__recheck_owner(a, o, now + OWNER_RETRY_NS / 2);
         return;
     }
+    if (admit__write_inflight(a, ADMIT_FOR_ANNOTATION, &kube_res_workloads, w->ns, w->name)) {
+        /* A preemption's history follows its eviction: release once it is
+         * written, so that the release's anti-thrash backoff counts it (its
+         * watch event brings us back). */
+        admit__recheck_owner(a, o, now + OWNER_RETRY_NS / 2);
+        return;
+    }
     admit__release(a, w, message);
 }
 

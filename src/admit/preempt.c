@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define HISTORY_MAX 8
+#define HISTORY_MAX 16 /* preemption.thrashLimit may be up to 16 */
 #define STOP_AFTER "raygate.dev/stop-after"
 
 static const char *annotation(const cJSON *obj, const char *key)
@@ -31,8 +31,7 @@ static const char *annotation(const cJSON *obj, const char *key)
 static char *history_with(const cJSON *wl, int64_t now_ns)
 {
     int64_t at[HISTORY_MAX + 1];
-    size_t n = quota_preempted_at_parse(annotation(wl, QUOTA_ANNOTATION_PREEMPTED_AT), at,
-                                        HISTORY_MAX);
+    size_t n = quota_preemption_history(wl, at, HISTORY_MAX);
     if (n == HISTORY_MAX) {
         memmove(at, at + 1, (HISTORY_MAX - 1) * sizeof(int64_t));
         n--;
@@ -44,8 +43,17 @@ static char *history_with(const cJSON *wl, int64_t now_ns)
     return rg_buf_detach(&b, NULL);
 }
 
-void admit__preempt_written(struct admit *a, const quota_decision_t *d, const cache_obj_t *o,
-                            int64_t now_ns)
+cJSON *admit_preempted_at_patch(const cJSON *wl, int64_t now_ns)
+{
+    char *h = history_with(wl, now_ns);
+    cJSON *patch = cJSON_CreateObject();
+    cJSON *ann = cJSON_AddObjectToObject(cJSON_AddObjectToObject(patch, "metadata"), "annotations");
+    cJSON_AddStringToObject(ann, QUOTA_ANNOTATION_PREEMPTED_AT, h);
+    rg_free(h);
+    return patch;
+}
+
+void admit__preempt_written(struct admit *a, const quota_decision_t *d, const cache_obj_t *o)
 {
     if (d->preempted_reason == NULL)
         return;
@@ -54,15 +62,6 @@ void admit__preempt_written(struct admit *a, const quota_decision_t *d, const ca
     snprintf(key, sizeof(key), "%s/%s", d->preemptor_ns, d->preemptor_name);
     admit__event(a, admit__latest(a, CACHE_KIND_WORKLOAD, key), "Normal", "PreemptedWorkload",
                  d->preemptor_note);
-    /* A plain metadata patch after the status write (same writer, in order):
-     * the history survives restarts and failovers. */
-    char *h = history_with(o->json, now_ns);
-    cJSON *patch = cJSON_CreateObject();
-    cJSON *ann = cJSON_AddObjectToObject(cJSON_AddObjectToObject(patch, "metadata"), "annotations");
-    cJSON_AddStringToObject(ann, QUOTA_ANNOTATION_PREEMPTED_AT, h);
-    rg_free(h);
-    admit__write(a, ADMIT_OP_PATCH, ADMIT_FOR_ANNOTATION, &kube_res_workloads, d->ns, d->name,
-                 patch);
     admit__audit(a, "Workload", d->ns, d->name, "preempted", d->message);
 }
 
@@ -148,21 +147,30 @@ void admit__stop_notice_clear(const cache_obj_t *owner, cJSON *patch)
 
 /* ---- anti-thrash on release ---- */
 
-void admit__release_backoff(struct admit *a, const cache_obj_t *w, cJSON *patch, int64_t now_ns)
+int64_t admit_status_thrash_backoff(const cJSON *wl, const quota_policy_cfg_t *policy,
+                                    cJSON *patch, int64_t now_ns)
 {
     int64_t at[HISTORY_MAX];
-    size_t n = quota_preempted_at_parse(annotation(w->json, QUOTA_ANNOTATION_PREEMPTED_AT), at,
-                                        HISTORY_MAX);
-    int64_t until = quota_thrash_until(&a->policy, at, n);
-    if (until <= now_ns)
-        return;
+    size_t n = quota_preemption_history(wl, at, HISTORY_MAX);
+    int64_t until = quota_thrash_until(policy, at, n);
+    cJSON *status = cJSON_GetObjectItemCaseSensitive(patch, "status");
+    if (until <= now_ns || status == NULL)
+        return 0;
     char ts[40];
     rg_time_format_rfc3339_seconds(until, ts, sizeof(ts));
-    cJSON *status = cJSON_GetObjectItemCaseSensitive(patch, "status");
-    if (status == NULL)
-        return;
     cJSON_AddStringToObject(cJSON_AddObjectToObject(status, "requeueState"), "requeueAt", ts);
-    char note[256];
+    return until;
+}
+
+void admit__release_backoff(struct admit *a, const cache_obj_t *w, cJSON *patch, int64_t now_ns)
+{
+    int64_t until = admit_status_thrash_backoff(w->json, &a->policy, patch, now_ns);
+    if (until == 0)
+        return;
+    int64_t at[HISTORY_MAX];
+    size_t n = quota_preemption_history(w->json, at, HISTORY_MAX);
+    char ts[40], note[256];
+    rg_time_format_rfc3339_seconds(until, ts, sizeof(ts));
     snprintf(note, sizeof(note),
              "Preempted %zu times within %llds: requeued no earlier than %s (anti-thrash backoff)",
              quota_thrash_count(&a->policy, at, n),

@@ -17,6 +17,7 @@ void admit__write_free(admit_write_t *w)
 {
     if (w == NULL)
         return;
+    admit__write_free(w->then);
     rg_free(w->ns);
     rg_free(w->name);
     rg_free(w->uid);
@@ -53,6 +54,15 @@ static void execute(struct admit *a, admit_write_t *w)
     w->latency_ns = rg_time_mono_ns() - t0;
 }
 
+/* Hands a finished write back to the loop. */
+static void report(struct admit *a, admit_write_t *w)
+{
+    aev_t *ev = rg_calloc(1, sizeof(*ev));
+    ev->kind = AEV_WRITE_DONE;
+    ev->write = w;
+    admit__enqueue(a, ev);
+}
+
 static void *writer_main(void *arg)
 {
     writer_t *wr = arg;
@@ -72,10 +82,17 @@ static void *writer_main(void *arg)
             return NULL;
         w->next = NULL;
         execute(wr->a, w);
-        aev_t *ev = rg_calloc(1, sizeof(*ev));
-        ev->kind = AEV_WRITE_DONE;
-        ev->write = w;
-        admit__enqueue(wr->a, ev);
+        admit_write_t *then = w->then;
+        bool ok = w->outcome == ADMIT_OK;
+        w->then = NULL;
+        report(wr->a, w); /* the loop owns it from here */
+        if (then == NULL)
+            continue;
+        if (ok)
+            execute(wr->a, then); /* next on this writer: still in order */
+        else
+            then->outcome = ADMIT_SKIPPED;
+        report(wr->a, then);
     }
 }
 
@@ -165,16 +182,19 @@ void admit__write_settled(struct admit *a, const admit_write_t *w)
     rg_free(key);
 }
 
-/* Submits a write unless one of the same purpose to the object is in flight. */
-static bool submit_new(struct admit *a, admit_op_t op, admit_purpose_t purpose,
-                       const kube_resource_t *res, const char *ns, const char *name,
-                       const char *uid, cJSON *body)
+/*
+ * A write (owned; body taken) counted in flight, or NULL (body freed) when
+ * one of the same purpose to the object is in flight.
+ */
+static admit_write_t *write_new(struct admit *a, admit_op_t op, admit_purpose_t purpose,
+                                const kube_resource_t *res, const char *ns, const char *name,
+                                const char *uid, cJSON *body)
 {
     char *key = inflight_key(purpose, res, ns, name);
     if (rg_strmap_get(&a->inflight, key)) {
         rg_free(key);
         cJSON_Delete(body);
-        return false;
+        return NULL;
     }
     rg_strmap_put(&a->inflight, key, key);
     atomic_fetch_add(&a->n_inflight, 1);
@@ -186,6 +206,13 @@ static bool submit_new(struct admit *a, admit_op_t op, admit_purpose_t purpose,
     w->name = name ? rg_strdup(name) : NULL;
     w->uid = uid ? rg_strdup(uid) : NULL;
     w->body = body;
+    return w;
+}
+
+static bool submit_new(struct admit *a, admit_write_t *w)
+{
+    if (w == NULL)
+        return false;
     admit__submit(a, w);
     return true;
 }
@@ -193,11 +220,26 @@ static bool submit_new(struct admit *a, admit_op_t op, admit_purpose_t purpose,
 bool admit__write_delete(struct admit *a, admit_purpose_t purpose, const kube_resource_t *res,
                          const char *ns, const char *name, const char *uid)
 {
-    return submit_new(a, ADMIT_OP_DELETE, purpose, res, ns, name, uid, NULL);
+    return submit_new(a, write_new(a, ADMIT_OP_DELETE, purpose, res, ns, name, uid, NULL));
 }
 
 bool admit__write(struct admit *a, admit_op_t op, admit_purpose_t purpose,
                   const kube_resource_t *res, const char *ns, const char *name, cJSON *body)
 {
-    return submit_new(a, op, purpose, res, ns, name, NULL, body);
+    return submit_new(a, write_new(a, op, purpose, res, ns, name, NULL, body));
+}
+
+bool admit__write_then(struct admit *a, admit_op_t op, admit_purpose_t purpose,
+                       const kube_resource_t *res, const char *ns, const char *name, cJSON *body,
+                       admit_op_t then_op, admit_purpose_t then_purpose, cJSON *then_body)
+{
+    admit_write_t *w = write_new(a, op, purpose, res, ns, name, NULL, body);
+    if (w == NULL) {
+        cJSON_Delete(then_body);
+        return false;
+    }
+    if (then_body)
+        w->then = write_new(a, then_op, then_purpose, res, ns, name, NULL, then_body);
+    admit__submit(a, w);
+    return true;
 }

@@ -11,7 +11,7 @@ const char *const cainj_conversion_crds[CAINJ_CRD_COUNT] = {
     "clusterqueues.kueue.x-k8s.io",
     "localqueues.kueue.x-k8s.io",
     "workloads.kueue.x-k8s.io",
-    "resourceflavors.kueue.x-k8s.io",
+    "cohorts.kueue.x-k8s.io",
 };
 
 static bool cert_manager_injects(const cJSON *obj)

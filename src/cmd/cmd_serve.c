@@ -25,6 +25,8 @@ static void usage(FILE *out)
           "  -c, --config FILE        YAML configuration file\n"
           "  -l, --listen ADDR:PORT   listen address (server.listen), e.g. 0.0.0.0:9443, [::]:9443, :9443\n"
           "      --port PORT          listen port (server.port)\n"
+          "      --metrics-listen ADDR:PORT  a second listener serving only GET /metrics and\n"
+          "                           /healthz (server.metricsListen)\n"
           "      --cert FILE          serving certificate, PEM (tls.certFile)\n"
           "      --key FILE           its private key, PEM (tls.keyFile)\n"
           "      --standalone DIR     run on the manifests in DIR instead of a cluster\n"
@@ -49,7 +51,7 @@ static const char *const flag_keys[] = {
     NULL, "server.listen", "server.port", "tls.certFile", "tls.keyFile", "standalone",
     "kubeconfig", "stateDir", "server.threads", "audit.path", "log.level", "context",
     "extender.gpuResources", "extender.topologyLabel", "extender.planningTTLSeconds",
-    "server.reusePort",
+    "server.reusePort", "server.metricsListen",
 };
 
 int cmd_serve_main(int argc, char **argv)
@@ -65,11 +67,12 @@ int cmd_serve_main(int argc, char **argv)
         {"topology-label", required_argument, NULL, 13},
         {"planning-ttl", required_argument, NULL, 14},
         {"reuse-port", no_argument, NULL, 15},
+        {"metrics-listen", required_argument, NULL, 16},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config_file = NULL;
-    const char *values[16] = {0};
+    const char *values[sizeof(flag_keys) / sizeof(flag_keys[0])] = {0};
     optind = 1;
     opterr = 0;
     int c;

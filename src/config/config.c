@@ -35,6 +35,7 @@ typedef enum field_kind {
     F_BOOL,    /* bool: true or false */
     F_STR,     /* char *, required and non-empty */
     F_STR_OPT, /* char *, NULL when unset */
+    F_LISTEN_OPT, /* char *, a valid host:port kept as written; NULL when unset */
     F_LIST,    /* char *, comma-joined names: a YAML sequence or "a,b" */
     F_DURATION, /* unsigned seconds from a Go duration ("30m", "1h30m", "90s"); min/max in s */
 } field_kind_t;
@@ -51,6 +52,7 @@ typedef struct field {
 static const field_t fields[] = {
     {"server.listen", F_LISTEN, OFF(listen_addr), 0, 0},
     {"server.port", F_PORT, OFF(port), 1, 65535},
+    {"server.metricsListen", F_LISTEN_OPT, OFF(metrics_listen), 0, 0},
     {"server.threads", F_UINT, OFF(threads), 0, 256},
     {"server.maxConnections", F_UINT, OFF(max_connections), 1, 1000000},
     {"server.connectionTimeoutSeconds", F_UINT, OFF(connection_timeout_s), 1, 86400},
@@ -172,13 +174,19 @@ static char **str_slot(cfg_config_t *c, size_t off)
     return (char **)(void *)((char *)c + off);
 }
 
+/* Kinds whose slot is an owned char *. */
+static bool owns_string(field_kind_t kind)
+{
+    return kind == F_STR || kind == F_STR_OPT || kind == F_LIST || kind == F_LISTEN_OPT;
+}
+
 void cfg_config_release(cfg_config_t *c)
 {
     if (c == NULL)
         return;
     rg_free(c->listen_addr);
     for (size_t i = 0; i < N_FIELDS; i++) {
-        if (fields[i].kind == F_STR || fields[i].kind == F_STR_OPT || fields[i].kind == F_LIST)
+        if (owns_string(fields[i].kind))
             rg_free(*str_slot(c, fields[i].off));
     }
     memset(c, 0, sizeof(*c));
@@ -189,7 +197,7 @@ void cfg_config_copy(cfg_config_t *dst, const cfg_config_t *src)
     *dst = *src;
     dst->listen_addr = src->listen_addr ? rg_strdup(src->listen_addr) : NULL;
     for (size_t i = 0; i < N_FIELDS; i++) {
-        if (fields[i].kind == F_STR || fields[i].kind == F_STR_OPT || fields[i].kind == F_LIST) {
+        if (owns_string(fields[i].kind)) {
             char **slot = str_slot(dst, fields[i].off);
             *slot = *slot ? rg_strdup(*slot) : NULL;
         }
@@ -395,6 +403,14 @@ bad_host:
                         key, v);
 }
 
+int cfg_listen_parse(const char *key, const char *value, char **host, uint16_t *port,
+                     rg_error_t *err)
+{
+    if (value == NULL || value[0] == '\0')
+        return rg_error_set(err, RG_ERR_CONFIG, "%s: missing value", key);
+    return parse_listen(key, value, host, port, err);
+}
+
 static const field_t *field_find(const char *key)
 {
     for (size_t i = 0; i < N_FIELDS; i++) {
@@ -470,7 +486,15 @@ static int field_apply(cfg_config_t *c, const field_t *f, const char *value, siz
         return rg_error_set(err, RG_ERR_CONFIG, "%s: invalid value: longer than %d bytes", f->key,
                             CFG_STR_MAX);
     bool empty = value == NULL || value[0] == '\0';
-    if (f->kind == F_STR_OPT) {
+    if (f->kind == F_LISTEN_OPT && !empty) {
+        char *host = NULL;
+        uint16_t port = 0;
+        int rc = parse_listen(f->key, value, &host, &port, err);
+        rg_free(host);
+        if (rc != RG_OK)
+            return rc;
+    }
+    if (f->kind == F_STR_OPT || f->kind == F_LISTEN_OPT) {
         char **slot = str_slot(c, f->off);
         rg_free(*slot);
         *slot = empty ? NULL : rg_strdup(value);

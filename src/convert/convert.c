@@ -171,6 +171,18 @@ static void stash_store(cJSON *obj, const char *key, cJSON *stash)
     cJSON_Delete(stash);
 }
 
+/* ---- FairSharingStatus (ClusterQueue and Cohort status) ---- */
+
+/* v1beta2's FairSharingStatus has only weightedShare: Kueue's conversion
+ * drops v1beta1's admissionFairSharingStatus (Kueue's controller rewrites
+ * status; nothing of it is restored on the way back). */
+static void fair_sharing_status_up(cJSON *obj)
+{
+    cJSON *fs = child(child(obj, "status"), "fairSharing");
+    if (cJSON_IsObject(fs))
+        cJSON_DeleteItemFromObjectCaseSensitive(fs, "admissionFairSharingStatus");
+}
+
 /* ---- ClusterQueue ---- */
 
 /* v1beta1 Borrow / Preempt mean what v1beta2 calls MayStopSearch. */
@@ -252,6 +264,7 @@ static void admission_checks_down(cJSON *spec, cJSON *stash)
 
 static void clusterqueue_up(cJSON *obj, cJSON **stash)
 {
+    fair_sharing_status_up(obj);
     cJSON *spec = child(obj, "spec");
     if (!cJSON_IsObject(spec))
         return;
@@ -410,6 +423,8 @@ cJSON *convert_kueue_object(const cJSON *obj, const char *desired_api_version, r
     bool is_wl = strcmp(kind, "Workload") == 0;
     /* `Queue` is the seed's alias of LocalQueue (docs/conversion.md). */
     bool is_lq = strcmp(kind, "LocalQueue") == 0 || strcmp(kind, "Queue") == 0;
+    /* Cohort: spec identical in both versions; only its status narrows. */
+    bool is_cohort = strcmp(kind, "Cohort") == 0;
 
     if (to == V1BETA2) {
         /* What v1beta2 once could not say comes back; a stale stash of the
@@ -423,6 +438,8 @@ cJSON *convert_kueue_object(const cJSON *obj, const char *desired_api_version, r
             workload_up(out, &stash, back);
         else if (is_lq)
             localqueue_up(out);
+        else if (is_cohort)
+            fair_sharing_status_up(out);
         cJSON_Delete(back);
         stash_store(out, CONVERT_ANNOTATION_V1BETA1, stash);
     } else {

@@ -69,6 +69,8 @@ int http__tls_init(http_server_t *srv, const char *cert_file, const char *key_fi
 int http__tls_start_poll(http_server_t *srv, rg_error_t *err);
 void http__tls_stop_poll(http_server_t *srv);
 void http__tls_release(http_server_t *srv);
+/* The port srv is bound to, once known: its handshakes are told apart by it. */
+void http__tls_set_port(http_server_t *srv, unsigned port);
 
 /* The gnutls_certificate_retrieve_function2 handed to libmicrohttpd. */
 int http__tls_cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,

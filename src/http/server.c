@@ -463,6 +463,7 @@ http_server_t *http_server_start(const http_server_opts_t *o, rg_error_t *err)
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : o->port;
+    http__tls_set_port(srv, srv->port);
     if (http__tls_start_poll(srv, err) != RG_OK)
         goto err;
     return srv;

@@ -10,8 +10,10 @@
 #include "raygate/log.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 /* Certificates in one chain file, leaf first. */
@@ -25,9 +27,57 @@ struct http_creds {
     char serial[80];
 };
 
-/* GnuTLS' callback carries no user pointer, so the (single) serving
- * instance is found here. raygate runs one HTTPS server per process. */
-static http_server_t *_Atomic tls_server;
+/*
+ * GnuTLS' certificate callback carries no user pointer, so the serving
+ * instances are registered here and a handshake finds its own by the local
+ * port of its socket (libmicrohttpd hands GnuTLS the accepted socket as the
+ * transport). A process runs a few: the main listener and, optionally, the
+ * metrics-only one (server.metricsListen).
+ */
+#define HTTP_MAX_SERVERS 4
+typedef struct tls_slot {
+    http_server_t *srv;
+    unsigned port; /* 0 until http__tls_set_port: the server is still starting */
+} tls_slot_t;
+static pthread_mutex_t tls_slots_lock = PTHREAD_MUTEX_INITIALIZER;
+static tls_slot_t tls_slots[HTTP_MAX_SERVERS];
+
+/* The local port of the handshake's socket; 0 when it cannot be known. */
+static unsigned session_local_port(gnutls_session_t session)
+{
+    int fd = gnutls_transport_get_int(session);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return 0;
+    if (ss.ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port);
+    return 0;
+}
+
+/* The server a handshake belongs to: the one bound to its port, else the
+ * only one still starting (its port is not known yet), else the only one.
+ * Call with tls_slots_lock held. */
+static http_server_t *server_of_port(unsigned port)
+{
+    http_server_t *starting = NULL, *only = NULL;
+    size_t n_starting = 0, n = 0;
+    for (size_t i = 0; i < HTTP_MAX_SERVERS; i++) {
+        if (tls_slots[i].srv == NULL)
+            continue;
+        if (port != 0 && tls_slots[i].port == port)
+            return tls_slots[i].srv;
+        n++;
+        only = tls_slots[i].srv;
+        if (tls_slots[i].port == 0) {
+            n_starting++;
+            starting = tls_slots[i].srv;
+        }
+    }
+    return n_starting == 1 ? starting : n == 1 ? only : NULL;
+}
 
 static void creds_free(http_creds_t *c)
 {
@@ -92,11 +142,18 @@ int http__tls_cert_callback(gnutls_session_t session, const gnutls_datum_t *req_
                             gnutls_pcert_st **pcert, unsigned int *pcert_length,
                             gnutls_privkey_t *pkey)
 {
-    (void)session, (void)req_ca_dn, (void)nreqs, (void)pk_algos, (void)pk_algos_length;
-    http_server_t *srv = atomic_load(&tls_server);
-    if (srv == NULL)
+    (void)req_ca_dn, (void)nreqs, (void)pk_algos, (void)pk_algos_length;
+    unsigned port = session_local_port(session);
+    pthread_mutex_lock(&tls_slots_lock);
+    http_server_t *srv = server_of_port(port);
+    if (srv == NULL) {
+        pthread_mutex_unlock(&tls_slots_lock);
         return -1;
+    }
+    /* Held until the creds are taken: release waits for this lock, so the
+     * server cannot go away under the handshake. */
     pthread_mutex_lock(&srv->tls_lock);
+    pthread_mutex_unlock(&tls_slots_lock);
     http_creds_t *c = srv->creds;
     pthread_mutex_unlock(&srv->tls_lock);
     if (c == NULL)
@@ -115,9 +172,16 @@ int http__tls_init(http_server_t *srv, const char *cert_file, const char *key_fi
     pthread_cond_init(&srv->poll_cond, NULL);
     if (cert_file == NULL || key_file == NULL)
         return rg_error_set(err, RG_ERR_CONFIG, "tls: a certificate file and a key file are required");
-    http_server_t *expected = NULL;
-    if (!atomic_compare_exchange_strong(&tls_server, &expected, srv))
-        return rg_error_set(err, RG_ERR_STATE, "an HTTPS server is already running in this process");
+    pthread_mutex_lock(&tls_slots_lock);
+    size_t slot = 0;
+    while (slot < HTTP_MAX_SERVERS && tls_slots[slot].srv != NULL)
+        slot++;
+    if (slot < HTTP_MAX_SERVERS)
+        tls_slots[slot] = (tls_slot_t){.srv = srv, .port = 0};
+    pthread_mutex_unlock(&tls_slots_lock);
+    if (slot == HTTP_MAX_SERVERS)
+        return rg_error_set(err, RG_ERR_STATE, "more than %d HTTPS servers in this process",
+                            HTTP_MAX_SERVERS);
     srv->cert_file = rg_strdup(cert_file);
     srv->key_file = rg_strdup(key_file);
     srv->poll_ms = poll_ms;
@@ -127,6 +191,15 @@ int http__tls_init(http_server_t *srv, const char *cert_file, const char *key_fi
     rg_log_info("http", "serving certificate loaded cert=\"%s\" serial=%s", cert_file,
                 srv->creds->serial);
     return RG_OK;
+}
+
+void http__tls_set_port(http_server_t *srv, unsigned port)
+{
+    pthread_mutex_lock(&tls_slots_lock);
+    for (size_t i = 0; i < HTTP_MAX_SERVERS; i++)
+        if (tls_slots[i].srv == srv)
+            tls_slots[i].port = port;
+    pthread_mutex_unlock(&tls_slots_lock);
 }
 
 int http_server_reload_tls(http_server_t *srv, rg_error_t *err)
@@ -211,6 +284,12 @@ void http__tls_stop_poll(http_server_t *srv)
 
 void http__tls_release(http_server_t *srv)
 {
+    /* First out of the registry: no handshake can find it afterwards. */
+    pthread_mutex_lock(&tls_slots_lock);
+    for (size_t i = 0; i < HTTP_MAX_SERVERS; i++)
+        if (tls_slots[i].srv == srv)
+            tls_slots[i] = (tls_slot_t){0};
+    pthread_mutex_unlock(&tls_slots_lock);
     creds_free(srv->creds);
     srv->creds = NULL;
     while (srv->retired) {
@@ -218,8 +297,6 @@ void http__tls_release(http_server_t *srv)
         creds_free(srv->retired);
         srv->retired = next;
     }
-    http_server_t *expected = srv;
-    atomic_compare_exchange_strong(&tls_server, &expected, NULL);
     rg_free(srv->cert_file);
     rg_free(srv->key_file);
     srv->cert_file = srv->key_file = NULL;

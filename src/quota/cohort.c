@@ -212,6 +212,7 @@ static void cohort_changed(quota_model_t *m)
 
 void quota_model_set_cohort(quota_model_t *m, quota_cohort_spec_t *spec)
 {
+    quota__spec_changed(m);
     qnode_t *c = quota__cohort_ref(m, spec->name);
     quota_cohort_spec_free(c->cspec);
     c->cspec = spec;
@@ -224,6 +225,7 @@ void quota_model_remove_cohort(quota_model_t *m, const char *name)
     qnode_t *c = rg_strmap_get(&m->cohorts, name);
     if (c == NULL || c->cspec == NULL)
         return;
+    quota__spec_changed(m);
     quota_cohort_spec_free(c->cspec);
     c->cspec = NULL;
     apply_quotas(m, c);

@@ -500,7 +500,7 @@ static bool cq_borrowing(qcq_t *cq, const qpreq_t *r)
 static void add_from(const qpreq_t *r, qcq_t *cq, quota_preempt_policy_t p, qwl_t ***v, size_t *n)
 {
     for (qwl_t *w = cq->reserving.head; w; w = quota__rlist_next(&cq->reserving, w)) {
-        if (w->assumed || !quota__satisfies_policy(r->w, w, p) ||
+        if (quota__skip_assumed(r, w) || !quota__satisfies_policy(r->w, w, p) ||
             !quota__uses_any(w, r->need, r->n_need) || quota__protected(r->m, w, r->now_ns))
             continue;
         *v = rg_realloc(*v, (*n + 1) * sizeof(**v));

@@ -59,6 +59,7 @@ struct qnode {
     size_t n_kids;
     size_t cap_kids;
     bool dirty; /* something in this tree may now fit (roots only) */
+    int64_t left_ns; /* roots: when a workload last gave its quota back for good (model clock) */
     double weight; /* fairSharing.weight (1 unless set) */
     /* Cohorts only (cohort.c). */
     quota_cohort_spec_t *cspec; /* the Cohort object, NULL when implicit */
@@ -142,6 +143,7 @@ struct qwl {
     bool preempt_sent;    /* evicted by a preemption decided here, not yet seen */
     uint64_t preempt_pass; /* the pass that decided it */
     int64_t assumed_ns;   /* when the assumed admission was decided */
+    bool wake_on_confirm; /* skipped as a candidate while assumed: wake its tree once confirmed */
     bool unready_listed;  /* on the model's waitForPodsReady list */
     qrlink_t ulink;
 };
@@ -232,6 +234,7 @@ struct quota_model {
     int64_t now_ns;         /* the running pass's clock (for the preemption oracle) */
     uint64_t pass_serial;   /* bumps on every pass */
     int64_t recheck_ns;     /* a protection ends then: preemptors look again (0 = none) */
+    int64_t spec_changed_ns; /* a queue, cohort, flavor, class, namespace or the config last changed */
     quota_policy_cfg_t cfg; /* preemption, fair sharing, waitForPodsReady */
     bool cfg_set;
     qrlist_t unready;       /* admitted, PodsReady not True (waitForPodsReady) */
@@ -311,6 +314,9 @@ typedef struct qpreq {
     int64_t now_ns;
 } qpreq_t;
 
+/* Whether w is an assumed admission, which is no candidate until the API
+ * shows it; the preemptor that skips one looks again then. */
+bool quota__skip_assumed(const qpreq_t *r, qwl_t *w);
 /* Kueue's Preemptor.GetTargets: the minimal set of victims, or none. */
 void quota__preempt_targets(const qpreq_t *r, qtargets_t *out);
 /* Kueue's workloadFits / fillBackWorkloads, and restoring simulated removals. */
@@ -325,8 +331,11 @@ qpossible_t quota__preempt_simulate(quota_model_t *m, qcq_t *cq, const qwl_t *w,
 /* When w may be queued again: requeueState.requeueAt or the anti-thrash backoff. */
 int64_t quota__requeue_at(const quota_model_t *m, const qwl_t *w);
 /* Whether w may preempt at all (not thrashing, see quota_thrash_count);
- * *until (may be NULL) gets when it may again. */
+ * *until (may be NULL) gets when it may again, 0 when only a change in its
+ * cohort tree can let it (quota__spec_changed, a workload leaving). */
 bool quota__may_preempt(const quota_model_t *m, const qwl_t *w, int64_t now_ns, int64_t *until);
+/* Notes a change of a queue, cohort, flavor, class, namespace or the configuration. */
+void quota__spec_changed(quota_model_t *m);
 
 /* Removing and restoring a workload's usage in its ClusterQueue's tree
  * (a simulation; exactly undone by the other). */

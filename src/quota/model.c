@@ -511,6 +511,7 @@ static void reroute_all(quota_model_t *m)
 
 void quota_model_set_cluster_queue(quota_model_t *m, quota_cq_spec_t *spec)
 {
+    quota__spec_changed(m);
     qcq_t *cq = quota__cq(m, spec->name);
     qnode_t *old_root = NULL;
     if (cq == NULL) {
@@ -564,6 +565,7 @@ void quota_model_remove_cluster_queue(quota_model_t *m, const char *name)
     qcq_t *cq = quota__cq(m, name);
     if (cq == NULL)
         return;
+    quota__spec_changed(m);
     /* Reservations there stop counting (until it comes back); queued work is rerouted. */
     size_t it = 0;
     const char *k;
@@ -591,6 +593,7 @@ void quota_model_remove_cluster_queue(quota_model_t *m, const char *name)
 
 static void all_cqs_changed(quota_model_t *m)
 {
+    quota__spec_changed(m);
     size_t it = 0;
     const char *k;
     void *v;
@@ -617,6 +620,7 @@ void quota_model_remove_flavor(quota_model_t *m, const char *name)
 
 void quota_model_set_local_queue(quota_model_t *m, quota_lq_spec_t *spec)
 {
+    quota__spec_changed(m);
     char *key = rg_asprintf("%s/%s", spec->ns, spec->name);
     char *old_key = rg_strmap_del(&m->lq_keys, key);
     quota_lq_spec_free(rg_strmap_del(&m->lqs, key));
@@ -628,6 +632,7 @@ void quota_model_set_local_queue(quota_model_t *m, quota_lq_spec_t *spec)
 
 void quota_model_remove_local_queue(quota_model_t *m, const char *ns, const char *name)
 {
+    quota__spec_changed(m);
     char key[600];
     snprintf(key, sizeof(key), "%s/%s", ns, name);
     quota_lq_spec_free(rg_strmap_del(&m->lqs, key));
@@ -646,6 +651,7 @@ void quota_model_set_class(quota_model_t *m, quota_class_kind_t kind, const char
     }
     c->value = value;
     c->global_default = global_default;
+    quota__spec_changed(m);
     reroute_all(m);
 }
 
@@ -657,11 +663,13 @@ void quota_model_remove_class(quota_model_t *m, quota_class_kind_t kind, const c
     rg_strmap_del(&m->classes, c->key);
     rg_free(c->key);
     rg_free(c);
+    quota__spec_changed(m);
     reroute_all(m);
 }
 
 void quota_model_set_namespace(quota_model_t *m, const char *name, const cJSON *labels)
 {
+    quota__spec_changed(m);
     quota_model_remove_namespace(m, name);
     char *key = rg_strdup(name);
     rg_strmap_put(&m->ns_keys, key, key);
@@ -676,6 +684,7 @@ void quota_model_remove_namespace(quota_model_t *m, const char *name)
     char *key = rg_strmap_del(&m->ns_keys, name);
     if (labels == NULL && key == NULL)
         return;
+    quota__spec_changed(m);
     cJSON_Delete(labels);
     rg_free(key);
     reroute_all(m);
@@ -709,7 +718,7 @@ static void take_note(qwl_t *w, const quota_wl_spec_t *s)
 }
 
 /* An API version while an assumed admission is outstanding. */
-static bool keep_assumption(qwl_t *w, quota_wl_spec_t *spec)
+static bool keep_assumption(quota_model_t *m, qwl_t *w, quota_wl_spec_t *spec)
 {
     if (!w->assumed)
         return false;
@@ -717,6 +726,9 @@ static bool keep_assumption(qwl_t *w, quota_wl_spec_t *spec)
         w->assumed = false; /* the API shows our admission: confirmed */
         quota_admission_free(w->assumed_adm);
         w->assumed_adm = NULL;
+        if (w->wake_on_confirm && w->usage_cq) /* a preemptor skipped it: a candidate now */
+            quota__wake_tree(m, quota__root(&w->usage_cq->node));
+        w->wake_on_confirm = false;
         return false;
     }
     /* A version without it is older than our write, or our write failed
@@ -762,6 +774,14 @@ static bool queue_view_same(const quota_wl_spec_t *a, const quota_wl_spec_t *b)
     return true;
 }
 
+/* A workload whose quota goes back for good (finished, deleted,
+ * deactivated): a change a thrashing preemptor waits for (quota__may_preempt). */
+static void note_departure(quota_model_t *m, const qwl_t *w)
+{
+    if (w->usage_cq)
+        quota__root(&w->usage_cq->node)->left_ns = m->now_ns;
+}
+
 void quota_model_set_workload(quota_model_t *m, quota_wl_spec_t *spec)
 {
     qwl_t *w = wl_get(m, spec->ns, spec->name);
@@ -780,7 +800,7 @@ void quota_model_set_workload(quota_model_t *m, quota_wl_spec_t *spec)
         take_note(w, spec);
         return;
     }
-    bool keep = keep_assumption(w, spec);
+    bool keep = keep_assumption(m, w, spec);
     w->spec = spec;
     quota_wl_spec_free(old);
     w->prio = resolve_priority(m, spec);
@@ -807,6 +827,8 @@ void quota_model_set_workload(quota_model_t *m, quota_wl_spec_t *spec)
         quota__unready_track(m, w);
         return;
     }
+    if (!wants_queue(spec))
+        note_departure(m, w);
     quota__dequeue(m, w);
     quota__unreserve(m, w);
     w->evict_sent = false;
@@ -833,6 +855,7 @@ void quota_model_remove_workload(quota_model_t *m, const char *ns, const char *n
     qwl_t *w = wl_get(m, ns, name);
     if (w == NULL)
         return;
+    note_departure(m, w);
     quota__dequeue(m, w);
     quota__unreserve(m, w);
     rg_strmap_del(&m->wls, w->key);
@@ -845,6 +868,7 @@ void quota_model_forget(quota_model_t *m, const char *ns, const char *name)
     if (w == NULL || !w->assumed)
         return;
     w->assumed = false;
+    w->wake_on_confirm = false;
     quota_admission_free(w->assumed_adm);
     w->assumed_adm = NULL;
     quota__unreserve(m, w);
@@ -854,14 +878,17 @@ void quota_model_forget(quota_model_t *m, const char *ns, const char *name)
 void quota_model_eviction_failed(quota_model_t *m, const char *ns, const char *name)
 {
     qwl_t *w = wl_get(m, ns, name);
-    if (w == NULL || !w->evict_sent)
+    /* A version of the victim seen meanwhile may have cleared evict_sent
+     * already; preempt_sent stays until the API shows the eviction. */
+    if (w == NULL || (!w->evict_sent && !w->preempt_sent))
         return;
     w->evict_sent = false;
     w->preempt_sent = false;
     track_eviction(m, w);
-    /* A preemption's or a timeout's eviction is decided again in the next pass. */
+    /* A preemption's or a timeout's eviction is decided again in the next
+     * pass: the preemptor, parked while it waited for its victims, looks again. */
     if (w->usage_cq)
-        quota__root(&w->usage_cq->node)->dirty = true;
+        quota__wake_tree(m, quota__root(&w->usage_cq->node));
 }
 
 void quota_model_wake_all(quota_model_t *m)

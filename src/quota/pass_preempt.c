@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include "raygate/alloc.h"
+#include "raygate/timeutil.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -84,6 +85,24 @@ static void issue(quota_model_t *m, qcq_t *cq, const qwl_t *w, const qtarget_t *
     st->evicted++;
 }
 
+/* Why a thrashing preemptor waits (owned): the assigner's words and anti-thrash's. */
+static char *passive_message(const quota_model_t *m, const qwl_t *w, const qassign_t *a,
+                             int64_t again)
+{
+    const quota_wl_spec_t *s = w->spec;
+    size_t k = quota_thrash_count(&m->cfg, s->preempted_at, s->n_preempted_at);
+    char when[64] = "once something else changes in its cohort";
+    if (again) {
+        char ts[40];
+        rg_time_format_rfc3339_seconds(again, ts, sizeof(ts));
+        snprintf(when, sizeof(when), "at %s", ts);
+    }
+    return rg_asprintf("%s. Not preempting (anti-thrash): preempted %zu times within %llds, "
+                       "may preempt again %s",
+                       a->message ? a->message : "", k,
+                       (long long)(m->cfg.thrash_window_ns / 1000000000LL), when);
+}
+
 /*
  * Whether every admission check would pass w once the targets are gone
  * (DESIGN.md §4: admitted means placeable, after the preemptions chosen);
@@ -133,8 +152,12 @@ char *quota__pass_preempt(quota_model_t *m, qcq_t *cq, qwl_t *w, const qassign_t
     qtargets_t t;
     quota__preempt_targets(&r, &t);
     int64_t again = 0;
-    if (!quota__may_preempt(m, w, now_ns, &again))
-        quota__recheck_at(m, again); /* look at it again when it may preempt */
+    if (!quota__may_preempt(m, w, now_ns, &again)) {
+        quota__targets_release(&t);
+        if (again)
+            quota__recheck_at(m, again); /* look at it again when it may preempt */
+        return passive_message(m, w, a, again);
+    }
     if (t.n == 0) {
         quota__targets_release(&t);
         return rg_strdup(a->message ? a->message : "");

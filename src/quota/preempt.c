@@ -72,8 +72,14 @@ void quota_policy_cfg_defaults(quota_policy_cfg_t *c)
     c->backoff_limit_count = -1;
 }
 
+void quota__spec_changed(quota_model_t *m)
+{
+    m->spec_changed_ns = m->now_ns;
+}
+
 void quota_model_configure(quota_model_t *m, const quota_policy_cfg_t *cfg)
 {
+    quota__spec_changed(m);
     m->cfg = *cfg;
     m->cfg_set = true;
     m->generation++;
@@ -128,16 +134,34 @@ int64_t quota__requeue_at(const quota_model_t *m, const qwl_t *w)
     return w->spec->requeue_at_ns > t ? w->spec->requeue_at_ns : t;
 }
 
+/*
+ * Whether anything but admissions and evictions changed w's cohort tree at
+ * or after t: a workload there gave its quota back for good, or a spec or
+ * the configuration changed. Event times are the model's clock (the last
+ * pass), so an event after the pass at t counts and one before it does not.
+ */
+static bool tree_changed_since(const quota_model_t *m, const qwl_t *w, int64_t t)
+{
+    if (m->spec_changed_ns >= t)
+        return true;
+    qcq_t *cq = w->cq ? w->cq : w->usage_cq;
+    return cq && quota__root(&cq->node)->left_ns >= t;
+}
+
 bool quota__may_preempt(const quota_model_t *m, const qwl_t *w, int64_t now_ns, int64_t *until)
 {
     const quota_wl_spec_t *s = w->spec;
     size_t k = quota_thrash_count(&m->cfg, s->preempted_at, s->n_preempted_at);
     if (m->cfg.thrash_limit == 0 || k < m->cfg.thrash_limit)
         return true;
-    int64_t again = newest(s->preempted_at, s->n_preempted_at) + m->cfg.thrash_window_ns;
+    int64_t last = newest(s->preempted_at, s->n_preempted_at);
+    int64_t again = last + m->cfg.thrash_window_ns;
     if (until)
-        *until = again;
-    return now_ns >= again;
+        *until = now_ns < again ? again : 0;
+    /* After the window, preempting again in a tree where nothing else
+     * happened would only replay the loop that made it thrash: it waits for
+     * a change (which wakes the tree) before it preempts again. */
+    return now_ns >= again && tree_changed_since(m, w, last);
 }
 
 /* ---- candidates ---- */
@@ -338,17 +362,28 @@ static bool above_threshold(const quota_preemption_t *p, int32_t cand, int32_t i
     return p->has_max_priority_threshold && cand > p->max_priority_threshold;
 }
 
+bool quota__skip_assumed(const qpreq_t *r, qwl_t *w)
+{
+    if (!w->assumed)
+        return false;
+    /* Kueue would take it at once: the preemptor must not wait for an
+     * unrelated event once the API confirms it (quota_model_set_workload). */
+    if (quota__uses_any(w, r->need, r->n_need))
+        w->wake_on_confirm = true;
+    return true;
+}
+
 /* Whether a reserving workload may be a candidate at all for this request. */
-static bool eligible(const qpreq_t *r, const qwl_t *w)
+static bool eligible(const qpreq_t *r, qwl_t *w)
 {
     /* Our own admissions the API has not shown yet are not preempted
      * (their status has no version to evict against yet). */
-    return !w->assumed && quota__uses_any(w, r->need, r->n_need) &&
+    return !quota__skip_assumed(r, w) && quota__uses_any(w, r->need, r->n_need) &&
            !quota__protected(r->m, w, r->now_ns);
 }
 
 /* Kueue's classifyPreemptionVariant. */
-static variant_t classify(const qpreq_t *r, const qwl_t *w, bool advantage)
+static variant_t classify(const qpreq_t *r, qwl_t *w, bool advantage)
 {
     const quota_preemption_t *p = &r->cq->spec->policy;
     if (!eligible(r, w))

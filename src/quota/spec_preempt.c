@@ -133,13 +133,41 @@ size_t quota_preempted_at_parse(const char *v, int64_t *out, size_t max)
     return n;
 }
 
-/* "t1,t2,...": unix seconds; at most PREEMPTED_AT_MAX kept. */
-static void decode_history(const char *v, quota_wl_spec_t *s)
+size_t quota_preemption_history(const cJSON *wl, int64_t *out, size_t max)
 {
-    if (v == NULL)
+    const char *v = rg_json_get_string(rg_json_path(wl, "metadata", "annotations", NULL),
+                                       QUOTA_ANNOTATION_PREEMPTED_AT);
+    size_t n = quota_preempted_at_parse(v, out, max);
+    const cJSON *ev = condition(rg_json_get_object(wl, "status"), "Evicted");
+    const char *reason = rg_json_get_string(ev, "reason");
+    int64_t t = cond_time(ev);
+    if (max == 0 || cond_status(ev) != 1 || reason == NULL || strcmp(reason, "Preempted") != 0 ||
+        t <= 0)
+        return n;
+    /* The annotation is written right after the eviction: until it lands,
+     * the eviction itself says when the newest preemption was. */
+    int64_t s = t / 1000000000LL * 1000000000LL;
+    for (size_t i = 0; i < n; i++)
+        if (out[i] >= s)
+            return n;
+    if (n == max) {
+        memmove(out, out + 1, (max - 1) * sizeof(*out));
+        n--;
+    }
+    out[n++] = s;
+    return n;
+}
+
+/* The preemption history (quota_preemption_history); at most PREEMPTED_AT_MAX kept. */
+static void decode_history(const cJSON *obj, quota_wl_spec_t *s)
+{
+    int64_t at[PREEMPTED_AT_MAX];
+    size_t n = quota_preemption_history(obj, at, PREEMPTED_AT_MAX);
+    if (n == 0)
         return;
-    s->preempted_at = rg_calloc(PREEMPTED_AT_MAX, sizeof(int64_t));
-    s->n_preempted_at = quota_preempted_at_parse(v, s->preempted_at, PREEMPTED_AT_MAX);
+    s->preempted_at = rg_calloc(n, sizeof(int64_t));
+    memcpy(s->preempted_at, at, n * sizeof(int64_t));
+    s->n_preempted_at = n;
 }
 
 void quota__decode_wl_extras(const cJSON *obj, quota_wl_spec_t *s)
@@ -147,9 +175,7 @@ void quota__decode_wl_extras(const cJSON *obj, quota_wl_spec_t *s)
     const cJSON *meta = rg_json_get_object(obj, "metadata");
     const char *ju = rg_json_get_string(rg_json_get_object(meta, "labels"), "kueue.x-k8s.io/job-uid");
     s->job_uid = ju && ju[0] ? rg_strdup(ju) : NULL;
-    decode_history(rg_json_get_string(rg_json_get_object(meta, "annotations"),
-                                      QUOTA_ANNOTATION_PREEMPTED_AT),
-                   s);
+    decode_history(obj, s);
     const cJSON *status = rg_json_get_object(obj, "status");
     const cJSON *qr = condition(status, "QuotaReserved");
     if (cond_status(qr) == 1)

@@ -58,6 +58,50 @@ static void build_routes(serve_app_t *app)
     add_route(app, "/status.json", "GET", 0, serve__on_status_json, "status.json");
 }
 
+/*
+ * The metrics-only listener (server.metricsListen): a second HTTPS server
+ * on the same certificate with two read-only routes and one worker, so a
+ * Prometheus scrape reaches a replica whose main listener is loopback-only
+ * (the extender sidecar, whose /scheduler/bind must stay unreachable from
+ * outside its pod). No listener when unset.
+ */
+static int start_metrics_listener(serve_app_t *app, rg_error_t *err)
+{
+    if (app->cfg.metrics_listen == NULL)
+        return RG_OK;
+    char *host = NULL;
+    uint16_t port = 0;
+    int rc = cfg_listen_parse("server.metricsListen", app->cfg.metrics_listen, &host, &port, err);
+    if (rc != RG_OK)
+        return rc;
+    app->metrics_routes[0] = (http_route_t){.path = "/metrics", .method = "GET", .fn =
+                                                serve__on_metrics, .ctx = app, .name = "metrics"};
+    app->metrics_routes[1] = (http_route_t){.path = "/healthz", .method = "GET", .fn =
+                                                serve__on_healthz, .ctx = app, .name = "healthz"};
+    http_server_opts_t opts = {
+        .listen_addr = host,
+        .port = port,
+        .threads = 1,
+        .max_connections = 64, /* a few scrapers and probes, never admission traffic */
+        .connection_timeout_s = app->cfg.connection_timeout_s,
+        .request_timeout_s = app->cfg.request_timeout_s,
+        .cert_file = app->cert_path,
+        .key_file = app->key_path,
+        .cert_poll_ms = app->cfg.cert_poll_interval_ms,
+        .routes = app->metrics_routes,
+        .n_routes = 2,
+        .observe = serve__metrics_observe,
+        .observe_ctx = app->metrics,
+    };
+    app->metrics_server = http_server_start(&opts, err);
+    if (app->metrics_server != NULL)
+        rg_log_info("serve", "serving metrics https://%s%s%s:%u (GET /metrics, /healthz only)",
+                    strchr(host, ':') ? "[" : "", host[0] ? host : "*", strchr(host, ':') ? "]" : "",
+                    (unsigned)http_server_port(app->metrics_server));
+    rg_free(host);
+    return app->metrics_server ? RG_OK : (err ? err->code : RG_ERR_IO);
+}
+
 static int resolve_certs(serve_app_t *app, rg_error_t *err)
 {
     if (app->cfg.cert_file && app->cfg.key_file) {
@@ -367,6 +411,8 @@ serve_app_t *serve_app_new(const cfg_config_t *cfg, rg_error_t *err)
     const char *addr = app->cfg.listen_addr && app->cfg.listen_addr[0] ? app->cfg.listen_addr : "*";
     rg_log_info("serve", "serving https://%s%s%s:%u threads=%u", strchr(addr, ':') ? "[" : "", addr,
                 strchr(addr, ':') ? "]" : "", (unsigned)http_server_port(app->server), threads);
+    if (start_metrics_listener(app, err) != RG_OK)
+        goto err;
     return app;
 err:
     serve_app_free(app);
@@ -390,6 +436,9 @@ int serve_app_run(serve_app_t *app)
                 rg_log_error("serve", "audit log reopen failed path=\"%s\"", app->audit_path);
             if (http_server_reload_tls(app->server, &err) < 0)
                 rg_log_error("serve", "certificate reload failed error=\"%s\"", rg_error_str(&err));
+            if (app->metrics_server && http_server_reload_tls(app->metrics_server, &err) < 0)
+                rg_log_error("serve", "metrics listener certificate reload failed error=\"%s\"",
+                             rg_error_str(&err));
             continue;
         }
         rg_log_info("serve", "stopping on %s: draining requests in flight inflight=%u",
@@ -397,6 +446,8 @@ int serve_app_run(serve_app_t *app)
         atomic_store(&app->ready, false);
         http_server_stop(app->server, SERVE_DRAIN_MS);
         app->server = NULL;
+        http_server_stop(app->metrics_server, 1000);
+        app->metrics_server = NULL;
         /* Stop deciding, then step down and release the lease so a peer
          * takes over at once. */
         admit_stop(app->admit);
@@ -412,6 +463,8 @@ void serve_app_free(serve_app_t *app)
         return;
     http_server_stop(app->server, SERVE_DRAIN_MS);
     app->server = NULL;
+    http_server_stop(app->metrics_server, 1000);
+    app->metrics_server = NULL;
     leader_elector_free(app->leader);
     cainj_free(app->cainj);
     /* No handler may call into the admitter once it is gone. */

@@ -45,6 +45,10 @@ struct serve_app {
     http_server_t *server;
     http_route_t routes[SERVE_MAX_ROUTES];
     size_t n_routes;
+    /* server.metricsListen: GET /metrics and /healthz only, so a loopback-only
+     * replica (the extender sidecar) can still be scraped. NULL when unset. */
+    http_server_t *metrics_server;
+    http_route_t metrics_routes[2];
     atomic_bool ready;
 };
 

@@ -156,9 +156,11 @@ CONVERSION_NOTE = {
                  "extensions. A test fixture, not a raygate manifest."),
 }
 
-# The Kueue kinds Kueue converts through its webhook; WorkloadPriorityClass has the same
-# schema in both versions and upstream leaves it on strategy None.
-WEBHOOK_CONVERTED = {"clusterqueues", "localqueues", "workloads", "resourceflavors"}
+# The Kueue kinds Kueue converts through its webhook (config/components/crd/kustomization.yaml
+# of v0.19: webhook_in_{localqueues,clusterqueues,cohorts,workloads}); ResourceFlavor and
+# WorkloadPriorityClass have the same schema in both versions and upstream leaves them on
+# strategy None.
+WEBHOOK_CONVERTED = {"clusterqueues", "localqueues", "workloads", "cohorts"}
 
 
 def cq_spec(v2):
@@ -402,14 +404,21 @@ def resourceflavor():
 
 
 def cohort():
-    """Kueue's Cohort (apis/kueue/v1beta2/cohort_types.go): parentName, quota of its
-    own in the ClusterQueue's resourceGroups shape, fairSharing weight; status.fairSharing."""
+    """Kueue's Cohort (apis/kueue/v1beta{1,2}/cohort_types.go): parentName, quota of its
+    own in the ClusterQueue's resourceGroups shape, fairSharing weight; status.fairSharing,
+    which in v1beta1 also holds admissionFairSharingStatus (gone from v1beta2's
+    FairSharingStatus: the conversion drops it, as Kueue's does). Its printer column is raygate's."""
     rgs = cq_spec(True)["properties"]["resourceGroups"]
     spec = obj({"parentName": string(maxLength=253), "resourceGroups": rgs,
                 "fairSharing": obj({"weight": quantity()})})
-    status = obj({"fairSharing": obj({"weightedShare": integer("int64")}), "conditions": conditions()})
     versions = []
     for n, s in (("v1beta1", False), ("v1beta2", True)):
+        share = {"weightedShare": integer("int64")}
+        if n == "v1beta1":
+            share["admissionFairSharingStatus"] = obj(
+                {"consumedResources": quantity_map(),
+                 "lastUpdate": string(format="date-time")}, ["consumedResources", "lastUpdate"])
+        status = obj({"fairSharing": obj(share, ["weightedShare"])})
         versions.append(version(n, s, {"spec": spec, "status": status}, printer=[
             {"name": "Parent", "type": "string", "jsonPath": ".spec.parentName"}]))
     return crd(KUEUE, "Cohort", "cohorts", "cohort", "Cluster", versions, ["co"])

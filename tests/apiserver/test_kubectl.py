@@ -285,7 +285,7 @@ class TestKubectl(unittest.TestCase):
         r = self.kubectl("apply", "-f", "-", stdin=rendered)
         # the double empties a namespace at once (no Terminating phase): what was in it is gone
         self.addCleanup(self.kubectl, "delete", "--ignore-not-found", "-f", "-", stdin=rendered)
-        self.assertEqual(r.stdout.count(" created"), 25, r.stdout)  # docs/install.md's table
+        self.assertEqual(r.stdout.count(" created"), 26, r.stdout)  # docs/install.md's table
         self.assertIn("clusterrole.rbac.authorization.k8s.io/raygate created", r.stdout)
         self.assertIn("mutatingwebhookconfiguration.admissionregistration.k8s.io/raygate-mutating created", r.stdout)
         again = self.kubectl("apply", "-f", "-", stdin=rendered).stdout

@@ -1,5 +1,7 @@
-"""Certificate rotation seen by new connections without dropping open ones;
-SIGTERM lets a request in flight finish, then raygate exits 0."""
+"""Certificate rotation seen by new connections without dropping open ones, on the main
+listener and the metrics-only one (--metrics-listen) alike; SIGTERM lets a request in flight
+finish, then raygate exits 0."""
+import http.client
 import os
 import signal
 import socket
@@ -37,9 +39,19 @@ class TlsRotationTest(unittest.TestCase):
         cfg = os.path.join(rg.tmp, "raygate.yaml")
         with open(cfg, "w") as f:
             f.write("tls:\n  pollIntervalMillis: 100\n")
-        rg.args += ["--config", cfg]
+        mport = rgtest.free_port()
+        rg.args += ["--config", cfg, "--metrics-listen", "127.0.0.1:%d" % mport]
         rg.ca_file = os.path.join(certs, "ca.crt")
+
+        def metrics_conn():
+            return http.client.HTTPSConnection("127.0.0.1", mport, timeout=10,
+                                               context=rg.ssl_context())
         with rg:
+            # The metrics-only listener: its two routes, nothing else, same certificate.
+            for path, want in (("/metrics", 200), ("/healthz", 200), ("/readyz", 404),
+                               ("/status", 404), ("/version", 404)):
+                self.assertEqual(rg.request("GET", path, conn=metrics_conn())[0], want, path)
+            self.assertEqual(rg.request("POST", "/mutate", {}, conn=metrics_conn())[0], 404)
             old = rg.conn()
             self.assertEqual(rg.request("GET", "/healthz", conn=old)[0], 200)
             first = serial_of_der(old.sock.getpeercert(binary_form=True))
@@ -51,26 +63,31 @@ class TlsRotationTest(unittest.TestCase):
             rg.ca_file = os.path.join(certs, "ca.crt")
             second = serial_of_pem_file(os.path.join(certs, "tls.crt"))
             self.assertNotEqual(first, second)
-            deadline = time.time() + 10
-            seen = None
-            while time.time() < deadline:
-                c = rg.conn()
-                try:
-                    c.connect()
-                    seen = serial_of_der(c.sock.getpeercert(binary_form=True))
-                except ssl.SSLError:
-                    seen = None
-                finally:
-                    c.close()
-                if seen == second:
-                    break
-                time.sleep(0.1)
-            self.assertEqual(seen, second)
+            self.assertEqual(self.serial_seen(rg.conn, second), second)
+            self.assertEqual(self.serial_seen(metrics_conn, second), second)
             # The connection opened before the swap is still served.
             self.assertEqual(rg.request("GET", "/healthz", conn=old)[0], 200)
             old.close()
             self.assertIn("serving certificate reloaded", rg.logs())
         rg.cleanup()
+
+    def serial_seen(self, connect, want):
+        """The serial new connections see, polled until it is want (or 10 s pass)."""
+        deadline = time.time() + 10
+        seen = None
+        while time.time() < deadline:
+            c = connect()
+            try:
+                c.connect()
+                seen = serial_of_der(c.sock.getpeercert(binary_form=True))
+            except ssl.SSLError:
+                seen = None
+            finally:
+                c.close()
+            if seen == want:
+                break
+            time.sleep(0.1)
+        return seen
 
     def test_bad_new_files_keep_the_old_certificate(self):
         rg = rgtest.Raygate()

@@ -22,13 +22,7 @@ QUOTA_GPUS = 40
 CLUSTERS = int(os.environ.get("RG_CHAOS_CLUSTERS", "500"))
 
 
-def gpus_of(wl):
-    """GPUs a Workload holds: its admission's resourceUsage when reserving."""
-    adm = (wl.get("status") or {}).get("admission")
-    if not adm or (condition(wl, "QuotaReserved") or {}).get("status") != "True":
-        return 0
-    return sum(int(p.get("resourceUsage", {}).get("nvidia.com/gpu", "0"))
-               for p in adm.get("podSetAssignments", []))
+gpus_of = rgtest.gpus_reserved
 
 
 def raycluster(i, gpus):

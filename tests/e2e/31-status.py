@@ -74,6 +74,10 @@ class StatusServedTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.rg = rgtest.Raygate().start()
+        # The admitter's first pass over the standalone manifests has written its reasons.
+        settled = rgtest.wait_for(lambda: "insufficient unused quota" in cls.rg.request(
+            "GET", "/status.json")[2].decode(), 20)
+        assert settled, cls.rg.logs()[-3000:]
 
     @classmethod
     def tearDownClass(cls):
@@ -101,12 +105,22 @@ class StatusServedTest(unittest.TestCase):
 
     def test_cli_reads_the_running_raygate(self):
         url = "https://127.0.0.1:%d" % self.rg.port
-        doc = json.loads(status_cli("--server", url, "--ca", self.rg.ca_file, "-o", "json").stdout)
-        served = json.loads(self.rg.request("GET", "/status.json")[2])
-        doc.pop("generated"), served.pop("generated")
-        for p in doc["pending"] + served["pending"]:
-            p.pop("ageSeconds")
-        self.assertEqual(doc, served)
+
+        def comparable(doc):
+            doc.pop("generated")
+            for p in doc["pending"]:
+                p.pop("ageSeconds")
+            return doc
+
+        def same():
+            """The CLI's document and the served one, when no status write fell between."""
+            doc = comparable(json.loads(
+                status_cli("--server", url, "--ca", self.rg.ca_file, "-o", "json").stdout))
+            served = comparable(json.loads(self.rg.request("GET", "/status.json")[2]))
+            return (doc, served) if doc == served else None
+        pair = rgtest.wait_for(same, 10, 0.2)
+        self.assertIsNotNone(pair, "the CLI's document never matched the served one")
+        doc = pair[0]
         rq = next(q for q in doc["clusterQueues"] if q["name"] == "ray-cluster-queue")
         gpu = next(r for r in rq["resources"] if r["resource"] == "nvidia.com/gpu")
         self.assertEqual((gpu["flavor"], gpu["nominal"]), ("default-flavor", "32"))

@@ -24,6 +24,9 @@ import time
 BIN = os.environ.get("RAYGATE_BIN", os.path.join(os.path.dirname(__file__), "../../build/raygate"))
 SRC = os.environ.get("RG_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
 FIXTURES = os.environ.get("RG_FIXTURES", os.path.join(SRC, "tests/fixtures"))
+# The binary runs under AddressSanitizer (several times slower): latency bounds
+# that a test states for the product hold in the plain build only.
+SANITIZED = os.environ.get("RG_SANITIZED", "OFF").upper() in ("1", "ON", "TRUE")
 
 
 def _die_with_parent():
@@ -268,6 +271,15 @@ def condition(obj, type_):
         if c.get("type") == type_:
             return c
     return None
+
+
+def gpus_reserved(wl):
+    """nvidia.com/gpu a Workload holds: its admission's resourceUsage while QuotaReserved."""
+    adm = (wl.get("status") or {}).get("admission")
+    if not adm or (condition(wl, "QuotaReserved") or {}).get("status") != "True":
+        return 0
+    return sum(int(p.get("resourceUsage", {}).get("nvidia.com/gpu", "0"))
+               for p in adm.get("podSetAssignments", []))
 
 
 def serving_certs(rg):

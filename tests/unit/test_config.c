@@ -171,6 +171,56 @@ START_TEST(test_config__extender_keys)
 }
 END_TEST
 
+/* server.metricsListen: kept as written (NULL when unset), split by
+ * cfg_listen_parse the way server.listen is; "" from a flag unsets it. */
+typedef struct metrics_listen_case {
+    const char *yaml;
+    const char *host; /* NULL: no listener */
+    unsigned port;
+} metrics_listen_case_t;
+
+static const metrics_listen_case_t metrics_listen_cases[] = {
+    {"server: {listen: \"127.0.0.1:9443\"}", NULL, 0},
+    {"server: {metricsListen: \":9444\"}", "", 9444},
+    {"server: {metricsListen: \"0.0.0.0:9090\"}", "0.0.0.0", 9090},
+    {"server: {metricsListen: \"[::]:9444\", listen: \"127.0.0.1:9443\"}", "::", 9444},
+    {"server: {metricsListen: \"\"}", NULL, 0},
+};
+
+START_TEST(test_config__metrics_listen)
+{
+    const metrics_listen_case_t *mc = &metrics_listen_cases[_i];
+    cfg_config_t c;
+    rg_error_t err = {0};
+    cfg_config_init_defaults(&c);
+    ck_assert_ptr_null(c.metrics_listen);
+    int rc = cfg_config_load_buffer(&c, mc->yaml, strlen(mc->yaml), "raygate.yaml", &err);
+    ck_assert_msg(rc == 0, "%s: %s", mc->yaml, rg_error_str(&err));
+    ck_assert_uint_eq(c.port, 9443); /* the main listener is untouched */
+    if (mc->host == NULL) {
+        ck_assert_ptr_null(c.metrics_listen);
+    } else {
+        char *host = NULL;
+        uint16_t port = 0;
+        ck_assert_int_eq(
+            cfg_listen_parse("server.metricsListen", c.metrics_listen, &host, &port, &err), 0);
+        ck_assert_str_eq(host, mc->host);
+        ck_assert_uint_eq(port, mc->port);
+        rg_free(host);
+        cfg_config_t copy;
+        cfg_config_copy(&copy, &c);
+        ck_assert_str_eq(copy.metrics_listen, c.metrics_listen);
+        cfg_config_release(&copy);
+        /* The flag's "" turns it off again. */
+        ck_assert_int_eq(cfg_config_set(&c, "server.metricsListen", "", &err), 0);
+        ck_assert_ptr_null(c.metrics_listen);
+    }
+    ck_assert_int_eq(cfg_config_set(&c, "server.metricsListen", "127.0.0.1", &err), RG_ERR_CONFIG);
+    ck_assert_ptr_null(strstr(rg_error_str(&err), "server.listen"));
+    cfg_config_release(&c);
+}
+END_TEST
+
 typedef struct error_case {
     const char *yaml;
     int code;
@@ -184,9 +234,9 @@ static const error_case_t error_cases[] = {
      "standalone, kubeconfig, context, leaderElection, admitter, caInjection, extender, "
      "fairSharing, waitForPodsReady, preemption)"},
     {"server:\n  prot: 1\n", RG_ERR_CONFIG,
-     "raygate.yaml:2: server.prot: unknown key (known: listen, port, threads, maxConnections, "
-     "connectionTimeoutSeconds, requestTimeoutSeconds, maxBodyBytes, maxExtenderBodyBytes, "
-     "reusePort)"},
+     "raygate.yaml:2: server.prot: unknown key (known: listen, port, metricsListen, threads, "
+     "maxConnections, connectionTimeoutSeconds, requestTimeoutSeconds, maxBodyBytes, "
+     "maxExtenderBodyBytes, reusePort)"},
     {"log:\n  level: info\n  format: json\n", RG_ERR_CONFIG,
      "raygate.yaml:3: log.format: unknown key (known: level)"},
     /* the extender's lists and numbers */
@@ -265,6 +315,14 @@ static const error_case_t error_cases[] = {
      "raygate.yaml:2: server.listen: invalid value \"[::1]:0\": port must be 1..65535"},
     {"server:\n  listen: \":http\"\n", RG_ERR_CONFIG,
      "raygate.yaml:2: server.listen: invalid value \":http\": port must be 1..65535"},
+    {"server:\n  metricsListen: \"localhost:9444\"\n", RG_ERR_CONFIG,
+     "raygate.yaml:2: server.metricsListen: invalid value \"localhost:9444\": host must be an "
+     "IPv4 address, a bracketed IPv6 address or empty for all addresses"},
+    {"server:\n  metricsListen: \"9444\"\n", RG_ERR_CONFIG,
+     "raygate.yaml:2: server.metricsListen: invalid value \"9444\": must be host:port, e.g. "
+     "\"127.0.0.1:9443\", \"[::1]:9443\" or \":9443\""},
+    {"server:\n  metricsListen: [\":9444\"]\n", RG_ERR_CONFIG,
+     "raygate.yaml:2: server.metricsListen: expected a scalar, got a sequence"},
     /* strings */
     {"stateDir: \"\"\n", RG_ERR_CONFIG, "raygate.yaml:1: stateDir: missing value"},
     {"kubeconfig: \"a\\0b\"\n", RG_ERR_CONFIG,
@@ -863,6 +921,8 @@ static Suite *config_suite(void)
     tcase_add_loop_test(tc, test_config__accepted_values, 0,
                         (int)(sizeof(value_cases) / sizeof(value_cases[0])));
     tcase_add_test(tc, test_config__extender_keys);
+    tcase_add_loop_test(tc, test_config__metrics_listen, 0,
+                        sizeof(metrics_listen_cases) / sizeof(metrics_listen_cases[0]));
     tcase_add_loop_test(tc, test_config__errors, 0,
                         (int)(sizeof(error_cases) / sizeof(error_cases[0])));
     tcase_add_test(tc, test_config__file_errors);

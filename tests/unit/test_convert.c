@@ -121,6 +121,7 @@ static const pair_t PAIRS[] = {
     {"workload-v1beta1.json", "workload-v1beta2.json", true},
     {"workload-podpc-v1beta1.json", "workload-podpc-v1beta2.json", true},
     {"localqueue-v1beta1.json", "localqueue-v1beta2.json", true},
+    {"cohort-v1beta1.json", "cohort-v1beta2.json", true},
 };
 
 START_TEST(test_convert__exact_up)
@@ -229,6 +230,38 @@ START_TEST(test_convert__round_trip_v1beta2)
     cJSON_Delete(back);
     cJSON_Delete(v1);
     cJSON_Delete(v2);
+}
+END_TEST
+
+/* v1beta2's FairSharingStatus has no admissionFairSharingStatus: Kueue's
+ * conversion drops it from a ClusterQueue's and a Cohort's status on the way
+ * up (Convert_v1beta1_FairSharingStatus_To_v1beta2_FairSharingStatus), and
+ * keeps the rest of the status. */
+static const char *const AFS_FIXTURES[] = {
+    "cohort-afs-v1beta1.json",
+    "clusterqueue-afs-v1beta1.json",
+};
+
+START_TEST(test_convert__admission_fair_sharing_status_dropped_up)
+{
+    cJSON *v1 = load(AFS_FIXTURES[_i]);
+    cJSON *v2 = convert_ok(v1, CONVERT_V1BETA2);
+    const cJSON *fs = rg_json_path(v2, "status", "fairSharing", NULL);
+    ck_assert_ptr_nonnull(rg_json_get(fs, "weightedShare"));
+    ck_assert_ptr_null(rg_json_get(fs, "admissionFairSharingStatus"));
+    ck_assert_ptr_null(rg_json_path(v2, "metadata", "annotations", NULL));
+    /* Down again: the status as v1beta2 had it, nothing invented. */
+    cJSON *back = convert_ok(v2, CONVERT_V1BETA1);
+    cJSON *want = cJSON_Duplicate(v1, true);
+    cJSON_DeleteItemFromObjectCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(want, "status"),
+                                         "fairSharing"),
+        "admissionFairSharingStatus");
+    assert_same(back, want, AFS_FIXTURES[_i]);
+    cJSON_Delete(want);
+    cJSON_Delete(back);
+    cJSON_Delete(v2);
+    cJSON_Delete(v1);
 }
 END_TEST
 
@@ -490,6 +523,8 @@ static Suite *convert_suite(void)
     tcase_add_loop_test(tc, test_convert__exact_up, 0, N(PAIRS));
     tcase_add_loop_test(tc, test_convert__exact_down, 0, N(PAIRS));
     tcase_add_loop_test(tc, test_convert__round_trip_v1beta2, 0, N(PAIRS));
+    tcase_add_loop_test(tc, test_convert__admission_fair_sharing_status_dropped_up, 0,
+                        N(AFS_FIXTURES));
     tcase_add_test(tc, test_convert__native_v1beta2_down);
     tcase_add_test(tc, test_convert__stash_yields_to_edits);
     tcase_add_test(tc, test_convert__round_trip_v1beta2_foreign_ref);

@@ -8,9 +8,11 @@
  * `pending` ("Reason|message substring"), `evicted` ("Reason", or for a
  * preemption "Preempted|PreemptedReason[|message substring]") and
  * `deactivated` (DeactivationTarget reason); a document `kind: Delete`
- * removes an object, `kind: Config` sets the engine's policy
- * configuration (fairSharing, minRuntimeSeconds, thrash*, podsReady*).
- * Inputs and expected
+ * removes an object, `kind: EvictionFailed` reports an eviction's write
+ * as failed, `kind: Config` sets the engine's policy
+ * configuration (fairSharing, minRuntimeSeconds, thrash*, podsReady*), and
+ * `kind: Simulate` runs the objects so far in a closed loop with a
+ * simulated clock (run_simulate). Inputs and expected
  * assignments follow Kueue's flavor-assigner and scheduler tests (each file
  * names the upstream case it takes).
  */
@@ -22,6 +24,7 @@
 #include <check.h>
 
 #include "harness.h"
+#include "quota_sim.h"
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,7 +311,7 @@ static int64_t seconds(const cJSON *doc, const char *key, int64_t dflt)
 }
 
 /* kind: Config — the engine's policy configuration for the rest of the case. */
-static void apply_config(quota_model_t *m, const cJSON *doc)
+static void read_config(const cJSON *doc, quota_policy_cfg_t *out)
 {
     quota_policy_cfg_t c;
     quota_policy_cfg_defaults(&c);
@@ -339,7 +342,7 @@ static void apply_config(quota_model_t *m, const cJSON *doc)
     const cJSON *bl = rg_json_get(doc, "backoffLimitCount");
     if (cJSON_IsNumber(bl))
         c.backoff_limit_count = (int32_t)bl->valuedouble;
-    quota_model_configure(m, &c);
+    *out = c;
 }
 
 static void apply_delete(quota_model_t *m, const cJSON *doc)
@@ -361,6 +364,15 @@ static void apply_delete(quota_model_t *m, const cJSON *doc)
         quota_model_remove_cohort(m, name);
     else
         ck_abort_msg("Delete of unknown kind %s", kind);
+}
+
+/* kind: EvictionFailed — the admitter reports an EVICT decision's write as failed. */
+static void apply_eviction_failed(quota_model_t *m, const cJSON *doc)
+{
+    const char *ns = rg_json_get_string(doc, "namespace");
+    const char *name = rg_json_get_string(doc, "name");
+    ck_assert_ptr_nonnull(name);
+    quota_model_eviction_failed(m, ns ? ns : "default", name);
 }
 
 static void apply_object(quota_model_t *m, const char *file, const cJSON *doc)
@@ -404,6 +416,165 @@ static void apply_object(quota_model_t *m, const char *file, const cJSON *doc)
     }
 }
 
+/* ---- kind: Simulate ---- */
+
+/*
+ * Replays the documents before a Simulate into a new model (owned): *cfg
+ * gets the configuration they set, *wls copies of their Workloads (owned
+ * array of owned objects, for the simulation).
+ */
+static quota_model_t *replay(const char *file, const cfg_yaml_docs_t *docs, size_t upto,
+                             quota_policy_cfg_t *cfg, cJSON ***wls, size_t *n_wls)
+{
+    quota_model_t *m = quota_model_new();
+    quota_policy_cfg_defaults(cfg);
+    *wls = rg_calloc(upto ? upto : 1, sizeof(**wls));
+    *n_wls = 0;
+    for (size_t i = 0; i < upto; i++) {
+        const cJSON *doc = docs->items[i].root;
+        const char *kind = rg_json_get_string(doc, "kind");
+        ck_assert_msg(kind && strcmp(kind, "Expect") != 0 && strcmp(kind, "Simulate") != 0,
+                      "%s: a Simulate replays only objects, Config and Delete", file);
+        if (strcmp(kind, "Config") == 0) {
+            read_config(doc, cfg);
+            quota_model_configure(m, cfg);
+        } else if (strcmp(kind, "Delete") == 0) {
+            apply_delete(m, doc);
+        } else {
+            apply_object(m, file, doc);
+            if (strcmp(kind, "Workload") == 0)
+                (*wls)[(*n_wls)++] = cJSON_Duplicate(doc, true);
+        }
+    }
+    return m;
+}
+
+/* releaseSeconds: {"ns/name": s, "*": s}: when an evicted job's pods are gone. */
+static int64_t release_after(void *arg, const char *key)
+{
+    const cJSON *v = rg_json_get(arg, key);
+    if (!cJSON_IsNumber(v))
+        v = rg_json_get(arg, "*");
+    return cJSON_IsNumber(v) ? (int64_t)(v->valuedouble * 1e9) : 1000000000LL;
+}
+
+/* The sorted, comma-joined strings of a YAML list (owned). */
+static char *joined(const cJSON *list)
+{
+    size_t n = (size_t)cJSON_GetArraySize(list), k = 0;
+    const char **v = rg_calloc(n ? n : 1, sizeof(*v));
+    const cJSON *it;
+    cJSON_ArrayForEach(it, list)
+    {
+        if (cJSON_IsString(it))
+            v[k++] = it->valuestring;
+    }
+    char *s = rgt_sorted_join(v, k);
+    rg_free(v);
+    return s;
+}
+
+/* One simulated run, with the case's configuration or with anti-thrash off. */
+static void simulate(const char *file, const cfg_yaml_docs_t *docs, size_t upto,
+                     const cJSON *sim, bool protect, rgt_sim_result_t *res, int64_t *horizon)
+{
+    quota_policy_cfg_t cfg;
+    cJSON **wls;
+    size_t n;
+    quota_model_t *m = replay(file, docs, upto, &cfg, &wls, &n);
+    if (!protect) {
+        cfg.thrash_limit = 0;
+        quota_model_configure(m, &cfg);
+    }
+    int64_t start = expect_now(sim);
+    *horizon = start + seconds(sim, "seconds", 3600 * 1000000000LL);
+    rgt_sim_opts_t o = {
+        .start_ns = start,
+        .horizon_ns = *horizon,
+        .policy = &cfg,
+        .release_after = release_after,
+        .arg = (void *)rg_json_get_object(sim, "releaseSeconds"),
+    };
+    rgt_sim_run(m, wls, n, &o, res);
+    rg_free(wls);
+    quota_model_free(m);
+    if (getenv("RG_SIM_TRACE"))
+        fputs(res->trace, stderr);
+    fprintf(stderr, "%s: %s anti-thrash: %zu preemptions, %zu admissions, %zu passes; last "
+                    "admission or eviction at +%llds of %llds; admitted at the end: [%s]\n",
+            file, protect ? "with" : "without", res->preemptions, res->admissions, res->passes,
+            (long long)((res->last_change_ns - start) / 1000000000LL),
+            (long long)((*horizon - start) / 1000000000LL), res->admitted);
+}
+
+static long long number(const cJSON *obj, const char *key, long long dflt)
+{
+    const cJSON *v = rg_json_get(obj, key);
+    return cJSON_IsNumber(v) ? (long long)v->valuedouble : dflt;
+}
+
+/* Fails the test with the simulation's trace on stderr (too long for a message). */
+#define SIM_CHECK(cond, r, ...)                                                                    \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fputs((r)->trace, stderr);                                                             \
+            ck_abort_msg(__VA_ARGS__);                                                             \
+        }                                                                                          \
+    } while (0)
+
+/* Checks one run against its expectations (see run_simulate). */
+static void check_run(const char *file, const char *run, rgt_sim_result_t *r, int64_t horizon,
+                      const cJSON *want)
+{
+    long long stable = (horizon - r->last_change_ns) / 1000000000LL;
+    long long n = (long long)r->preemptions;
+    SIM_CHECK(n == number(want, "preemptions", n), r, "%s %s: %lld preemptions, want %lld", file,
+              run, n, number(want, "preemptions", n));
+    SIM_CHECK(n >= number(want, "minPreemptions", n), r,
+              "%s %s: %lld preemptions, want at least %lld", file, run, n,
+              number(want, "minPreemptions", n));
+    SIM_CHECK(stable >= number(want, "stableForSeconds", 0), r,
+              "%s %s: the last admission or eviction %llds before the end, want none in the last "
+              "%llds",
+              file, run, stable, number(want, "stableForSeconds", 0));
+    SIM_CHECK(stable <= number(want, "changingWithinSeconds", stable), r,
+              "%s %s: the last admission or eviction %llds before the end: it settled", file, run,
+              stable);
+    const cJSON *admitted = rg_json_get_array(want, "admitted");
+    if (admitted == NULL)
+        return;
+    char *set = joined(admitted);
+    SIM_CHECK(strcmp(set, r->admitted) == 0, r, "%s %s: admitted [%s] at the end, want [%s]", file,
+              run, r->admitted, set);
+    rg_free(set);
+}
+
+/*
+ * kind: Simulate — the engine in a closed loop (tests/unit/harness/quota_sim.h)
+ * over the objects so far, with the case's configuration (`expect`) and
+ * again with thrashLimit 0 (`withoutAntiThrash`, optional). Each may ask
+ * for exactly `preemptions` or at least `minPreemptions`, the `admitted`
+ * set at the end, no admission or eviction in the last `stableForSeconds`
+ * (a fixed point) or one in the last `changingWithinSeconds` (a loop).
+ */
+static void run_simulate(const char *file, const cfg_yaml_docs_t *docs, size_t upto,
+                         const cJSON *sim)
+{
+    rgt_sim_result_t r;
+    int64_t horizon;
+    const cJSON *want = rg_json_get_object(sim, "expect");
+    ck_assert_msg(want != NULL, "%s: Simulate without expect", file);
+    simulate(file, docs, upto, sim, true, &r, &horizon);
+    check_run(file, "with anti-thrash", &r, horizon, want);
+    rgt_sim_result_release(&r);
+    const cJSON *loop = rg_json_get_object(sim, "withoutAntiThrash");
+    if (loop == NULL)
+        return;
+    simulate(file, docs, upto, sim, false, &r, &horizon);
+    check_run(file, "without anti-thrash", &r, horizon, loop);
+    rgt_sim_result_release(&r);
+}
+
 START_TEST(test_quota__case)
 {
     const char *file = case_files[_i];
@@ -421,8 +592,15 @@ START_TEST(test_quota__case)
             expects++;
         } else if (kind && strcmp(kind, "Delete") == 0) {
             apply_delete(m, doc);
+        } else if (kind && strcmp(kind, "EvictionFailed") == 0) {
+            apply_eviction_failed(m, doc);
+        } else if (kind && strcmp(kind, "Simulate") == 0) {
+            run_simulate(file, &docs, i, doc);
+            expects++;
         } else if (kind && strcmp(kind, "Config") == 0) {
-            apply_config(m, doc);
+            quota_policy_cfg_t c;
+            read_config(doc, &c);
+            quota_model_configure(m, &c);
         } else {
             apply_object(m, file, doc);
         }
