@@ -5,15 +5,18 @@
 # raygate has threads, under the same wrk command, in the same run.
 #
 #   sh bench/webhook.sh [duration_seconds] [threads]
+#   PROFILE=1 sh bench/webhook.sh 8     # also: perf profile of raygate under the same load
 #
-# Prints one line per run and the medians; nothing here is a test.
+# Prints one line per run and the medians; nothing here is a test. The build
+# is RelWithDebInfo, the type CI builds and ships (and perf gets symbols).
 set -eu
 cd "$(dirname "$0")/.."
 DUR=${1:-10}
 THREADS=${2:-$(nproc)}
 ROUNDS=${ROUNDS:-3}
 sh scripts/deps.sh --bench
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+[ "${PROFILE:-0}" = 1 ] && { command -v perf >/dev/null || apt-get install -y -qq linux-perf >/dev/null; }
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-bench -j"$(nproc)" --target raygate >/dev/null
 BIN=build-bench/raygate
 WORK=$(mktemp -d /tmp/rg-bench.XXXXXX)
@@ -98,3 +101,22 @@ done
 P99=$(awk '{sub("p99=","",$4); sub("ms","",$4); print $4}' "$WORK/paced" | median)
 echo "paced: median p99 ${P99}ms"
 echo "audit lines written: $(wc -l < "$WORK/audit.log")"
+
+# Where raygate's time goes under the unpaced load: perf with DWARF call
+# graphs (the libraries have no frame pointers), functions by inclusive share.
+if [ "${PROFILE:-0}" = 1 ]; then
+    RG_BENCH_BODY="$WORK/review.json" wrk -t1 -c32 -d"$((DUR + 4))s" -s bench/post.lua \
+        "https://127.0.0.1:$RG_PORT/mutate" >/dev/null 2>&1 &
+    WRK_PID=$!
+    sleep 2
+    perf record -q -F 499 --call-graph dwarf,16384 -p "$RG_PID" -o "$WORK/perf.data" \
+        -- sleep "$DUR" >/dev/null 2>&1
+    wait $WRK_PID
+    echo "profile: share of raygate's samples by library"
+    perf report -i "$WORK/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null |
+        grep -v '^#' | grep -v '^$' | head -8
+    echo "profile: functions by inclusive share"
+    perf report -i "$WORK/perf.data" --children --sort sym --stdio -g none 2>/dev/null |
+        grep -v '^#' | grep -v '^$' | grep -v ' 0x0000' | grep -v -E 'clone3|start_thread' |
+        head -30
+fi

@@ -33,7 +33,7 @@ static void run_mutate(const adm_request_t *req)
 {
     adm_patch_t *patch = adm_patch_new();
     wh_result_t res;
-    wh_mutate(req, patch, &res);
+    wh_mutate(req, NULL, patch, &res);
     adm_response_t ar = {
         .allowed = res.allowed,
         .code = res.allowed ? 0 : (res.code ? res.code : 403),

@@ -198,6 +198,91 @@ static void strset_release(strset_t *s)
     s->n = s->cap = 0;
 }
 
+/* Every flavor name of a spec's resource groups (utilqueue.AllFlavors),
+ * the shorthand's implicit flavor included; strings borrowed from spec. */
+static void collect_flavors(const cJSON *spec, strset_t *out)
+{
+    const cJSON *rg;
+    cJSON_ArrayForEach(rg, rg_json_get_array(spec, "resourceGroups"))
+    {
+        if (wh_clusterqueue_group_is_shorthand(rg)) {
+            if (!strset_has(out, WH_SHORTHAND_FLAVOR))
+                strset_add(out, WH_SHORTHAND_FLAVOR);
+            continue;
+        }
+        const cJSON *f;
+        cJSON_ArrayForEach(f, rg_json_get_array(rg, "flavors"))
+        {
+            const char *name = rg_json_get_string(f, "name");
+            if (name && !strset_has(out, name))
+                strset_add(out, name);
+        }
+    }
+}
+
+static bool strset_equal(const strset_t *a, const strset_t *b)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (!strset_has(b, a->items[i]))
+            return false;
+    for (size_t i = 0; i < b->n; i++)
+        if (!strset_has(a, b->items[i]))
+            return false;
+    return true;
+}
+
+/* The string members of a JSON array as a set (other members skipped). */
+static void json_string_set(const cJSON *arr, strset_t *out)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr)
+    {
+        if (cJSON_IsString(e) && !strset_has(out, e->valuestring))
+            strset_add(out, e->valuestring);
+    }
+}
+
+/* The check keeps the onFlavors set the old object gave the check of the
+ * same name (validateAdmissionCheckOnFlavorsWithOld). */
+static bool on_flavors_unchanged(const cJSON *old_checks, const cJSON *check)
+{
+    const char *name = rg_json_get_string(check, "name");
+    if (old_checks == NULL || name == NULL)
+        return false;
+    const cJSON *oc;
+    cJSON_ArrayForEach(oc, old_checks)
+    {
+        const char *on = rg_json_get_string(oc, "name");
+        if (on == NULL || strcmp(on, name) != 0)
+            continue;
+        strset_t a = {0}, b = {0};
+        json_string_set(rg_json_get_array(check, "onFlavors"), &a);
+        json_string_set(rg_json_get_array(oc, "onFlavors"), &b);
+        bool same = strset_equal(&a, &b);
+        strset_release(&a);
+        strset_release(&b);
+        return same;
+    }
+    return false;
+}
+
+/* validateAdmissionCheckOnFlavorsUpdate: the exemption holds when the old
+ * object had a strategy and the flavors of the queue did not change. */
+static const cJSON *exempt_old_checks(const cJSON *spec, const cJSON *old)
+{
+    const cJSON *ospec = rg_json_get_object(old, "spec");
+    const cJSON *strategy = rg_json_get_object(ospec, "admissionChecksStrategy");
+    if (strategy == NULL)
+        return NULL;
+    strset_t a = {0}, b = {0};
+    collect_flavors(spec, &a);
+    collect_flavors(ospec, &b);
+    bool same = strset_equal(&a, &b);
+    strset_release(&a);
+    strset_release(&b);
+    return same ? rg_json_get_array(strategy, "admissionChecks") : NULL;
+}
+
 bool wh_clusterqueue_group_is_shorthand(const cJSON *group)
 {
     return cJSON_IsObject(group) && present(cJSON_GetObjectItemCaseSensitive(group, "resources")) &&
@@ -211,9 +296,13 @@ typedef struct cq_state {
     field_errors_t *errs;
     wh_warnings_t *warns;
     bool has_cohort;
-    strset_t seen_resources;      /* across groups: a resource in one group only */
-    strset_t seen_flavors;        /* across groups: a flavor in one group only */
-    strset_t all_flavors;         /* for admissionChecksStrategy onFlavors */
+    strset_t seen_resources; /* across groups: a resource in one group only */
+    strset_t seen_flavors;   /* across groups: a flavor in one group only */
+    strset_t all_flavors;    /* for admissionChecksStrategy onFlavors */
+    /* UPDATE with Kueue's RejectUpdatesToCQWithInvalidOnFlavors gate off (its
+     * default): the old object's admission checks, whose unchanged onFlavors
+     * stay allowed; NULL when the exemption does not apply. */
+    const cJSON *old_checks;
     strset_t shorthand_resources; /* names used by shorthand groups */
     int total_flavors;
     int total_covered;
@@ -645,7 +734,7 @@ static void check_admission_checks(cq_state_t *st, const cJSON *spec, bool v1bet
         const cJSON *on = cJSON_IsObject(c) ? opt_array(st->errs, &p, c, "onFlavors") : NULL;
         if (!cJSON_IsObject(c))
             field_type_error(st->errs, field_path_str(&p), "object", c);
-        if (on) {
+        if (on && !on_flavors_unchanged(st->old_checks, c)) {
             size_t mo = field_path_push_key(&p, "onFlavors");
             int n = cJSON_GetArraySize(on);
             if (n > CQ_MAX_ON_FLAVORS)
@@ -669,7 +758,6 @@ static void check_admission_checks(cq_state_t *st, const cJSON *spec, bool v1bet
 void wh_clusterqueue_validate(const wh_vctx_t *ctx, const cJSON *obj, const cJSON *old,
                               field_errors_t *errs, wh_warnings_t *warns)
 {
-    (void)old; /* Kueue's update rules are the create rules for these fields. */
     static const char *const strategies[] = {"StrictFIFO", "BestEffortFIFO"};
     static const char *const stop[] = {"None", "Hold", "HoldAndDrain"};
     bool v1beta2 = ctx && ctx->api == WH_API_KUEUE_V1BETA2;
@@ -681,6 +769,10 @@ void wh_clusterqueue_validate(const wh_vctx_t *ctx, const cJSON *obj, const cJSO
     field_path_init(&p, "spec");
 
     cq_state_t st = {.errs = errs, .warns = warns};
+    /* Kueue's update rules are the create rules, but for the onFlavors
+     * exemption of objects stored before the rule existed. */
+    if (old != NULL)
+        st.old_checks = exempt_old_checks(spec, old);
     const char *cohort_key = v1beta2 ? "cohortName" : "cohort";
     const char *other_key = v1beta2 ? "cohort" : "cohortName";
     if (present(cJSON_GetObjectItemCaseSensitive(spec, other_key)))
@@ -838,6 +930,18 @@ void wh_clusterqueue_mutate(const adm_request_t *req, adm_patch_t *patch, wh_res
     if (req == NULL || req->object == NULL ||
         (req->operation != ADM_OP_CREATE && req->operation != ADM_OP_UPDATE))
         return;
+    /* Kueue's ClusterQueue defaulter: the resource-in-use finalizer, on
+     * CREATE only (its mutating webhook sees no UPDATE). */
+    if (req->operation == ADM_OP_CREATE &&
+        wh_patch_add_finalizer(patch, req->object, WH_FINALIZER_RESOURCE_IN_USE) != RG_OK) {
+        *out = (wh_result_t){.allowed = false,
+                             .code = 500,
+                             .message = "raygate: cannot build the ClusterQueue patch",
+                             .reason = "clusterqueue: patch failed"};
+        return;
+    }
+    if (adm_patch_len(patch) > 0)
+        out->reason = "clusterqueue: finalizer " WH_FINALIZER_RESOURCE_IN_USE " added";
     bool changed = false;
     cJSON *groups =
         wh_clusterqueue_expand_shorthand(rg_json_get_object(req->object, "spec"), &changed);

@@ -196,6 +196,15 @@ void wh_priorityclass_validate(const wh_vctx_t *ctx, const cJSON *obj, const cJS
     }
 
     if (ctx->operation == ADM_OP_UPDATE && old != NULL) {
+        /* ValidateObjectMetaUpdate: name and namespace stay. */
+        static const char *const keys[] = {"name", "namespace"};
+        for (size_t i = 0; i < 2; i++) {
+            const char *a = rg_json_get_string(rg_json_get_object(obj, "metadata"), keys[i]);
+            const char *b = rg_json_get_string(rg_json_get_object(old, "metadata"), keys[i]);
+            if (strcmp(a ? a : "", b ? b : "") != 0)
+                field_invalid_str(errs, i ? "metadata.namespace" : "metadata.name", a ? a : "",
+                                  "field is immutable");
+        }
         int64_t old_value = 0;
         field_errors_t scratch = FIELD_ERRORS_INIT;
         int have_old = get_int32(&scratch, "value", old, "value", &old_value);

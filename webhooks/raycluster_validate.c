@@ -1,69 +1,28 @@
 /*
- * Validating rules for queued RayClusters (ray.io/v1): Kueue's RayCluster
- * webhook rules plus the worker-group sanity rules KubeRay enforces in its
- * controller, reported as Kubernetes field errors so a bad cluster is refused
- * at the door instead of failing later inside KubeRay.
+ * Validating rules for RayClusters (ray.io/v1): Kueue's RayCluster webhook
+ * (v0.19: elastic jobs, autoscaling, pod-set limit, TAS annotations) and its
+ * job-framework label rules, plus the worker-group sanity rules KubeRay
+ * enforces in its controller, reported as Kubernetes field errors so a bad
+ * cluster is refused at the door instead of failing later inside KubeRay.
  */
 #include "raygate/validate.h"
 #include "raygate/webhooks.h"
 
+#include "pod_internal.h"
 #include "ray_internal.h"
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* The paths rendered here stay far below FIELD_PATH_MAX: the prefixes are
  * fixed and the only variable parts are indices. */
 
-#define QUEUE_LABEL_PATH "metadata.labels[" WH_LABEL_QUEUE_NAME "]"
-
 /* KubeRay's CRD defaults for a worker group's bounds. */
 #define RAY_DEFAULT_MIN_REPLICAS 0
 #define RAY_DEFAULT_MAX_REPLICAS INT32_MAX
 #define RAY_DEFAULT_NUM_OF_HOSTS 1
-
-bool wh__ray_suspended(const cJSON *obj)
-{
-    bool suspend = false;
-    return rg_json_get_bool(rg_json_get_object(obj, "spec"), "suspend", &suspend) == 1 && suspend;
-}
-
-bool wh__ray_queued(const cJSON *obj, const cJSON *old)
-{
-    return wh_queue_label(obj) != NULL || (old != NULL && wh_queue_label(old) != NULL);
-}
-
-void wh__ray_queue_name_validate(const cJSON *obj, field_errors_t *errs)
-{
-    const char *queue = wh_queue_label(obj);
-    if (queue != NULL)
-        wh_check_dns1123_subdomain(errs, QUEUE_LABEL_PATH, queue);
-}
-
-/* The label as apimachinery's ValidateImmutableField compares it: an absent
- * label and an empty one are both "". */
-static const char *raw_queue_label(const cJSON *obj)
-{
-    const char *q =
-        rg_json_get_string(rg_json_path(obj, "metadata", "labels", NULL), WH_LABEL_QUEUE_NAME);
-    return q ? q : "";
-}
-
-void wh__ray_queue_update_validate(const cJSON *obj, const cJSON *old, field_errors_t *errs)
-{
-    if (old == NULL)
-        return;
-    /* Kueue refuses the change while the new object runs; raygate also while
-     * the old one runs, so a running job cannot be moved and suspended in
-     * one step behind the admitter's back (docs/validation-ray.md). */
-    if (wh__ray_suspended(obj) && wh__ray_suspended(old))
-        return;
-    const char *now = raw_queue_label(obj);
-    const char *before = raw_queue_label(old);
-    if (strcmp(now, before) != 0)
-        field_invalid_str(errs, QUEUE_LABEL_PATH, now, "field is immutable");
-}
 
 /*
  * Reads an optional int32 member. Returns 1 with *out set when present and
@@ -150,8 +109,9 @@ static void check_replicas(const cJSON *group, field_path_t *p, field_errors_t *
 static void check_worker_groups(const cJSON *groups, field_path_t *p, field_errors_t *errs)
 {
     int n = cJSON_GetArraySize(groups);
+    /* Kueue counts pod sets (head included) at the worker groups' path. */
     if (n + 1 > WH_RAY_MAX_POD_SETS)
-        field_too_many(errs, field_path_str(p), n, WH_RAY_MAX_POD_SETS - 1);
+        field_too_many(errs, field_path_str(p), n + 1, WH_RAY_MAX_POD_SETS);
 
     int i = 0;
     for (const cJSON *g = groups->child; g != NULL; g = g->next, i++) {
@@ -186,20 +146,78 @@ static void check_worker_groups(const cJSON *groups, field_path_t *p, field_erro
     }
 }
 
-void wh__ray_cluster_spec_validate(const cJSON *spec, const char *path, field_errors_t *errs)
+/* validateElasticJob's gate check on one group's template. */
+static void require_gate(const cJSON *group, field_path_t *p, field_errors_t *errs)
+{
+    const cJSON *gates = rg_json_path(group, "template", "spec", "schedulingGates", NULL);
+    const cJSON *g;
+    cJSON_ArrayForEach(g, gates)
+    {
+        const char *name = rg_json_get_string(g, "name");
+        if (name && strcmp(name, WH_ELASTIC_JOB_GATE) == 0)
+            return;
+    }
+    size_t mark = field_path_push_key(p, "template");
+    field_path_push_key(p, "spec");
+    field_path_push_key(p, "schedulingGates");
+    field_invalid_json(errs, field_path_str(p), gates,
+                       "an elastic job must have the "
+                       "ElasticJobSchedulingGate");
+    field_path_pop(p, mark);
+}
+
+/* Autoscaling: a RayCluster may scale only as an elastic job (whose pods
+ * wait behind Kueue's scheduling gate); a RayJob's cluster only when the
+ * job is elastic. */
+static void check_autoscaling(const cJSON *spec, field_path_t *p, const wh_ray_spec_opts_t *o,
+                              field_errors_t *errs)
+{
+    bool autoscaling = false;
+    bool on = rg_json_get_bool(spec, "enableInTreeAutoscaling", &autoscaling) == 1 && autoscaling;
+    size_t mark = field_path_push_key(p, "enableInTreeAutoscaling");
+    if (o->rayjob) {
+        if (on && !o->elastic)
+            field_add(errs, FIELD_INVALID, field_path_str(p), "true",
+                      "a kueue managed job should only use autoscaling when workload slicing "
+                      "is enabled");
+    } else if (!o->elastic) {
+        if (on)
+            field_add(errs, FIELD_INVALID, field_path_str(p), "true",
+                      "a kueue-managed RayCluster can use autoscaling only as an elastic job: "
+                      "enable the ElasticJobsViaWorkloadSlices feature gate and set the "
+                      "\"" WH_ANNOTATION_ELASTIC_JOB "\": \"true\" annotation");
+    }
+    field_path_pop(p, mark);
+    if (o->rayjob || !o->elastic)
+        return;
+    const cJSON *g;
+    size_t i = 0;
+    mark = field_path_push_key(p, "workerGroupSpecs");
+    cJSON_ArrayForEach(g, rg_json_get_array(spec, "workerGroupSpecs"))
+    {
+        size_t mi = field_path_push_index(p, i++);
+        require_gate(g, p, errs);
+        field_path_pop(p, mi);
+    }
+    field_path_pop(p, mark);
+    mark = field_path_push_key(p, "headGroupSpec");
+    require_gate(rg_json_get_object(spec, "headGroupSpec"), p, errs);
+    field_path_pop(p, mark);
+    if (on && o->managed_by && strcmp(o->managed_by, "kueue.x-k8s.io/multikueue") == 0) {
+        mark = field_path_push_key(p, "enableInTreeAutoscaling");
+        field_forbidden(errs, field_path_str(p),
+                        "in-tree autoscaling is not supported for a MultiKueue-managed elastic "
+                        "RayCluster");
+        field_path_pop(p, mark);
+    }
+}
+
+void wh__ray_cluster_spec_validate(const cJSON *spec, const char *path,
+                                   const wh_ray_spec_opts_t *opts, field_errors_t *errs)
 {
     field_path_t p;
     field_path_init(&p, path);
-
-    /* Once quota is reserved the cluster should use it, not scale itself
-     * (Kueue's rule until elastic jobs). */
-    bool autoscaling = false;
-    if (rg_json_get_bool(spec, "enableInTreeAutoscaling", &autoscaling) == 1 && autoscaling) {
-        size_t mark = field_path_push_key(&p, "enableInTreeAutoscaling");
-        field_add(errs, FIELD_INVALID, field_path_str(&p), "true",
-                  "a kueue managed job should not use autoscaling");
-        field_path_pop(&p, mark);
-    }
+    check_autoscaling(spec, &p, opts, errs);
 
     const cJSON *head = rg_json_get(spec, "headGroupSpec");
     size_t mark = field_path_push_key(&p, "headGroupSpec");
@@ -222,17 +240,111 @@ void wh__ray_cluster_spec_validate(const cJSON *spec, const char *path, field_er
     field_path_pop(&p, mark);
 }
 
+/* effectiveWorkerCount: replicas (default 1) times numOfHosts when > 1. */
+static int64_t worker_count(const cJSON *group)
+{
+    int64_t replicas = 1, hosts = 1;
+    const cJSON *r = rg_json_get(group, "replicas"), *h = rg_json_get(group, "numOfHosts");
+    if (cJSON_IsNumber(r))
+        replicas = (int64_t)r->valuedouble;
+    if (cJSON_IsNumber(h))
+        hosts = (int64_t)h->valuedouble;
+    return hosts > 1 ? replicas * hosts : replicas;
+}
+
+void wh__ray_cluster_tas_validate(const cJSON *spec, const char *path, field_errors_t *errs)
+{
+    if (!cJSON_IsObject(spec))
+        return;
+    wh_tas_podset_t sets[WH_RAY_MAX_POD_SETS];
+    char paths[WH_RAY_MAX_POD_SETS][FIELD_PATH_MAX];
+    size_t n = 0;
+    snprintf(paths[0], FIELD_PATH_MAX, "%s.headGroupSpec.template.metadata", path);
+    sets[n++] = (wh_tas_podset_t){
+        .name = WH_RAY_HEAD_GROUP_NAME,
+        .meta = rg_json_path(spec, "headGroupSpec", "template", "metadata", NULL),
+        .meta_path = paths[0],
+        .count = 1,
+    };
+    size_t i = 0;
+    const cJSON *g;
+    cJSON_ArrayForEach(g, rg_json_get_array(spec, "workerGroupSpecs"))
+    {
+        if (n >= WH_RAY_MAX_POD_SETS)
+            break; /* more is refused as Too many */
+        snprintf(paths[n], FIELD_PATH_MAX, "%s.workerGroupSpecs[%zu].template.metadata", path, i++);
+        const char *name = rg_json_get_string(g, "groupName");
+        sets[n] = (wh_tas_podset_t){
+            .name = name ? name : "",
+            .meta = rg_json_path(g, "template", "metadata", NULL),
+            .meta_path = paths[n],
+            .count = worker_count(g),
+        };
+        n++;
+    }
+    wh__tas_validate(errs, sets, n);
+}
+
+/* One group's template quantities at p (restored). */
+static void group_quantities(const cJSON *group, field_path_t *p, field_errors_t *errs)
+{
+    size_t mark = field_path_push_key(p, "template");
+    field_path_push_key(p, "spec");
+    wh__pod_spec_quantities(errs, p, rg_json_path(group, "template", "spec", NULL), 0);
+    field_path_pop(p, mark);
+}
+
+void wh__ray_cluster_quantities(const cJSON *spec, const char *path, field_errors_t *errs)
+{
+    if (!cJSON_IsObject(spec))
+        return;
+    field_path_t p;
+    field_path_init(&p, path);
+    size_t mark = field_path_push_key(&p, "headGroupSpec");
+    group_quantities(rg_json_get_object(spec, "headGroupSpec"), &p, errs);
+    field_path_pop(&p, mark);
+    mark = field_path_push_key(&p, "workerGroupSpecs");
+    size_t i = 0;
+    const cJSON *g;
+    cJSON_ArrayForEach(g, rg_json_get_array(spec, "workerGroupSpecs"))
+    {
+        size_t mi = field_path_push_index(&p, i++);
+        group_quantities(g, &p, errs);
+        field_path_pop(&p, mi);
+    }
+    field_path_pop(&p, mark);
+    /* The autoscaler sidecar's resources, as a container's. */
+    const cJSON *autoscaler = rg_json_get_object(spec, "autoscalerOptions");
+    if (autoscaler) {
+        mark = field_path_push_key(&p, "autoscalerOptions");
+        field_path_push_key(&p, "resources");
+        wh__resources_quantities(errs, &p, rg_json_get(autoscaler, "resources"), 0);
+        field_path_pop(&p, mark);
+    }
+}
+
 void wh_raycluster_validate(const wh_vctx_t *ctx, const cJSON *obj, const cJSON *old,
                             field_errors_t *errs, wh_warnings_t *warns)
 {
-    (void)ctx;
     (void)warns;
-    if (!wh__ray_queued(obj, old))
-        return; /* not Kueue-managed: raygate has no say */
-    /* Kueue's order: update rules, then the spec, then the queue name. */
-    wh__ray_queue_update_validate(obj, old, errs);
-    if (wh_queue_label(obj) == NULL)
-        return; /* the label is being removed: only the update rule applies */
-    wh__ray_cluster_spec_validate(rg_json_get_object(obj, "spec"), "spec", errs);
-    wh__ray_queue_name_validate(obj, errs);
+    const cJSON *spec = rg_json_get_object(obj, "spec");
+    /* The CRD layer (upstream's schema) holds for every RayCluster. */
+    wh__ray_cluster_quantities(spec, "spec", errs);
+    /* Kueue validates an update only of a job it manages before or after. */
+    if (old != NULL && !wh__ray_queued(obj, old))
+        return;
+    if (old != NULL)
+        wh__ray_job_update_validate(ctx, obj, old, errs);
+    /* validateCreate: the spec rules for a queued cluster, then the label
+     * rules and the TAS annotations for any. */
+    if (wh_queue_label(obj) != NULL) {
+        wh_ray_spec_opts_t opts = {
+            .rayjob = false,
+            .elastic = wh__ray_elastic(obj),
+            .managed_by = rg_json_get_string(spec, "managedBy"),
+        };
+        wh__ray_cluster_spec_validate(spec, "spec", &opts, errs);
+    }
+    wh__ray_job_create_validate(obj, errs);
+    wh__ray_cluster_tas_validate(spec, "spec", errs);
 }

@@ -3,6 +3,7 @@
  * get (the seed's aliases included), and the warnings list.
  */
 #include "raygate/validate.h"
+#include "raygate/webhooks.h"
 
 #include "raygate/alloc.h"
 
@@ -42,6 +43,35 @@ void wh_warn(wh_warnings_t *w, const char *fmt, ...)
         w->items = rg_realloc(w->items, w->cap * sizeof(*w->items));
     }
     w->items[w->n++] = s;
+}
+
+static const char *namespace_or_default(const cJSON *o)
+{
+    const char *ns = rg_json_get_string(rg_json_get_object(o, "metadata"), "namespace");
+    return ns && ns[0] ? ns : "default";
+}
+
+bool wh_local_queue_exists(const wh_cluster_t *cl, const char *ns, const char *name)
+{
+    if (cl == NULL || cl->count == NULL || cl->object == NULL || name == NULL)
+        return false;
+    if (ns == NULL || ns[0] == '\0')
+        ns = "default";
+    size_t n = cl->count(cl->ctx);
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *o = cl->object(cl->ctx, i);
+        const char *av = rg_json_get_string(o, "apiVersion");
+        const char *kind = rg_json_get_string(o, "kind");
+        const char *oname = rg_json_get_string(rg_json_get_object(o, "metadata"), "name");
+        if (av == NULL || kind == NULL || oname == NULL ||
+            strncmp(av, "kueue.x-k8s.io/", 15) != 0)
+            continue;
+        if (strcmp(kind, "LocalQueue") != 0 && strcmp(kind, "Queue") != 0)
+            continue;
+        if (strcmp(oname, name) == 0 && strcmp(namespace_or_default(o), ns) == 0)
+            return true;
+    }
+    return false;
 }
 
 wh_api_t wh_api_of(const char *api_version)

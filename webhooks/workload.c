@@ -9,7 +9,7 @@
 
 /* Kueue defaults a lone unnamed podSet to "main" and a missing count to 1
  * (the CRD default); raygate may sit in front of looser CRDs, so it applies
- * both itself. */
+ * the CRD defaults itself (these and spec.active). */
 static int default_podsets(const adm_request_t *req, adm_patch_t *patch)
 {
     const cJSON *podsets = rg_json_get_array(rg_json_get_object(req->object, "spec"), "podSets");
@@ -44,10 +44,22 @@ static int default_podsets(const adm_request_t *req, adm_patch_t *patch)
     return RG_OK;
 }
 
+/* The CRD's `active: true` default (+kubebuilder:default=true). */
+static int default_active(const adm_request_t *req, adm_patch_t *patch)
+{
+    const cJSON *active = rg_json_get(rg_json_get_object(req->object, "spec"), "active");
+    if (active != NULL && !cJSON_IsNull(active))
+        return RG_OK;
+    static const char *const path[] = {"spec", "active"};
+    return adm_patch_set_bool(patch, req->object, path, 2, true);
+}
+
 void wh_workload_mutate(const adm_request_t *req, adm_patch_t *patch, wh_result_t *out)
 {
     *out = (wh_result_t){.allowed = true};
     int rc = default_podsets(req, patch);
+    if (rc == RG_OK)
+        rc = default_active(req, patch);
     const char *queue = rg_json_get_string(rg_json_get_object(req->object, "spec"), "queueName");
     if (rc == RG_OK && queue && queue[0])
         rc = wh_patch_pending(patch, req->object, false);

@@ -6,8 +6,13 @@
  */
 #include "raygate/quantity.h"
 #include "raygate/validate.h"
+#include "raygate/webhooks.h"
 
 #include "raygate/alloc.h"
+
+#include "kueue_internal.h"
+#include "pod_internal.h"
+#include "workload_internal.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -16,37 +21,28 @@
 /* podSets bounds: MaxItems 8 in v1beta1, 18 in v1beta2; MinItems 1. */
 #define WL_PODSETS_MAX_V1BETA1 8
 #define WL_PODSETS_MAX_V1BETA2 18
-/* Per-podSet checks stop here: a longer list is already denied as Too
- * many, and the duplicate check is quadratic. */
-#define WL_PODSETS_SCAN_MAX 64
-/* Containers per template scanned for resource rules (bounded work). */
-#define WL_CONTAINERS_SCAN_MAX 1024
-#define WL_DEFAULT_PODSET "main"
-
-#define WL_MSG_IMMUTABLE "field is immutable"
-#define WL_MSG_PODS_RESERVED "the key is reserved for internal kueue use"
-#define WL_MSG_NEGATIVE "must be greater than or equal to 0"
 
 /* ---- small readers ---- */
 
-/* An optional int32: 1 with *out set, 0 when absent or null, -1 after an
- * error for a wrong type or a value outside int32. */
-static int get_int32(field_errors_t *errs, const char *path, const cJSON *v, int64_t *out)
+int wh__wl_get_int32(field_errors_t *errs, const char *path, const cJSON *v, int64_t *out)
 {
     if (v == NULL || cJSON_IsNull(v))
         return 0;
     if (!cJSON_IsNumber(v)) {
-        field_type_error(errs, path, "integer", v);
+        if (errs)
+            field_type_error(errs, path, "integer", v);
         return -1;
     }
     double d = v->valuedouble;
     if (!(d >= (double)INT32_MIN && d <= (double)INT32_MAX) || d != (double)(int64_t)d) {
-        field_invalid_json(errs, path, v, "must be a 32-bit integer");
+        if (errs)
+            field_invalid_json(errs, path, v, "must be a 32-bit integer");
         return -1;
     }
     *out = (int64_t)d;
     return 1;
 }
+
 
 /* An optional string member: the string, NULL when absent or null, and an
  * error (NULL returned, *bad set) for another type. */
@@ -72,10 +68,9 @@ static const char *str_or(const cJSON *parent, const char *key, const char *dflt
     return s ? s : dflt;
 }
 
-/* A podSet's name as the CRD default makes it ("main" when absent). A
- * lone podSet with an empty name is named "main" by the mutating webhook
+/* A lone podSet with an empty name is named "main" by the mutating webhook
  * (Kueue's defaulter), so the validator sees it that way too. */
-static const char *podset_name(const cJSON *ps, size_t n_podsets)
+const char *wh__wl_podset_name(const cJSON *ps, size_t n_podsets)
 {
     const cJSON *v = rg_json_get(ps, "name");
     if (v == NULL || cJSON_IsNull(v))
@@ -87,101 +82,66 @@ static const char *podset_name(const cJSON *ps, size_t n_podsets)
     return v->valuestring;
 }
 
-/* A podSet's count with the CRD default 1; -1 when unreadable. */
-static int64_t podset_count(const cJSON *ps)
+int64_t wh__wl_podset_count(const cJSON *ps)
 {
     const cJSON *v = rg_json_get(ps, "count");
     if (v == NULL || cJSON_IsNull(v))
         return 1;
     int64_t c = -1;
-    field_errors_t scratch = FIELD_ERRORS_INIT;
-    if (get_int32(&scratch, "count", v, &c) != 1)
+    if (wh__wl_get_int32(NULL, "count", v, &c) != 1)
         c = -1;
-    field_errors_release(&scratch);
     return c;
 }
 
-/* workload.HasQuotaReservation: condition QuotaReserved with status True. */
-static bool has_quota_reservation(const cJSON *obj)
+const cJSON *wh__wl_podset_by_name(const cJSON *obj, const char *name)
+{
+    const cJSON *podsets = rg_json_get_array(rg_json_get_object(obj, "spec"), "podSets");
+    size_t n = (size_t)cJSON_GetArraySize(podsets);
+    const cJSON *ps;
+    cJSON_ArrayForEach(ps, podsets)
+    {
+        const char *pn = cJSON_IsObject(ps) ? wh__wl_podset_name(ps, n) : NULL;
+        if (pn && strcmp(pn, name) == 0)
+            return ps;
+    }
+    return NULL;
+}
+
+bool wh__wl_condition_true(const cJSON *obj, const char *type)
 {
     const cJSON *conds = rg_json_get_array(rg_json_get_object(obj, "status"), "conditions");
     const cJSON *c;
     cJSON_ArrayForEach(c, conds)
     {
-        const char *type = rg_json_get_string(c, "type");
+        const char *t = rg_json_get_string(c, "type");
         const char *status = rg_json_get_string(c, "status");
-        if (type && status && strcmp(type, "QuotaReserved") == 0 && strcmp(status, "True") == 0)
+        if (t && status && strcmp(t, type) == 0 && strcmp(status, "True") == 0)
             return true;
     }
     return false;
 }
 
-static const cJSON *admission_of(const cJSON *obj)
+const cJSON *wh__wl_admission(const cJSON *obj)
 {
     const cJSON *a = rg_json_get(rg_json_get_object(obj, "status"), "admission");
     return a && !cJSON_IsNull(a) ? a : NULL;
 }
 
+bool wh__wl_elastic(const cJSON *obj)
+{
+    const char *v = rg_json_get_string(rg_json_path(obj, "metadata", "annotations", NULL),
+                                       WL_ELASTIC_ANNOTATION);
+    return v && strcmp(v, "true") == 0;
+}
+
+
+/* workload.HasQuotaReservation: condition QuotaReserved with status True. */
+static bool has_quota_reservation(const cJSON *obj)
+{
+    return wh__wl_condition_true(obj, "QuotaReserved");
+}
+
 /* ---- podSets ---- */
-
-/* One requests or limits map: `pods` is Kueue's own, quantities >= 0. */
-static void check_resource_list(field_errors_t *errs, field_path_t *p, const cJSON *list)
-{
-    if (list == NULL || cJSON_IsNull(list))
-        return;
-    if (!cJSON_IsObject(list)) {
-        field_type_error(errs, field_path_str(p), "object", list);
-        return;
-    }
-    for (const cJSON *it = list->child; it; it = it->next) {
-        const char *key = it->string ? it->string : "";
-        size_t mark = field_path_push_map_key(p, key);
-        if (strcmp(key, "pods") == 0)
-            field_invalid_str(errs, field_path_str(p), "pods", WL_MSG_PODS_RESERVED);
-        quota_qty_t q;
-        rg_error_t err = {0};
-        if (quota_qty_parse_json(it, &q, &err) != RG_OK) {
-            field_invalid_json(errs, field_path_str(p), it, "%s", rg_error_str(&err));
-        } else if (quota_qty_sign(&q) < 0) {
-            char buf[QUOTA_QTY_STR_MAX];
-            quota_qty_format(&q, buf, sizeof(buf));
-            field_invalid_str(errs, field_path_str(p), buf, WL_MSG_NEGATIVE);
-        }
-        field_path_pop(p, mark);
-    }
-}
-
-static void check_resources(field_errors_t *errs, field_path_t *p, const cJSON *resources)
-{
-    if (!cJSON_IsObject(resources))
-        return;
-    size_t mark = field_path_push_key(p, "requests");
-    check_resource_list(errs, p, rg_json_get(resources, "requests"));
-    field_path_pop(p, mark);
-    mark = field_path_push_key(p, "limits");
-    check_resource_list(errs, p, rg_json_get(resources, "limits"));
-    field_path_pop(p, mark);
-}
-
-static void check_containers(field_errors_t *errs, field_path_t *p, const cJSON *pod_spec,
-                             const char *key)
-{
-    const cJSON *list = rg_json_get_array(pod_spec, key);
-    size_t mark = field_path_push_key(p, key);
-    size_t i = 0;
-    const cJSON *c;
-    cJSON_ArrayForEach(c, list)
-    {
-        if (i >= WL_CONTAINERS_SCAN_MAX)
-            break;
-        size_t m2 = field_path_push_index(p, i++);
-        size_t m3 = field_path_push_key(p, "resources");
-        check_resources(errs, p, rg_json_get(c, "resources"));
-        field_path_pop(p, m3);
-        field_path_pop(p, m2);
-    }
-    field_path_pop(p, mark);
-}
 
 /* The pod template: metadata maps, then every requests/limits map. */
 static void check_template(field_errors_t *errs, field_path_t *p, const cJSON *tmpl)
@@ -200,18 +160,101 @@ static void check_template(field_errors_t *errs, field_path_t *p, const cJSON *t
     const cJSON *spec = rg_json_get_object(tmpl, "spec");
     if (spec) {
         size_t m = field_path_push_key(p, "spec");
-        check_containers(errs, p, spec, "initContainers");
-        check_containers(errs, p, spec, "containers");
-        size_t m2 = field_path_push_key(p, "resources");
-        check_resources(errs, p, rg_json_get(spec, "resources"));
-        field_path_pop(p, m2);
+        wh__pod_spec_quantities(errs, p, spec, WH_QTY_RESERVE_PODS);
         field_path_pop(p, m);
     }
     field_path_pop(p, mark);
 }
 
-static void check_podset(field_errors_t *errs, const cJSON *podsets, const cJSON *ps, size_t i,
-                         size_t n, size_t *min_count_users)
+/* A string member of at most max characters (CRD MaxLength); p restored. */
+static void check_max_len(field_errors_t *errs, field_path_t *p, const cJSON *obj,
+                          const char *key, size_t max)
+{
+    const char *v = rg_json_get_string(obj, key);
+    if (v == NULL || strlen(v) <= max)
+        return;
+    size_t mark = field_path_push_key(p, key);
+    field_too_long(errs, field_path_str(p), (int64_t)max);
+    field_path_pop(p, mark);
+}
+
+/*
+ * spec.podSets[i].topologyRequest: Kueue's validateTASSliceSize (the slice
+ * size needs its required-topology companion and is > 0, as is every
+ * multi-layer constraint's size) with the CRD bounds of the same fields,
+ * and the webhook's warning for a negative subGroupCount.
+ */
+static void check_topology_request(field_errors_t *errs, wh_warnings_t *warns, field_path_t *p,
+                                   const cJSON *tr)
+{
+    if (tr == NULL || cJSON_IsNull(tr))
+        return;
+    size_t mark = field_path_push_key(p, "topologyRequest");
+    if (!cJSON_IsObject(tr)) {
+        field_type_error(errs, field_path_str(p), "object", tr);
+        field_path_pop(p, mark);
+        return;
+    }
+    static const struct {
+        const char *key;
+        size_t max;
+    } lens[] = {{"required", 63},          {"preferred", 63},       {"podIndexLabel", 317},
+                {"subGroupIndexLabel", 317}, {"podSetGroupName", 256},
+                {"podSetSliceRequiredTopology", 63}};
+    for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++)
+        check_max_len(errs, p, tr, lens[k].key, lens[k].max);
+
+    const cJSON *topo = rg_json_get(tr, "podSetSliceRequiredTopology");
+    bool has_topo = topo != NULL && !cJSON_IsNull(topo);
+    size_t m = field_path_push_key(p, "podSetSliceSize");
+    int64_t size = 0;
+    int have_size = wh__wl_get_int32(errs, field_path_str(p), rg_json_get(tr, "podSetSliceSize"), &size);
+    if (has_topo && have_size == 0)
+        field_required(errs, field_path_str(p),
+                       "must be set when podSetSliceRequiredTopology is specified");
+    else if (has_topo && have_size == 1 && size <= 0)
+        field_invalid_int(errs, field_path_str(p), size, "must be greater than 0");
+    if (!has_topo && have_size != 0)
+        field_forbidden(errs, field_path_str(p),
+                        "may not be set when podSetSliceRequiredTopology is not specified");
+    field_path_pop(p, m);
+
+    const cJSON *layers = rg_json_get(tr, "podsetSliceRequiredTopologyConstraints");
+    m = field_path_push_key(p, "podsetSliceRequiredTopologyConstraints");
+    if (cJSON_IsArray(layers)) {
+        int n = cJSON_GetArraySize(layers);
+        if (n > 3)
+            field_too_many(errs, field_path_str(p), n, 3);
+        size_t i = 0;
+        const cJSON *c;
+        cJSON_ArrayForEach(c, layers)
+        {
+            size_t mi = field_path_push_index(p, i++);
+            size_t ms = field_path_push_key(p, "size");
+            int64_t cs = 0;
+            if (wh__wl_get_int32(errs, field_path_str(p), rg_json_get(c, "size"), &cs) == 1 && cs <= 0)
+                field_invalid_int(errs, field_path_str(p), cs, "must be greater than 0");
+            field_path_pop(p, ms);
+            field_path_pop(p, mi);
+        }
+    } else if (layers != NULL && !cJSON_IsNull(layers)) {
+        field_type_error(errs, field_path_str(p), "array", layers);
+    }
+    field_path_pop(p, m);
+
+    int64_t groups = 0;
+    m = field_path_push_key(p, "subGroupCount");
+    if (wh__wl_get_int32(errs, field_path_str(p), rg_json_get(tr, "subGroupCount"), &groups) == 1 &&
+        groups < 0)
+        wh_warn(warns,
+                "%s: negative value %lld is deprecated and will be rejected in a future release",
+                field_path_str(p), (long long)groups);
+    field_path_pop(p, m);
+    field_path_pop(p, mark);
+}
+
+static void check_podset(field_errors_t *errs, wh_warnings_t *warns, const cJSON *podsets,
+                         const cJSON *ps, size_t i, size_t n, size_t *min_count_users)
 {
     field_path_t p;
     field_path_init(&p, "spec.podSets");
@@ -224,7 +267,7 @@ static void check_podset(field_errors_t *errs, const cJSON *podsets, const cJSON
     size_t mark = field_path_push_key(&p, "name");
     bool bad = false;
     get_str(errs, field_path_str(&p), ps, "name", &bad);
-    const char *name = podset_name(ps, n);
+    const char *name = wh__wl_podset_name(ps, n);
     if (name)
         wh_check_dns1123_label(errs, field_path_str(&p), name);
     field_path_pop(&p, mark);
@@ -237,7 +280,7 @@ static void check_podset(field_errors_t *errs, const cJSON *podsets, const cJSON
         {
             if (j++ >= i)
                 break;
-            const char *pn = cJSON_IsObject(prev) ? podset_name(prev, n) : NULL;
+            const char *pn = cJSON_IsObject(prev) ? wh__wl_podset_name(prev, n) : NULL;
             if (pn && strcmp(pn, name) == 0) {
                 field_duplicate_map_key(errs, field_path_str(&p), name);
                 break;
@@ -247,7 +290,7 @@ static void check_podset(field_errors_t *errs, const cJSON *podsets, const cJSON
 
     int64_t count = 1;
     mark = field_path_push_key(&p, "count");
-    int have_count = get_int32(errs, field_path_str(&p), rg_json_get(ps, "count"), &count);
+    int have_count = wh__wl_get_int32(errs, field_path_str(&p), rg_json_get(ps, "count"), &count);
     if (have_count == 1 && count < 0)
         field_invalid_int(errs, field_path_str(&p), count,
                           "%s in body should be greater than or equal to 0", field_path_str(&p));
@@ -258,7 +301,7 @@ static void check_podset(field_errors_t *errs, const cJSON *podsets, const cJSON
         (*min_count_users)++;
         int64_t min_count = 0;
         mark = field_path_push_key(&p, "minCount");
-        int have_min = get_int32(errs, field_path_str(&p), mc, &min_count);
+        int have_min = wh__wl_get_int32(errs, field_path_str(&p), mc, &min_count);
         if (have_min == 1 && min_count < 1)
             field_invalid_int(errs, field_path_str(&p), min_count,
                               "%s in body should be greater than or equal to 1",
@@ -280,9 +323,11 @@ static void check_podset(field_errors_t *errs, const cJSON *podsets, const cJSON
             check_template(errs, &p, tmpl);
         }
     }
+    check_topology_request(errs, warns, &p, rg_json_get(ps, "topologyRequest"));
 }
 
-static void check_podsets(field_errors_t *errs, const cJSON *spec, bool v1beta2)
+static void check_podsets(field_errors_t *errs, wh_warnings_t *warns, const cJSON *obj,
+                          const cJSON *spec, bool v1beta2)
 {
     const cJSON *podsets = rg_json_get(spec, "podSets");
     size_t max = v1beta2 ? WL_PODSETS_MAX_V1BETA2 : WL_PODSETS_MAX_V1BETA1;
@@ -306,12 +351,42 @@ static void check_podsets(field_errors_t *errs, const cJSON *spec, bool v1beta2)
     {
         if (i >= WL_PODSETS_SCAN_MAX)
             break;
-        check_podset(errs, podsets, ps, i, n, &min_count_users);
+        check_podset(errs, warns, podsets, ps, i, n, &min_count_users);
         i++;
     }
     if (min_count_users > 1)
         field_invalid_int(errs, "spec.podSets", (int64_t)min_count_users,
                           "at most one podSet can use minCount");
+    if (min_count_users > 0 && wh__wl_elastic(obj))
+        field_invalid_int(errs, "spec.podSets", (int64_t)min_count_users,
+                          "partial admission and elastic job cannot be used together");
+}
+
+/* maximumExecutionTimeSeconds: an int32 >= 1 (CRD, both versions). */
+static void check_max_exec(field_errors_t *errs, const cJSON *spec)
+{
+    int64_t v = 0;
+    if (wh__wl_get_int32(errs, "spec.maximumExecutionTimeSeconds",
+                  rg_json_get(spec, "maximumExecutionTimeSeconds"), &v) == 1 &&
+        v < 1)
+        field_invalid_int(errs, "spec.maximumExecutionTimeSeconds", v,
+                          "spec.maximumExecutionTimeSeconds in body should be greater than or "
+                          "equal to 1");
+}
+
+/* The CEL rule on Workload: while Admitted before and after, the limit
+ * stays (absent reads as 0). */
+static void check_max_exec_immutable(field_errors_t *errs, const cJSON *obj, const cJSON *old)
+{
+    if (!wh__wl_condition_true(obj, "Admitted") || !wh__wl_condition_true(old, "Admitted"))
+        return;
+    const cJSON *a = rg_json_get(rg_json_get_object(obj, "spec"), "maximumExecutionTimeSeconds");
+    const cJSON *b = rg_json_get(rg_json_get_object(old, "spec"), "maximumExecutionTimeSeconds");
+    int64_t va = 0, vb = 0;
+    if (wh__wl_get_int32(NULL, "", a, &va) < 0 || wh__wl_get_int32(NULL, "", b, &vb) < 0)
+        return; /* the type error is reported on its own */
+    if (va != vb)
+        field_invalid_int(errs, "spec.maximumExecutionTimeSeconds", va, WL_MSG_IMMUTABLE);
 }
 
 /* ---- queue and priority ---- */
@@ -319,7 +394,7 @@ static void check_podsets(field_errors_t *errs, const cJSON *spec, bool v1beta2)
 static void check_priority(field_errors_t *errs, const cJSON *spec, bool v1beta2)
 {
     int64_t prio = 0;
-    int have_prio = get_int32(errs, "spec.priority", rg_json_get(spec, "priority"), &prio);
+    int have_prio = wh__wl_get_int32(errs, "spec.priority", rg_json_get(spec, "priority"), &prio);
     bool prio_set = have_prio != 0;
 
     if (!v1beta2) {
@@ -380,47 +455,6 @@ static void check_priority(field_errors_t *errs, const cJSON *spec, bool v1beta2
                           "priority should not be nil when priorityClassRef is set");
 }
 
-/* ---- status ---- */
-
-static void check_status(field_errors_t *errs, const cJSON *obj)
-{
-    if (!has_quota_reservation(obj))
-        return;
-    const cJSON *adm = admission_of(obj);
-    if (adm == NULL) {
-        field_required(errs, "status.admission",
-                       "must be set while the QuotaReserved condition is True");
-        return;
-    }
-    const cJSON *podsets = rg_json_get_array(rg_json_get_object(obj, "spec"), "podSets");
-    size_t n = (size_t)cJSON_GetArraySize(podsets);
-    const cJSON *psas = rg_json_get_array(adm, "podSetAssignments");
-    size_t i = 0;
-    const cJSON *psa;
-    cJSON_ArrayForEach(psa, psas)
-    {
-        if (i >= WL_PODSETS_SCAN_MAX)
-            break;
-        const char *name = str_or(psa, "name", WL_DEFAULT_PODSET);
-        bool found = false;
-        const cJSON *ps;
-        cJSON_ArrayForEach(ps, podsets)
-        {
-            const char *pn = cJSON_IsObject(ps) ? podset_name(ps, n) : NULL;
-            if (pn && strcmp(pn, name) == 0) {
-                found = true;
-                break;
-            }
-        }
-        if (!found) {
-            char path[96];
-            snprintf(path, sizeof(path), "status.admission.podSetAssignments[%zu].name", i);
-            field_not_found_str(errs, path, name);
-        }
-        i++;
-    }
-}
-
 /* ---- UPDATE ---- */
 
 /*
@@ -446,8 +480,8 @@ static void check_podsets_immutable(field_errors_t *errs, const cJSON *obj, cons
         if (!cJSON_IsObject(a) || !cJSON_IsObject(b)) {
             same = cJSON_Compare(a, b, true);
         } else {
-            const char *na = podset_name(a, n), *nb = podset_name(b, n);
-            int64_t ca = podset_count(a), cb = podset_count(b);
+            const char *na = wh__wl_podset_name(a, n), *nb = wh__wl_podset_name(b, n);
+            int64_t ca = wh__wl_podset_count(a), cb = wh__wl_podset_count(b);
             same = na && nb && strcmp(na, nb) == 0 && ca >= 0 && cb >= 0 && ca <= cb;
             if (same) {
                 cJSON *da = cJSON_Duplicate(a, true), *db = cJSON_Duplicate(b, true);
@@ -521,10 +555,13 @@ static void check_update(field_errors_t *errs, const cJSON *obj, const cJSON *ol
         check_str_immutable(errs, "spec.queueName", nspec, ospec, "queueName");
         check_priority_ref_immutable(errs, nspec, ospec, v1beta2);
     }
+    wh__wl_check_reclaimable_update(errs, obj, old);
     /* validateAdmissionUpdate: admission may be set or cleared, not edited. */
-    const cJSON *na = admission_of(obj), *oa = admission_of(old);
+    const cJSON *na = wh__wl_admission(obj), *oa = wh__wl_admission(old);
     if (na && oa && !cJSON_Compare(na, oa, true))
         field_invalid_json(errs, "status.admission", na, WL_MSG_IMMUTABLE);
+    wh__wl_check_podset_updates_immutable(errs, obj, old);
+    check_max_exec_immutable(errs, obj, old);
 }
 
 /* ---- cluster references ---- */
@@ -533,26 +570,6 @@ static const char *namespace_of(const cJSON *o)
 {
     const char *ns = rg_json_get_string(rg_json_get_object(o, "metadata"), "namespace");
     return ns && ns[0] ? ns : "default";
-}
-
-/* A LocalQueue (or the seed's `Queue`) named queue in namespace ns. */
-static bool local_queue_exists(const wh_cluster_t *cl, const char *ns, const char *queue)
-{
-    size_t n = cl->count(cl->ctx);
-    for (size_t i = 0; i < n; i++) {
-        const cJSON *o = cl->object(cl->ctx, i);
-        const char *av = rg_json_get_string(o, "apiVersion");
-        const char *kind = rg_json_get_string(o, "kind");
-        const char *name = rg_json_get_string(rg_json_get_object(o, "metadata"), "name");
-        if (av == NULL || kind == NULL || name == NULL ||
-            strncmp(av, "kueue.x-k8s.io/", 15) != 0)
-            continue;
-        if (strcmp(kind, "LocalQueue") != 0 && strcmp(kind, "Queue") != 0)
-            continue;
-        if (strcmp(name, queue) == 0 && strcmp(namespace_of(o), ns) == 0)
-            return true;
-    }
-    return false;
 }
 
 /* Kueue lets a Workload wait for its LocalQueue, so a missing one warns. */
@@ -567,7 +584,7 @@ static void warn_missing_queue(const wh_vctx_t *ctx, const cJSON *obj, wh_warnin
     if (queue == NULL || queue[0] == '\0' || !wh_check_dns1123_subdomain(NULL, "", queue))
         return;
     const char *ns = namespace_of(obj);
-    if (!local_queue_exists(cl, ns, queue))
+    if (!wh_local_queue_exists(cl, ns, queue))
         wh_warn(warns,
                 "spec.queueName: LocalQueue \"%s\" does not exist in namespace \"%s\"; the "
                 "Workload waits until it does",
@@ -588,16 +605,24 @@ void wh_workload_validate(const wh_vctx_t *ctx, const cJSON *obj, const cJSON *o
         return;
     }
     const cJSON *spec = rg_json_get_object(obj, "spec");
-    check_podsets(errs, spec, v1beta2);
+    check_podsets(errs, warns, obj, spec, v1beta2);
 
     bool bad = false;
     const char *queue = get_str(errs, "spec.queueName", spec, "queueName", &bad);
     if (queue && queue[0])
         wh_check_dns1123_subdomain(errs, "spec.queueName", queue);
     check_priority(errs, spec, v1beta2);
-    check_status(errs, obj);
+    check_max_exec(errs, spec);
 
-    if (ctx->operation == ADM_OP_UPDATE && old != NULL)
+    bool update = ctx->operation == ADM_OP_UPDATE && old != NULL;
+    wh__wl_check_admission(errs, obj, update ? old : NULL);
+    wh__check_conditions(errs, "status.conditions",
+                         rg_json_get(rg_json_get_object(obj, "status"), "conditions"));
+    wh__wl_check_reclaimable(errs, obj, update ? old : NULL);
+    wh__wl_check_admission_checks(errs, obj);
+    wh__wl_check_cluster_name(errs, obj, update ? old : NULL);
+    wh__check_admission_gated_by(errs, obj, update ? old : NULL);
+    if (update)
         check_update(errs, obj, old, v1beta2);
 
     warn_missing_queue(ctx, obj, warns);

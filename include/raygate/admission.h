@@ -10,6 +10,7 @@
 #ifndef RAYGATE_ADMISSION_H
 #define RAYGATE_ADMISSION_H
 
+#include "raygate/arena.h"
 #include "raygate/buf.h"
 #include "raygate/err.h"
 #include "raygate/json.h"
@@ -64,7 +65,9 @@ typedef struct adm_user_info {
  * One decoded AdmissionReview request. Caller's struct: fill it with
  * adm_review_decode, release it with adm_request_release. Every string and
  * node borrows from the parsed tree the struct owns (root), so they live
- * until the release. Optional strings that were absent read as "", never NULL.
+ * until the release. The tree is read-only: its nodes live in the
+ * request's arena, so never modify, detach or cJSON_Delete them (copy with
+ * cJSON_Duplicate to edit). Optional strings that were absent read as "", never NULL.
  */
 typedef struct adm_request {
     adm_version_t version; /* from the top-level apiVersion; answered in kind */
@@ -87,11 +90,16 @@ typedef struct adm_request {
     const cJSON *options;    /* NULL when absent or JSON null; else an object */
     bool dry_run;
 
-    /* Private: the owned tree and the group pointers. */
+    /* Private: the tree (read-only, every node in arena_) and the group
+     * pointers. */
     cJSON *root_;
+    rg_arena_t arena_;
     const char **groups_heap_;
     const char *groups_inline_[ADM_GROUPS_INLINE];
 } adm_request_t;
+
+/* Arena block of a decoded request: one block holds a typical review. */
+#define ADM_ARENA_BLOCK (16 * 1024)
 
 /* Zeroes req so that adm_request_release on it is safe. */
 void adm_request_init(adm_request_t *req);

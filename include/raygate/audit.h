@@ -49,8 +49,20 @@ typedef struct audit_record {
 #define AUDIT_LIST_MAX 64
 #define AUDIT_MAX_FILES_LIMIT 1000
 
+/* The daemon's batching interval: a decision reaches the file within this. */
+#define AUDIT_FLUSH_MS_DEFAULT 20
+/* Pending bytes at which a writer flushes itself instead of waiting for the
+ * flusher, so a slow disk slows the writers rather than growing memory. */
+#define AUDIT_PENDING_MAX (256 * 1024)
+
 typedef struct audit_opts {
-    const char *path;   /* file path, or "-" for stdout (never rotated) */
+    const char *path; /* file path, or "-" for stdout (never rotated) */
+    /* 0: every line is written by its caller with one write(2) before
+     * audit_log_write returns. > 0: lines are queued in memory and a
+     * flusher thread writes them in batches at most flush_ms after the
+     * first of a batch arrived (one write(2) per batch and file); a write
+     * that fails counts every line of the batch as a failure. */
+    unsigned flush_ms;
     uint64_t max_bytes; /* rotate when the next line would pass it; 0 = never */
     unsigned max_files; /* rotated files kept: path.1 newest .. path.N oldest;
                            must be >= 1 when max_bytes > 0 */
@@ -66,13 +78,21 @@ typedef struct audit_log audit_log_t;
 audit_log_t *audit_log_open(const audit_opts_t *opts, rg_error_t *err);
 
 /*
- * Appends rec as one line with a single write(2) (a short write is retried
- * once for the remainder), rotating first when the line would pass
- * max_bytes. Returns 0, or RG_ERR_IO after counting the failure and logging
- * it (at most once per second) with the path and strerror; RG_ERR_INVAL for
- * NULL arguments. A line is never split across files.
+ * Appends rec as one line. Write-through (flush_ms 0): one write(2) (a
+ * short write is retried once for the remainder), rotating first when the
+ * line would pass max_bytes; returns 0, or RG_ERR_IO after counting the
+ * failure and logging it (at most once per second) with the path and
+ * strerror. Batched: queues the line and returns 0; a later failure is
+ * counted and logged the same way by whoever flushes. RG_ERR_INVAL for NULL
+ * arguments. A line is never split across files.
  */
 int audit_log_write(audit_log_t *log, const audit_record_t *rec);
+
+/*
+ * Writes every queued line now (batched logs; a no-op for write-through).
+ * Returns 0, or RG_ERR_IO when some line could not be written (counted).
+ */
+int audit_log_flush(audit_log_t *log);
 
 /*
  * Formats rec as one JSON line, newline included, appended to out (which the
@@ -82,17 +102,19 @@ void audit_record_format(const audit_record_t *rec, rg_buf_t *out);
 
 /* Lines that failed to be written (or rotations that failed); monotonic. */
 uint64_t audit_log_failures(const audit_log_t *log);
-/* Lines written successfully; monotonic. */
+/* Lines written successfully (for batched logs: flushed); monotonic. */
 uint64_t audit_log_records(const audit_log_t *log);
 
 /*
- * Reopens the path (for SIGHUP after an external logrotate). On failure the
+ * Reopens the path (for SIGHUP after an external logrotate), after writing
+ * the queued lines to the old file. On failure the
  * old descriptor stays in use and the error is returned (RG_ERR_IO) and
  * counted. A no-op for stdout.
  */
 int audit_log_reopen(audit_log_t *log);
 
-/* Closes and frees the log; NULL does nothing. No writer may be running. */
+/* Flushes, stops the flusher, closes and frees the log; NULL does nothing.
+ * No writer may be running. */
 void audit_log_free(audit_log_t *log);
 
 #endif

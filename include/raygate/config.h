@@ -15,6 +15,7 @@
  *     port: 9443                      # overrides the port of listen (applied in file order)
  *     metricsListen: ":9444"          # optional: a second listener, GET /metrics and /healthz only
  *     threads: 0                      # 0 = number of online CPUs; at most 256
+ *     reusePort: false                # true shares the port (SO_REUSEPORT); false fails if busy
  *     maxConnections: 1024            # 1..1000000
  *     connectionTimeoutSeconds: 30    # idle keep-alive timeout, 1..86400
  *     requestTimeoutSeconds: 10       # whole request must arrive within, 1..3600
@@ -128,6 +129,7 @@ typedef struct cfg_config {
     size_t max_body_bytes;          /* 3 MiB, admission routes */
     size_t max_extender_body_bytes; /* 128 MiB */
     unsigned threads;               /* 0 = number of online CPUs */
+    bool reuse_port;                /* false: a busy port fails the start (SO_REUSEPORT on true) */
     unsigned max_connections;       /* 1024 */
     unsigned connection_timeout_s;  /* idle timeout, 30 */
     unsigned request_timeout_s;     /* 10: a whole request (headers+body) must arrive within this */

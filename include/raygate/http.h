@@ -54,6 +54,11 @@ typedef void (*http_observe_fn)(void *ctx, const char *route_name, int status, d
 typedef struct http_server_opts {
     const char *listen_addr; /* numeric IPv4/IPv6; NULL or "" = all addresses */
     uint16_t port;           /* 0 picks a free port (see http_server_port) */
+    /* false: binding fails when another socket listens on the address (a
+     * stale raygate must not answer half the requests with old rules);
+     * true: SO_REUSEPORT, the kernel spreads connections over every
+     * process listening there. */
+    bool reuse_port;
     unsigned threads;
     unsigned max_connections;
     unsigned connection_timeout_s; /* idle keep-alive connections close after this */

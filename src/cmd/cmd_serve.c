@@ -34,6 +34,8 @@ static void usage(FILE *out)
           "      --context NAME       kubeconfig context (context)\n"
           "      --state-dir DIR      self-signed certificates, default audit log (stateDir)\n"
           "      --threads N          HTTP worker threads, 0 = one per CPU (server.threads)\n"
+          "      --reuse-port         share the port with other processes on purpose\n"
+          "                           (server.reusePort); without it a busy port fails the start\n"
           "      --audit-log PATH     audit log file, - for stdout (audit.path)\n"
           "      --log-level LEVEL    debug, info, warn or error (log.level)\n"
           "      --gpu-resources LIST GPU resources, e.g. nvidia.com/gpu,nvidia.com/mig-*\n"
@@ -49,7 +51,7 @@ static const char *const flag_keys[] = {
     NULL, "server.listen", "server.port", "tls.certFile", "tls.keyFile", "standalone",
     "kubeconfig", "stateDir", "server.threads", "audit.path", "log.level", "context",
     "extender.gpuResources", "extender.topologyLabel", "extender.planningTTLSeconds",
-    "server.metricsListen",
+    "server.reusePort", "server.metricsListen",
 };
 
 int cmd_serve_main(int argc, char **argv)
@@ -64,12 +66,13 @@ int cmd_serve_main(int argc, char **argv)
         {"gpu-resources", required_argument, NULL, 12},
         {"topology-label", required_argument, NULL, 13},
         {"planning-ttl", required_argument, NULL, 14},
-        {"metrics-listen", required_argument, NULL, 15},
+        {"reuse-port", no_argument, NULL, 15},
+        {"metrics-listen", required_argument, NULL, 16},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config_file = NULL;
-    const char *values[16] = {0};
+    const char *values[sizeof(flag_keys) / sizeof(flag_keys[0])] = {0};
     optind = 1;
     opterr = 0;
     int c;
@@ -90,7 +93,7 @@ int cmd_serve_main(int argc, char **argv)
             if (c == 0)
                 config_file = optarg;
             else
-                values[c] = optarg;
+                values[c] = c == 15 ? "true" : optarg; /* --reuse-port takes no value */
         }
     }
     if (optind < argc) {

@@ -59,6 +59,7 @@ static const field_t fields[] = {
     {"server.requestTimeoutSeconds", F_UINT, OFF(request_timeout_s), 1, 3600},
     {"server.maxBodyBytes", F_SIZE, OFF(max_body_bytes), KI, GI},
     {"server.maxExtenderBodyBytes", F_SIZE, OFF(max_extender_body_bytes), KI, 4 * GI},
+    {"server.reusePort", F_BOOL, OFF(reuse_port), 0, 0},
     {"tls.certFile", F_STR_OPT, OFF(cert_file), 0, 0},
     {"tls.keyFile", F_STR_OPT, OFF(key_file), 0, 0},
     {"tls.pollIntervalMillis", F_UINT, OFF(cert_poll_interval_ms), 0, 3600000},

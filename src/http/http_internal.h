@@ -18,6 +18,22 @@
 
 typedef struct http_creds http_creds_t;
 
+/* Lingering close (linger.c): sockets kept at once, how long and how many
+ * bytes each may still send before it is closed anyway. */
+#define HTTP_LINGER_MAX 64
+#define HTTP_LINGER_MS 5000
+#define HTTP_LINGER_BYTES (64u * 1024 * 1024)
+typedef struct http_linger http_linger_t;
+
+/* Starts the linger thread; owned (stop with http__linger_stop) or NULL
+ * with err. */
+http_linger_t *http__linger_start(rg_error_t *err);
+/* Keeps a duplicate of conn_fd (the caller's stays the caller's) and
+ * discards what the peer still sends before closing it. Any thread. */
+void http__linger_add(http_linger_t *l, int conn_fd);
+/* Closes what is left and stops the thread; NULL does nothing. */
+void http__linger_stop(http_linger_t *l);
+
 struct http_server {
     struct MHD_Daemon *daemon;
     const http_route_t *routes;
@@ -27,6 +43,7 @@ struct http_server {
     int64_t request_timeout_ns;
     uint16_t port;
     atomic_uint inflight;
+    http_linger_t *linger;
 
     /* TLS: current credentials and those retired by a reload. Retired ones
      * stay allocated until stop because GnuTLS sessions that picked them

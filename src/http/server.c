@@ -33,6 +33,9 @@ typedef struct req_ctx {
     rg_arena_t arena;
     rg_buf_t body;
     bool body_too_big;
+    /* Answered before the body was read: libmicrohttpd closes the
+     * connection after the answer, and the close lingers (linger.c). */
+    bool answered_early;
     int status;
     int64_t start_ns;
 } req_ctx_t;
@@ -52,6 +55,9 @@ static enum MHD_Result queue_body(struct MHD_Connection *conn, req_ctx_t *rc, in
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     if (allow)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    if (status == 413 || rc->answered_early)
+        /* The rest of the body is not wanted: say the connection ends. */
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     rc->status = status;
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
     MHD_destroy_response(r);
@@ -145,6 +151,25 @@ static bool content_length(struct MHD_Connection *conn, unsigned long long *out)
     return true;
 }
 
+/* A body follows the headers (declared, or chunked). */
+static bool has_body(struct MHD_Connection *conn)
+{
+    unsigned long long n;
+    if (content_length(conn, &n))
+        return n > 0;
+    return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding") != NULL;
+}
+
+/*
+ * Refuses a request at its headers. When a body follows, the answer goes
+ * out now (a client waiting for 100 Continue, or for any answer before it
+ * sends, gets one), libmicrohttpd then closes the connection, and the
+ * close lingers (linger.c) so that a client already writing its body still
+ * reads the answer instead of a reset.
+ */
+#define refuse_early(conn, rc, code, allow, ...)                                               \
+    ((rc)->answered_early = has_body(conn), queue_status(conn, rc, code, allow, __VA_ARGS__))
+
 /* First call for a request: route, method, media type and declared size are
  * all judged before a single body byte is read. */
 static enum MHD_Result on_headers(http_server_t *srv, struct MHD_Connection *conn,
@@ -152,14 +177,14 @@ static enum MHD_Result on_headers(http_server_t *srv, struct MHD_Connection *con
 {
     const http_route_t *route = route_find(srv, url);
     if (route == NULL)
-        return queue_status(conn, rc, 404, NULL,
+        return refuse_early(conn, rc, 404, NULL,
                             "the server could not find the requested resource: path \"%.200s\"",
                             url);
     rc->route = route;
     rc->route_name = route->name;
     if (!method_allowed(route, method)) {
         const char *allow = strcmp(route->method, "GET") == 0 ? "GET, HEAD" : route->method;
-        return queue_status(conn, rc, 405, allow,
+        return refuse_early(conn, rc, 405, allow,
                             "method \"%.16s\" is not allowed on \"%s\"; allowed: %s", method,
                             route->path, allow);
     }
@@ -167,12 +192,12 @@ static enum MHD_Result on_headers(http_server_t *srv, struct MHD_Connection *con
         return MHD_YES;
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
     if (!is_json_media_type(ct))
-        return queue_status(conn, rc, 415, NULL,
+        return refuse_early(conn, rc, 415, NULL,
                             "unsupported media type \"%.100s\": only application/json is accepted",
                             ct ? ct : "");
     unsigned long long declared = 0;
     if (content_length(conn, &declared) && declared > route->max_body)
-        return queue_status(conn, rc, 413, NULL,
+        return refuse_early(conn, rc, 413, NULL,
                             "request body of %llu bytes exceeds the limit of %zu bytes for \"%s\"",
                             declared, route->max_body, route->path);
     if (declared > 0)
@@ -261,12 +286,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     http_server_t *srv = cls;
     req_ctx_t *rc = *con_cls;
     if (rc == NULL)
         return;
     *con_cls = NULL;
+    if (rc->answered_early && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && srv->linger) {
+        /* Called before libmicrohttpd sends close_notify and closes: the
+         * duplicate keeps the socket open for the drain. */
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (ci != NULL)
+            http__linger_add(srv->linger, ci->connect_fd);
+    }
     double secs = (double)(rg_time_mono_ns() - rc->start_ns) / 1e9;
     int status = rc->status;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && status == 0)
@@ -322,6 +354,62 @@ static int parse_listen(const http_server_opts_t *o, struct sockaddr_storage *ss
                         addr);
 }
 
+/* The address as an operator writes it: 127.0.0.1:9443, [::1]:9443, *:9443. */
+static void describe_listen(const http_server_opts_t *o, char *out, size_t size)
+{
+    const char *addr = o->listen_addr && o->listen_addr[0] ? o->listen_addr : "*";
+    bool v6 = strchr(addr, ':') != NULL;
+    snprintf(out, size, "%s%s%s:%u", v6 ? "[" : "", addr, v6 ? "]" : "", (unsigned)o->port);
+}
+
+/*
+ * Makes the listening socket here rather than in libmicrohttpd, so that
+ * address sharing is a decision (SO_REUSEPORT only when asked) and a busy
+ * port fails with the address and errno. SO_REUSEADDR is always set: it
+ * lets a restart bind while old connections sit in TIME_WAIT, and on Linux
+ * it never lets two sockets listen on one address.
+ */
+static int listen_socket(const http_server_opts_t *o, const struct sockaddr_storage *ss,
+                         rg_error_t *err)
+{
+    char where[INET6_ADDRSTRLEN + 16];
+    describe_listen(o, where, sizeof(where));
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return rg_error_set(err, RG_ERR_SYS, "cannot listen on %s: socket: %s", where,
+                            strerror(errno));
+    int on = 1, off = 0;
+    socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                              : sizeof(struct sockaddr_in);
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        (o->reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) ||
+        (ss->ss_family == AF_INET6 && (o->listen_addr == NULL || o->listen_addr[0] == '\0') &&
+         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) != 0)) {
+        int e = errno;
+        close(fd);
+        return rg_error_set(err, RG_ERR_SYS, "cannot listen on %s: setsockopt: %s", where,
+                            strerror(e));
+    }
+    if (bind(fd, (const struct sockaddr *)ss, len) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EADDRINUSE)
+            return rg_error_set(err, RG_ERR_SYS,
+                                "cannot listen on %s: address already in use (another process "
+                                "listens there; set server.reusePort: true or --reuse-port to "
+                                "share the port on purpose)",
+                                where);
+        return rg_error_set(err, RG_ERR_SYS, "cannot listen on %s: %s", where, strerror(e));
+    }
+    if (listen(fd, SOMAXCONN) != 0) {
+        int e = errno;
+        close(fd);
+        return rg_error_set(err, RG_ERR_SYS, "cannot listen on %s: listen: %s", where,
+                            strerror(e));
+    }
+    return fd;
+}
+
 http_server_t *http_server_start(const http_server_opts_t *o, rg_error_t *err)
 {
     http_server_t *srv = rg_calloc(1, sizeof(*srv));
@@ -334,18 +422,24 @@ http_server_t *http_server_start(const http_server_opts_t *o, rg_error_t *err)
 
     if (http__tls_init(srv, o->cert_file, o->key_file, o->cert_poll_ms, err) != RG_OK)
         goto err;
+    if ((srv->linger = http__linger_start(err)) == NULL)
+        goto err;
 
     struct sockaddr_storage ss;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TLS | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG;
-    if (parse_listen(o, &ss, &flags, err) != RG_OK)
+    unsigned family_flags = 0;
+    if (parse_listen(o, &ss, &family_flags, err) != RG_OK)
+        goto err;
+    int lfd = listen_socket(o, &ss, err);
+    if (lfd < 0)
         goto err;
     unsigned threads = o->threads ? o->threads : 1;
     struct MHD_OptionItem opts[] = {
         /* First, so that libmicrohttpd's own messages about the options
          * below go to our log too. */
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
-        {MHD_OPTION_SOCK_ADDR, 0, &ss},
+        {MHD_OPTION_LISTEN_SOCKET, (intptr_t)lfd, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)(o->max_connections ? o->max_connections : 1024),
          NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)o->connection_timeout_s, NULL},
@@ -353,16 +447,18 @@ http_server_t *http_server_start(const http_server_opts_t *o, rg_error_t *err)
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv},
         {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)http__tls_cert_callback},
         {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)HTTP_TLS_PRIORITIES},
-        {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
         {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
     srv->daemon = MHD_start_daemon(flags, o->port, NULL, NULL, on_request, srv,
                                    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (srv->daemon == NULL) {
-        rg_error_set(err, RG_ERR_SYS, "cannot listen on %s port %u: %s",
-                     o->listen_addr && o->listen_addr[0] ? o->listen_addr : "*",
-                     (unsigned)o->port, errno ? strerror(errno) : "libmicrohttpd refused");
+        char where[INET6_ADDRSTRLEN + 16];
+        describe_listen(o, where, sizeof(where));
+        /* libmicrohttpd closes the socket on its own failure paths: closing
+         * it here could close a descriptor number another thread reuses. */
+        rg_error_set(err, RG_ERR_SYS, "cannot serve on %s: libmicrohttpd refused to start",
+                     where);
         goto err;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -374,6 +470,7 @@ http_server_t *http_server_start(const http_server_opts_t *o, rg_error_t *err)
 err:
     if (srv->daemon)
         MHD_stop_daemon(srv->daemon);
+    http__linger_stop(srv->linger);
     http__tls_release(srv);
     rg_free(srv);
     return NULL;
@@ -408,6 +505,7 @@ void http_server_stop(http_server_t *srv, unsigned grace_ms)
     MHD_stop_daemon(srv->daemon);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
+    http__linger_stop(srv->linger);
     http__tls_release(srv);
     rg_free(srv);
 }

@@ -16,6 +16,10 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Room reserved for an answer up front: a typical one (a patch of a few
+ * operations, or a denial with its causes) fits, so it is one allocation. */
+#define SERVE_ANSWER_RESERVE 1024
+
 static int64_t elapsed_us(const http_request_t *hr)
 {
     return (rg_time_mono_ns() - hr->start_mono_ns) / 1000;
@@ -83,7 +87,15 @@ void serve__on_mutate(void *ctx, const http_request_t *hr, http_response_t *resp
     }
     adm_patch_t *patch = adm_patch_new();
     wh_result_t res;
-    wh_mutate(&req, patch, &res);
+    if (wh_mutate_reads_cluster(&req)) {
+        serve_cluster_t held;
+        wh_cluster_t cluster;
+        serve__cluster_acquire(app, &held, &cluster);
+        wh_mutate(&req, &cluster, patch, &res);
+        serve__cluster_release(&held);
+    } else {
+        wh_mutate(&req, NULL, patch, &res);
+    }
     adm_response_t ar = {
         .allowed = res.allowed,
         .code = res.allowed ? 0 : (res.code ? res.code : 403),
@@ -91,6 +103,7 @@ void serve__on_mutate(void *ctx, const http_request_t *hr, http_response_t *resp
         .patch = patch,
     };
     rg_buf_t out = RG_BUF_INIT;
+    rg_buf_reserve(&out, SERVE_ANSWER_RESERVE);
     adm_review_encode(&req, &ar, &out);
     const char *outcome = outcome_of(&res, patch);
     rg_log_debug("serve", "mutate decision uid=%s kind=%s object=%s/%s decision=%s reason=\"%s\"",
@@ -112,6 +125,7 @@ static void respond_review(serve_app_t *app, const http_request_t *hr, const adm
                            const char *kind_label, http_response_t *resp)
 {
     rg_buf_t out = RG_BUF_INIT;
+    rg_buf_reserve(&out, SERVE_ANSWER_RESERVE);
     adm_review_encode(req, ar, &out);
     rg_log_debug("serve", "validate decision uid=%s kind=%s object=%s/%s decision=%s", req->uid,
                  req->kind.kind, req->namespace, req->name, outcome);

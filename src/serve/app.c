@@ -124,6 +124,7 @@ static int open_audit(serve_app_t *app, rg_error_t *err)
         .path = app->audit_path,
         .max_bytes = app->cfg.audit_max_bytes,
         .max_files = app->cfg.audit_max_files,
+        .flush_ms = AUDIT_FLUSH_MS_DEFAULT, /* batched: see docs/audit.md */
     };
     app->audit = audit_log_open(&opts, err);
     if (app->audit == NULL)
@@ -389,6 +390,7 @@ serve_app_t *serve_app_new(const cfg_config_t *cfg, rg_error_t *err)
     unsigned threads = worker_threads(&app->cfg);
     http_server_opts_t opts = {
         .listen_addr = app->cfg.listen_addr,
+        .reuse_port = app->cfg.reuse_port,
         .port = app->cfg.port,
         .threads = threads,
         .max_connections = app->cfg.max_connections,

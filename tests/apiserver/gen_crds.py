@@ -119,9 +119,14 @@ def crd(group, kind, plural, singular, scope, versions, short_names=None, catego
             "spec": {"group": group, "names": names, "scope": scope, "versions": versions}}
 
 
-def version(name, storage, schema_props, printer=None, top_required=None):
+def cel(*rules):
+    """x-kubernetes-validations from (rule, message) pairs, as controller-gen writes them."""
+    return {"x-kubernetes-validations": [{"rule": r, "message": m} for r, m in rules]}
+
+
+def version(name, storage, schema_props, printer=None, top_required=None, validations=None):
     root = obj(dict({"apiVersion": string(), "kind": string(), "metadata": {"type": "object"}}, **schema_props),
-               top_required)
+               top_required, **(validations or {}))
     v = {"name": name, "served": True, "storage": storage,
          "schema": {"openAPIV3Schema": root}, "subresources": {"status": {}}}
     if name == "v1beta1" and not storage:
@@ -249,13 +254,28 @@ def localqueue():
     return crd(KUEUE, "LocalQueue", "localqueues", "localqueue", "Namespaced", versions, ["queue", "queues", "lq"])
 
 
+def topology_request():
+    layer = obj({"topology": string(minLength=1, maxLength=63), "size": integer(minimum=1)},
+                ["size", "topology"])
+    return obj({
+        "required": string(maxLength=63), "preferred": string(maxLength=63),
+        "unconstrained": boolean(), "podIndexLabel": string(maxLength=317),
+        "subGroupIndexLabel": string(maxLength=317), "subGroupCount": integer(),
+        "podSetGroupName": string(maxLength=256), "podSetSliceRequiredTopology": string(maxLength=63),
+        "podSetSliceSize": integer(),
+        "podsetSliceRequiredTopologyConstraints": arr(layer, maxItems=3,
+                                                      **{"x-kubernetes-list-type": "atomic"})})
+
+
 def workload_spec(v2):
     # Upstream also lists count as required; with its default that only matters to kubectl's
     # client-side validation (kubectl <= 1.24, e.g. Debian's 1.20), which rejects the seed's
     # Workloads that omit it although the API server would default it to 1.
     podset = obj({"name": string(maxLength=63, default="main"), "count": integer(minimum=0, default=1),
                   "minCount": integer(minimum=1), "template": pod_template(),
-                  "topologyRequest": preserve()}, ["template"])
+                  "topologyRequest": topology_request()}, ["template"],
+                 **cel(("has(self.minCount) ? self.minCount <= self.count : true",
+                        "minCount should be positive and less or equal to count")))
     props = {
         "podSets": arr(podset, minItems=1, maxItems=18 if v2 else 8,
                        **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]}),
@@ -285,28 +305,76 @@ def workload_status(v2):
                                               **{"x-kubernetes-list-type": "map",
                                                  "x-kubernetes-list-map-keys": ["name"]})},
                     ["clusterQueue", "podSetAssignments"])
-    check = obj({"name": string(), "state": enum("Retry", "Rejected", "Pending", "Ready"),
+    toleration = obj({"key": string(), "operator": string(), "value": string(), "effect": string(),
+                      "tolerationSeconds": integer("int64")})
+    update = obj({"name": string(maxLength=63), "labels": str_map(), "annotations": str_map(),
+                  "nodeSelector": str_map(),
+                  "tolerations": arr(toleration, maxItems=8, **{"x-kubernetes-list-type": "atomic"},
+                                     **cel(*TOLERATION_RULES))}, ["name"])
+    check = obj({"name": string(minLength=1, maxLength=316), "state": enum("Pending", "Ready", "Retry", "Rejected"),
                  "lastTransitionTime": string(format="date-time"), "message": string(maxLength=32768),
-                 "podSetUpdates": arr(preserve())}, ["lastTransitionTime", "message", "name", "state"])
+                 "podSetUpdates": arr(update, maxItems=18, **{"x-kubernetes-list-type": "atomic"})},
+                ["lastTransitionTime", "message", "name", "state"])
     return obj({
         "conditions": conditions(),
         "admission": admission,
         "requeueState": obj({"count": integer(minimum=0), "requeueAt": string(format="date-time")}),
-        "reclaimablePods": arr(obj({"name": string(), "count": integer(minimum=0)}, ["count", "name"]),
+        "reclaimablePods": arr(obj({"name": string(maxLength=63), "count": integer(minimum=0)}, ["count", "name"]),
+                               maxItems=18,
                                **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]}),
-        "admissionChecks": arr(check, **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]}),
+        "admissionChecks": arr(check, maxItems=8,
+                               **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]}),
+        "nominatedClusterNames": arr(string(maxLength=256), maxItems=20,
+                                     **{"x-kubernetes-list-type": "atomic"}),
+        "clusterName": string(maxLength=256),
         "resourceRequests": arr(obj({"name": string(), "resources": quantity_map()}, ["name"]),
                                 **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]}),
         # v1beta1 kept upstream's typo; v1beta2 fixed it (raygate's converter renames it).
         ("accumulatedPastExecutionTimeSeconds" if v2 else "accumulatedPastExexcutionTimeSeconds"): integer(),
         "schedulingStats": preserve(),
-    })
+    }, **cel(("!has(oldSelf.clusterName) || !has(self.clusterName) || oldSelf.clusterName == self.clusterName",
+              "clusterName is immutable once set"),
+             ("!has(self.clusterName) || (!has(self.nominatedClusterNames) || "
+              "(has(self.nominatedClusterNames) && size(self.nominatedClusterNames) == 0))",
+              "clusterName and nominatedClusterNames are mutually exclusive")))
+
+
+# Kueue's CEL rules on PodSetUpdate.tolerations (apis/kueue/v1beta2/workload_types.go).
+TOLERATION_RULES = (
+    ("self.all(x, !has(x.key) ? x.operator == 'Exists' : true)",
+     "operator must be Exists when 'key' is empty, which means 'match all values and all keys'"),
+    ("self.all(x, has(x.tolerationSeconds) ? x.effect == 'NoExecute' : true)",
+     "effect must be 'NoExecute' when 'tolerationSeconds' is set"),
+    ("self.all(x, !has(x.operator) || x.operator in ['Equal', 'Exists'])",
+     "supported toleration values: 'Equal'(default), 'Exists'"),
+    ("self.all(x, has(x.operator) && x.operator == 'Exists' ? !has(x.value) : true)",
+     "a value must be empty when 'operator' is 'Exists'"),
+    ("self.all(x, !has(x.effect) || x.effect in ['NoSchedule', 'PreferNoSchedule', 'NoExecute'])",
+     "supported taint effect values: 'NoSchedule', 'PreferNoSchedule', 'NoExecute'"),
+)
+
+# Kueue's root rules on Workload (both versions): the admission matches the
+# podSets, and the time limit of an admitted Workload stays.
+_RESERVED = ("has(self.status) && has(self.status.conditions) && "
+             "self.status.conditions.exists(c, c.type == 'QuotaReserved' && c.status == 'True')")
+_ADMITTED = "(has({o}.status) && has({o}.status.conditions) && " \
+            "{o}.status.conditions.exists(c, c.type == 'Admitted' && c.status == 'True'))"
+WORKLOAD_RULES = (
+    (_RESERVED + " && has(self.status.admission) ? "
+     "size(self.spec.podSets) == size(self.status.admission.podSetAssignments) : true",
+     "podSetAssignments must have the same number of podSets as the spec"),
+    ("(" + _ADMITTED.format(o="oldSelf") + " && " + _ADMITTED.format(o="self") + ")?"
+     "((has(oldSelf.spec.maximumExecutionTimeSeconds)?oldSelf.spec.maximumExecutionTimeSeconds:0) == "
+     " (has(self.spec.maximumExecutionTimeSeconds)?self.spec.maximumExecutionTimeSeconds:0)):true",
+     "maximumExecutionTimeSeconds is immutable while workload quota reserved"),
+)
 
 
 def workload():
     versions = []
     for name, storage, v2 in (("v1beta1", False, False), ("v1beta2", True, True)):
-        versions.append(version(name, storage, {"spec": workload_spec(v2), "status": workload_status(v2)}, printer=[
+        versions.append(version(name, storage, {"spec": workload_spec(v2), "status": workload_status(v2)},
+                                validations=cel(*WORKLOAD_RULES), printer=[
             {"name": "Queue", "type": "string", "jsonPath": ".spec.queueName"},
             {"name": "Reserved in", "type": "string", "jsonPath": ".status.admission.clusterQueue"},
             {"name": "Admitted", "type": "string",

@@ -70,6 +70,24 @@ def _plain_scalar(s):
     return s
 
 
+def _quote_open(s):
+    """True when s starts a quoted scalar that does not close on this text (a
+    flow scalar continued on the next lines, as kubectl folds long strings)."""
+    q, i = s[0], 1
+    while i < len(s):
+        c = s[i]
+        if q == '"' and c == "\\":
+            i += 2
+            continue
+        if c == q:
+            if q == "'" and i + 1 < len(s) and s[i + 1] == "'":
+                i += 2
+                continue
+            return False
+        i += 1
+    return True
+
+
 def _double_quoted(s, lineno):
     # JSON escapes are a subset of YAML double-quoted escapes; map the YAML-only ones.
     body = s[1:-1]
@@ -282,6 +300,17 @@ class _Parser:
                 else:
                     break
             return _scalar(" ".join(parts), lineno), j
+        if rest[0] in "\"'" and _quote_open(rest):
+            # A quoted scalar folded over more-indented lines: each line break
+            # is one space (YAML flow folding); the raw lines keep any '#'.
+            parts = [rest]
+            j = i + 1
+            while j < len(self.lines) and _quote_open(" ".join(parts)):
+                if self.lines[j][1] <= ind and self.lines[j][2]:
+                    raise YamlError("line %d: unterminated quoted string" % lineno)
+                parts.append(self.lines[j][3].strip())
+                j += 1
+            return _scalar(" ".join(p for p in parts if p), lineno), j
         return _scalar(rest, lineno), i + 1
 
     def block_scalar(self, header, i, ind, lineno):

@@ -242,6 +242,21 @@ class TestYaml(unittest.TestCase):
         self.assertEqual(docs[1], {"x": None})
         self.assertEqual(kyaml.load(kyaml.dump(docs[0])), docs[0])
 
+    def test_quoted_scalars_folded_over_lines(self):
+        # kubectl folds long strings, quoted ones included, over more-indented lines.
+        text = ("- message: operator must be Exists when 'key' is empty,\n"
+                "    which means 'match all values'\n"
+                "  rule: 'self.all(x, !has(x.key) ? x.operator == ''Exists''\n"
+                "    : true) # not a comment'\n"
+                "- rule: \"a \\\" b\n"
+                "    c\"\n")
+        self.assertEqual(kyaml.load(text), [
+            {"message": "operator must be Exists when 'key' is empty, which means 'match all values'",
+             "rule": "self.all(x, !has(x.key) ? x.operator == 'Exists' : true) # not a comment"},
+            {"rule": 'a " b c'}])
+        with self.assertRaises(kyaml.YamlError):
+            kyaml.load("a: 'open\nb: 1\n")
+
     def test_errors(self):
         for bad in ("a: &x 1\n", "a: *x\n", "a:\n\t- b\n", "a: 1\na: 2\n", "a: [1, 2\n", "a: !!str 1\n"):
             with self.assertRaises(kyaml.YamlError, msg=bad):

@@ -37,7 +37,7 @@ class MutateTest(unittest.TestCase):
         del patched["spec"]["suspend"]
         del patched["metadata"]["annotations"]
         self.assertEqual(patched, obj)
-        rec = [r for r in self.rg.audit_records() if r.get("uid") == "seed-rc"]
+        rec = self.rg.audit_records("seed-rc")
         self.assertEqual(len(rec), 1)
         self.assertEqual(rec[0]["decision"], "patched")
         self.assertEqual(rec[0]["kind"], "RayCluster")
@@ -66,7 +66,7 @@ class MutateTest(unittest.TestCase):
         wet = decode_patch(self.mutate(admission_review(obj)))
         dry = decode_patch(self.mutate(admission_review(obj, dry_run=True, uid="dry-1")))
         self.assertEqual(wet, dry)
-        rec = [r for r in self.rg.audit_records() if r.get("uid") == "dry-1"]
+        rec = self.rg.audit_records("dry-1")
         self.assertTrue(rec and rec[0]["dryRun"] is True)
 
     def test_unqueued_and_rayjob_spawned_clusters_pass(self):

@@ -76,6 +76,50 @@ class BadRequestTest(unittest.TestCase):
         self.assertTrue(data.startswith("HTTP/1.1 413"), data)
         self.assertIn('"reason":"RequestEntityTooLarge"', data)
 
+    def test_client_writing_its_whole_body_first_reads_the_413(self):
+        # Python's http.client sends headers and body, then reads: the answer
+        # must survive (no reset), so the server drains the body it refused.
+        body = b"{" + b" " * (4 * 1024 * 1024) + b"}"  # 4 MiB > 64 KiB, > socket buffers
+        c = self.rg.conn()
+        c.request("POST", "/validate", body=body, headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        headers = {k.lower(): v for k, v in r.getheaders()}
+        st = self.assertStatus((r.status, headers, r.read()), 413, "exceeds the limit")
+        self.assertEqual(st["reason"], "RequestEntityTooLarge")
+        self.assertEqual(headers.get("connection"), "close")
+        c.close()
+
+    def test_any_early_refusal_survives_a_body_written_first(self):
+        # 404, 405 and 415 are decided at the headers too: the body still
+        # arriving is drained, so the client reads its answer.
+        body = b"x" * (2 * 1024 * 1024)
+        for method, path, ctype, code in (("POST", "/nope", "application/json", 404),
+                                          ("POST", "/healthz", "application/json", 405),
+                                          ("POST", "/mutate", "text/plain", 415)):
+            c = self.rg.conn()
+            c.request(method, path, body=body, headers={"Content-Type": ctype})
+            r = c.getresponse()
+            headers = {k.lower(): v for k, v in r.getheaders()}
+            self.assertStatus((r.status, headers, r.read()), code)
+            self.assertEqual(headers.get("connection"), "close")
+            c.close()
+
+    def test_413_ends_with_close_notify(self):
+        # An orderly TLS close: after the answer, the TLS layer reports a clean
+        # end of stream (close_notify), never a truncation or a reset.
+        s = self.rg.ssl_context().wrap_socket(socket.create_connection(("127.0.0.1", self.rg.port)),
+                                              server_hostname="localhost")
+        s.sendall(b"POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 1048576\r\n\r\n" + b" " * (1024 * 1024))
+        data = b""
+        while True:
+            chunk = s.recv(65536)  # raises SSLEOFError on an unclean end
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        self.assertTrue(data.startswith(b"HTTP/1.1 413"), data)
+
     def test_chunked_oversized_body_is_413(self):
         c = self.rg.conn()
         chunks = (b"x" * 16384 for _ in range(8))  # 128 KiB > 64 KiB

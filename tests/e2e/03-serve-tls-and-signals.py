@@ -106,6 +106,46 @@ class TlsRotationTest(unittest.TestCase):
         rg.cleanup()
 
 
+class BusyPortTest(unittest.TestCase):
+    def test_second_raygate_on_a_busy_port_fails_naming_the_address(self):
+        first = rgtest.Raygate()
+        try:
+            first.start()
+            second = rgtest.Raygate()
+            second.port = first.port
+            second.args[second.args.index("--listen") + 1] = f"127.0.0.1:{first.port}"
+            try:
+                second.start(wait=False)
+                rc = second.proc.wait(timeout=20)
+                self.assertNotEqual(rc, 0)
+                self.assertIn(f"cannot listen on 127.0.0.1:{first.port}: address already in use",
+                              second.logs())
+            finally:
+                second.cleanup()
+            status, _, _ = first.request("GET", "/healthz")
+            self.assertEqual(status, 200)
+        finally:
+            first.stop()
+            first.cleanup()
+
+    def test_reuse_port_shares_the_port_on_purpose(self):
+        first = rgtest.Raygate("--reuse-port")
+        try:
+            first.start()
+            second = rgtest.Raygate("--reuse-port")
+            second.port = first.port
+            second.args[second.args.index("--listen") + 1] = f"127.0.0.1:{first.port}"
+            try:
+                second.start()  # waits for /readyz on the shared port
+                self.assertIsNone(second.proc.poll())
+                self.assertEqual(second.stop(), 0)
+            finally:
+                second.cleanup()
+        finally:
+            first.stop()
+            first.cleanup()
+
+
 class SigtermTest(unittest.TestCase):
     def test_request_in_flight_finishes_then_exit_0(self):
         rg = rgtest.Raygate()

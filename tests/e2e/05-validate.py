@@ -58,7 +58,7 @@ class ValidateTest(unittest.TestCase):
             self.assertIn(f + ":", st["message"])
         self.assertEqual(len(fields), 5, st["message"])
         self.assertTrue(st["message"].startswith("["), st["message"])
-        rec = [r for r in self.rg.audit_records() if r["uid"] == "five"]
+        rec = self.rg.audit_records("five")
         self.assertEqual(rec[0]["decision"], "denied")
 
     def test_valid_objects_are_allowed_in_both_versions(self):

@@ -151,7 +151,7 @@ class ExtenderTest(unittest.TestCase):
         self.assertRegex(text, r'raygate_extender_gang_outcomes_total\{outcome="planned"\} 1\n')
         self.assertRegex(text, r'raygate_extender_gang_outcomes_total\{outcome="steered"\} 5\n')
         self.assertIn('raygate_extender_duration_seconds_count{verb="bind"} 5', text)
-        audit = [r for r in self.rg.audit_records() if r["endpoint"] == "scheduler/bind"]
+        audit = self.rg.audit_records_where(lambda r: r["endpoint"] == "scheduler/bind", n=5)
         self.assertEqual(len(audit), 5)
         self.assertEqual(audit[0]["decision"], "bound")
 
@@ -194,7 +194,8 @@ class ExtenderTest(unittest.TestCase):
         self.assertIn("binding pod default/lone to node gpu-a", res["Error"])
         self.assertIn("409", res["Error"])
         self.assertNotIn("nodeName", self.get_pod("lone")["spec"])
-        audit = [r for r in self.rg.audit_records() if r["endpoint"] == "scheduler/bind"]
+        audit = self.rg.audit_records_where(
+            lambda r: r["endpoint"] == "scheduler/bind" and r["decision"] == "error")
         self.assertEqual(audit[-1]["decision"], "error")
 
     def test_full_node_objects_come_back_as_sent(self):

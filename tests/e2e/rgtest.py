@@ -146,11 +146,31 @@ class Raygate:
     def cleanup(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def audit_records(self):
-        if not os.path.exists(self.audit_path):
-            return []
-        with open(self.audit_path) as f:
-            return [json.loads(line) for line in f if line.strip()]
+    def audit_records_where(self, pred, n=1, timeout=3.0):
+        """The audit records matching pred, waiting (the log is written in
+        batches, within ~20 ms) until there are at least n of them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            mine = [r for r in self.audit_records() if pred(r)]
+            if len(mine) >= n or time.monotonic() > deadline:
+                return mine
+            time.sleep(0.01)
+
+    def audit_records(self, uid=None, timeout=3.0):
+        """The audit log's records; with uid, those of that request, waiting
+        (the log is written in batches, within ~20 ms) until one is there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            recs = []
+            if os.path.exists(self.audit_path):
+                with open(self.audit_path) as f:
+                    recs = [json.loads(line) for line in f if line.strip()]
+            if uid is None:
+                return recs
+            mine = [r for r in recs if r.get("uid") == uid]
+            if mine or time.monotonic() > deadline:
+                return mine
+            time.sleep(0.01)
 
 
 def load_fixture(*parts):

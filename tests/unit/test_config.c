@@ -202,9 +202,8 @@ START_TEST(test_config__metrics_listen)
     } else {
         char *host = NULL;
         uint16_t port = 0;
-        ck_assert_int_eq(cfg_listen_parse("server.metricsListen", c.metrics_listen, &host, &port,
-                                          &err),
-                         0);
+        ck_assert_int_eq(
+            cfg_listen_parse("server.metricsListen", c.metrics_listen, &host, &port, &err), 0);
         ck_assert_str_eq(host, mc->host);
         ck_assert_uint_eq(port, mc->port);
         rg_free(host);
@@ -216,8 +215,7 @@ START_TEST(test_config__metrics_listen)
         ck_assert_int_eq(cfg_config_set(&c, "server.metricsListen", "", &err), 0);
         ck_assert_ptr_null(c.metrics_listen);
     }
-    ck_assert_int_eq(cfg_config_set(&c, "server.metricsListen", "127.0.0.1", &err),
-                     RG_ERR_CONFIG);
+    ck_assert_int_eq(cfg_config_set(&c, "server.metricsListen", "127.0.0.1", &err), RG_ERR_CONFIG);
     ck_assert_ptr_null(strstr(rg_error_str(&err), "server.listen"));
     cfg_config_release(&c);
 }
@@ -237,8 +235,8 @@ static const error_case_t error_cases[] = {
      "fairSharing, waitForPodsReady, preemption)"},
     {"server:\n  prot: 1\n", RG_ERR_CONFIG,
      "raygate.yaml:2: server.prot: unknown key (known: listen, port, metricsListen, threads, "
-     "maxConnections, "
-     "connectionTimeoutSeconds, requestTimeoutSeconds, maxBodyBytes, maxExtenderBodyBytes)"},
+     "maxConnections, connectionTimeoutSeconds, requestTimeoutSeconds, maxBodyBytes, "
+     "maxExtenderBodyBytes, reusePort)"},
     {"log:\n  level: info\n  format: json\n", RG_ERR_CONFIG,
      "raygate.yaml:3: log.format: unknown key (known: level)"},
     /* the extender's lists and numbers */
@@ -496,6 +494,11 @@ START_TEST(test_config__flags_overlay)
     ck_assert_str_eq(c.state_dir, "/tmp/rg");
     ck_assert_int_eq(cfg_config_set(&c, "audit.path", "-", &err), 0);
     ck_assert_str_eq(c.audit_path, "-");
+    ck_assert(!c.reuse_port);
+    ck_assert_int_eq(cfg_config_set(&c, "server.reusePort", "true", &err), 0);
+    ck_assert(c.reuse_port);
+    ck_assert_int_eq(cfg_config_set(&c, "server.reusePort", "false", &err), 0);
+    ck_assert(!c.reuse_port);
 
     /* An empty value unsets an optional path... */
     ck_assert_int_eq(cfg_config_set(&c, "tls.certFile", "", &err), 0);
@@ -525,6 +528,8 @@ START_TEST(test_config__flags_overlay)
          "leaderElection.enabled: invalid value \"no\": must be true or false"},
         {"caInjection.intervalSeconds", "0",
          "caInjection.intervalSeconds: invalid value \"0\": must be 1..86400"},
+        {"server.reusePort", "yes",
+         "server.reusePort: invalid value \"yes\": must be true or false"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ck_assert_int_eq(cfg_config_set(&c, bad[i].key, bad[i].value, &err), RG_ERR_CONFIG);

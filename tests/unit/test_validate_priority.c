@@ -173,6 +173,18 @@ static const pc_case_t cases[] = {
      PC("high", ",'value':5"), NULL, "", ""},
     {"update changing value", K_PC, S1, PC("high", ",'value':6"), PC("high", ",'value':5"), NULL,
      "value: Forbidden: may not be changed in an update.", ""},
+    {"update keeping the name", K_PC, S1, PC("high", ",'value':5"), PC("high", ",'value':5"), NULL,
+     "", ""},
+    {"update renaming", K_PC, S1, PC("higher", ",'value':5"), PC("high", ",'value':5"), NULL,
+     "metadata.name: Invalid value: \"higher\": field is immutable", ""},
+    {"update adding a namespace", K_PC, S1, PCNS("high", "x", ",'value':5"),
+     PC("high", ",'value':5"), NULL,
+     "metadata.namespace: Forbidden: not allowed on this type\n"
+     "metadata.namespace: Invalid value: \"x\": field is immutable", ""},
+    {"update renaming and changing value", K_PC, S1, PC("higher", ",'value':6"),
+     PC("high", ",'value':5"), NULL,
+     "metadata.name: Invalid value: \"higher\": field is immutable\n"
+     "value: Forbidden: may not be changed in an update.", ""},
     {"update changing preemptionPolicy", K_PC, S1,
      PC("high", ",'value':5,'preemptionPolicy':'PreemptLowerPriority'"),
      PC("high", ",'value':5,'preemptionPolicy':'Never'"), NULL,

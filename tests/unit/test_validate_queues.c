@@ -288,6 +288,48 @@ static const vcase_t CASES[] = {
      "spec.admissionChecksStrategy.admissionChecks[0].onFlavors[1]: Unsupported value: \"g\": "
      "supported values: \"f\"",
      ""},
+    /* UPDATE: Kueue's legacy exemption (RejectUpdatesToCQWithInvalidOnFlavors off). */
+    {"cq update keeps a stored invalid onFlavors", K_CQ,
+     CQ2("{'resourceGroups':" RG("'nominalQuota':2") ",'admissionChecksStrategy':{"
+         "'admissionChecks':[{'name':'ac','onFlavors':['g','f']}]}}"),
+     CQ2("{'resourceGroups':" RG("'nominalQuota':1") ",'admissionChecksStrategy':{"
+         "'admissionChecks':[{'name':'ac','onFlavors':['f','g']}]}}"),
+     0, "", ""},
+    {"cq update changes an invalid onFlavors", K_CQ,
+     CQ2("{'resourceGroups':" RG("'nominalQuota':1") ",'admissionChecksStrategy':{"
+         "'admissionChecks':[{'name':'ac','onFlavors':['h']}]}}"),
+     CQ2("{'resourceGroups':" RG("'nominalQuota':1") ",'admissionChecksStrategy':{"
+         "'admissionChecks':[{'name':'ac','onFlavors':['f','g']}]}}"),
+     0,
+     "spec.admissionChecksStrategy.admissionChecks[0].onFlavors[0]: Unsupported value: \"h\": "
+     "supported values: \"f\"",
+     ""},
+    {"cq update adds a check with an invalid onFlavors", K_CQ,
+     CQ2("{'resourceGroups':" RG("'nominalQuota':1") ",'admissionChecksStrategy':{"
+         "'admissionChecks':[{'name':'ac','onFlavors':['g']},{'name':'ac2','onFlavors':['g']}]}}"),
+     CQ2("{'resourceGroups':" RG("'nominalQuota':1") ",'admissionChecksStrategy':{"
+         "'admissionChecks':[{'name':'ac','onFlavors':['g']}]}}"),
+     0,
+     "spec.admissionChecksStrategy.admissionChecks[1].onFlavors[0]: Unsupported value: \"g\": "
+     "supported values: \"f\"",
+     ""},
+    {"cq update changing the flavors lifts the exemption", K_CQ,
+     CQ2("{'resourceGroups':[{'coveredResources':['cpu'],'flavors':[{'name':'f2','resources':"
+         "[{'name':'cpu','nominalQuota':1}]}]}],'admissionChecksStrategy':{"
+         "'admissionChecks':[{'name':'ac','onFlavors':['g']}]}}"),
+     CQ2("{'resourceGroups':" RG("'nominalQuota':1") ",'admissionChecksStrategy':{"
+         "'admissionChecks':[{'name':'ac','onFlavors':['g']}]}}"),
+     0,
+     "spec.admissionChecksStrategy.admissionChecks[0].onFlavors[0]: Unsupported value: \"g\": "
+     "supported values: \"f2\"",
+     ""},
+    {"cq update from no strategy gets no exemption", K_CQ,
+     CQ2("{'resourceGroups':" RG("'nominalQuota':1") ",'admissionChecksStrategy':{"
+         "'admissionChecks':[{'name':'ac','onFlavors':['g']}]}}"),
+     CQ2("{'resourceGroups':" RG("'nominalQuota':1") "}"), 0,
+     "spec.admissionChecksStrategy.admissionChecks[0].onFlavors[0]: Unsupported value: \"g\": "
+     "supported values: \"f\"",
+     ""},
     {"cq on flavors shorthand flavor", K_CQ,
      CQ1("{'resourceGroups':[{'resources':[{'name':'cpu','nominalQuota':1}]}],"
          "'admissionChecksStrategy':{'admissionChecks':[{'name':'ac','onFlavors':['default-flavor']}]}}"),
@@ -704,15 +746,16 @@ START_TEST(test_validate_queues__expand_shorthand)
 }
 END_TEST
 
-/* An AdmissionReview around obj (single-quoted JSON). */
-static int decode_review(const char *op, const char *obj_json, adm_request_t *req)
+/* An AdmissionReview of kind (kueue.x-k8s.io) around obj (single-quoted JSON). */
+static int decode_review(const char *op, const char *kind, const char *obj_json,
+                         adm_request_t *req)
 {
     char *body = rg_asprintf(
         "{'apiVersion':'admission.k8s.io/v1','kind':'AdmissionReview','request':{'uid':'u1',"
-        "'kind':{'group':'kueue.x-k8s.io','version':'v1beta1','kind':'ClusterQueue'},"
-        "'resource':{'group':'kueue.x-k8s.io','version':'v1beta1','resource':'clusterqueues'},"
+        "'kind':{'group':'kueue.x-k8s.io','version':'v1beta1','kind':'%s'},"
+        "'resource':{'group':'kueue.x-k8s.io','version':'v1beta1','resource':'r'},"
         "'name':'q','operation':'%s','userInfo':{'username':'u'},'object':%s}}",
-        op, obj_json);
+        kind, op, obj_json);
     for (char *c = body; *c; c++)
         if (*c == '\'')
             *c = '"';
@@ -722,37 +765,64 @@ static int decode_review(const char *op, const char *obj_json, adm_request_t *re
     return rc;
 }
 
+#define FIN_ADD                                                                        \
+    "{\"op\":\"add\",\"path\":\"/metadata/finalizers\",\"value\":[\"kueue.x-k8s.io/" \
+    "resource-in-use\"]}"
+#define CQ_META(meta, spec)                                                                \
+    "{'apiVersion':'kueue.x-k8s.io/v1beta2','kind':'ClusterQueue','metadata':{'name':'q'," meta \
+    "},'spec':" spec "}"
+#define RF_META(meta) \
+    "{'apiVersion':'kueue.x-k8s.io/v1beta2','kind':'ResourceFlavor','metadata':{'name':'f'" meta "}}"
+
+/* What the mutating webhook answers for ClusterQueues and ResourceFlavors:
+ * the shorthand rewrite and Kueue's resource-in-use finalizer on CREATE. */
 START_TEST(test_validate_queues__mutate_patch)
 {
     static const struct {
         const char *op;
+        const char *kind;
         const char *obj;
         const char *patch;
     } cases[] = {
-        {"CREATE", SEED_02,
-         "[{\"op\":\"replace\",\"path\":\"/spec/resourceGroups\",\"value\":[{\"coveredResources\":"
-         "[\"cpu\",\"memory\",\"nvidia.com/gpu\"],\"flavors\":[{\"name\":\"default-flavor\","
-         "\"resources\":[{\"name\":\"cpu\",\"nominalQuota\":20},{\"name\":\"memory\","
-         "\"nominalQuota\":\"40Gi\"},{\"name\":\"nvidia.com/gpu\",\"nominalQuota\":4}]}]}]}]"},
-        {"UPDATE", CQ1("{'resourceGroups':[{'resources':[{'name':'cpu','nominalQuota':1}]}]}"),
+        {"CREATE", "ClusterQueue", SEED_02,
+         "[" FIN_ADD ",{\"op\":\"replace\",\"path\":\"/spec/resourceGroups\",\"value\":"
+         "[{\"coveredResources\":[\"cpu\",\"memory\",\"nvidia.com/gpu\"],\"flavors\":[{"
+         "\"name\":\"default-flavor\",\"resources\":[{\"name\":\"cpu\",\"nominalQuota\":20},"
+         "{\"name\":\"memory\",\"nominalQuota\":\"40Gi\"},{\"name\":\"nvidia.com/gpu\","
+         "\"nominalQuota\":4}]}]}]}]"},
+        {"UPDATE", "ClusterQueue",
+         CQ1("{'resourceGroups':[{'resources':[{'name':'cpu','nominalQuota':1}]}]}"),
          "[{\"op\":\"replace\",\"path\":\"/spec/resourceGroups\",\"value\":[{\"coveredResources\":"
          "[\"cpu\"],\"flavors\":[{\"name\":\"default-flavor\",\"resources\":[{\"name\":\"cpu\","
          "\"nominalQuota\":1}]}]}]}]"},
-        {"CREATE", CQ1("{'resourceGroups':" RG("'nominalQuota':1") "}"), "[]"},
-        {"DELETE", SEED_02, "[]"},
+        {"CREATE", "ClusterQueue", CQ1("{'resourceGroups':" RG("'nominalQuota':1") "}"),
+         "[" FIN_ADD "]"},
+        {"CREATE", "ClusterQueue", CQ_META("'finalizers':['example.com/keep']", "{}"),
+         "[{\"op\":\"add\",\"path\":\"/metadata/finalizers/-\",\"value\":\"kueue.x-k8s.io/"
+         "resource-in-use\"}]"},
+        {"CREATE", "ClusterQueue",
+         CQ_META("'finalizers':['example.com/keep','kueue.x-k8s.io/resource-in-use']", "{}"), "[]"},
+        {"UPDATE", "ClusterQueue", CQ1("{'resourceGroups':" RG("'nominalQuota':1") "}"), "[]"},
+        {"DELETE", "ClusterQueue", SEED_02, "[]"},
+        {"CREATE", "ResourceFlavor", RF_META(""), "[" FIN_ADD "]"},
+        {"CREATE", "ResourceFlavor", RF_META(",'finalizers':['kueue.x-k8s.io/resource-in-use']"),
+         "[]"},
+        {"UPDATE", "ResourceFlavor", RF_META(""), "[]"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         adm_request_t req;
         char *obj = rg_strdup(cases[i].obj);
-        ck_assert_int_eq(decode_review(cases[i].op, obj, &req), 0);
+        ck_assert_int_eq(decode_review(cases[i].op, cases[i].kind, obj, &req), 0);
         adm_patch_t *patch = adm_patch_new();
         wh_result_t out;
-        wh_clusterqueue_mutate(&req, patch, &out);
+        ck_assert(!wh_mutate_reads_cluster(&req));
+        wh_mutate(&req, NULL, patch, &out);
         ck_assert(out.allowed);
         ck_assert_ptr_nonnull(out.reason);
         rg_buf_t b = RG_BUF_INIT;
         adm_patch_append_json(patch, &b);
-        ck_assert_str_eq(b.data, cases[i].patch);
+        ck_assert_msg(strcmp(b.data, cases[i].patch) == 0, "case %zu\n want %s\n  got %s", i,
+                      cases[i].patch, b.data);
         rg_buf_release(&b);
         adm_patch_free(patch);
         adm_request_release(&req);

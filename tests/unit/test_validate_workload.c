@@ -149,9 +149,9 @@ typedef struct wl_case {
 #define SPEC1 "{'queueName':'q','podSets':[" PS("main", 1) "]}"
 #define RES(where) "{'name':'main','count':1,'template':{'spec':" where "}}"
 #define SPEC_RES(where) "{'podSets':[" RES(where) "]}"
-#define RESERVED "{'conditions':[{'type':'QuotaReserved','status':'True'}],'admission':{'clusterQueue':'cq','podSetAssignments':[{'name':'main','count':1}]}}"
-#define RESERVED_CQ(cq) "{'conditions':[{'type':'QuotaReserved','status':'True'}],'admission':{'clusterQueue':'" cq "','podSetAssignments':[{'name':'main','count':1}]}}"
-#define NOT_RESERVED "{'conditions':[{'type':'QuotaReserved','status':'False'}]}"
+#define RESERVED "{'conditions':[{'type':'QuotaReserved','status':'True','reason':'R','message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}],'admission':{'clusterQueue':'cq','podSetAssignments':[{'name':'main','count':1}]}}"
+#define RESERVED_CQ(cq) "{'conditions':[{'type':'QuotaReserved','status':'True','reason':'R','message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}],'admission':{'clusterQueue':'" cq "','podSetAssignments':[{'name':'main','count':1}]}}"
+#define NOT_RESERVED "{'conditions':[{'type':'QuotaReserved','status':'False','reason':'R','message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}]}"
 #define REF(g, k, n) "'priorityClassRef':{'group':'" g "','kind':'" k "','name':'" n "'}"
 
 #define PODS_PATH "spec.podSets[0].template.spec."
@@ -468,17 +468,17 @@ static const wl_case_t cases[] = {
     /* status */
     {"reserved with admission", V1, SPEC1, RESERVED, NULL, NULL, "", 0, 0, "", ""},
     {"reserved without admission", V1, SPEC1,
-     "{'conditions':[{'type':'QuotaReserved','status':'True'}]}", NULL, NULL, "", 0, 0,
-     "status.admission: Required value: must be set while the QuotaReserved condition is True",
+     "{'conditions':[{'type':'QuotaReserved','status':'True','reason':'R','message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}]}", NULL, NULL, "", 0, 0,
+     "status.admission: Required value: must be set while the QuotaReserved condition is true",
      ""},
     {"not reserved without admission", V1, SPEC1, NOT_RESERVED, NULL, NULL, "", 0, 0, "", ""},
-    {"assignment for an unknown podSet", V1, SPEC1,
-     "{'conditions':[{'type':'QuotaReserved','status':'True'}],'admission':{'clusterQueue':'cq',"
+    {"assignment for an unknown podSet", V1, "{'podSets':[" PS("main", 1) "," PS("x", 1) "]}",
+     "{'conditions':[{'type':'QuotaReserved','status':'True','reason':'R','message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}],'admission':{'clusterQueue':'cq',"
      "'podSetAssignments':[{'name':'main'},{'name':'other'}]}}",
      NULL, NULL, "", 0, 0, "status.admission.podSetAssignments[1].name: Not found: \"other\"",
      ""},
     {"assignment without name means main", V2, SPEC1,
-     "{'conditions':[{'type':'QuotaReserved','status':'True'}],'admission':{'clusterQueue':'cq',"
+     "{'conditions':[{'type':'QuotaReserved','status':'True','reason':'R','message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}],'admission':{'clusterQueue':'cq',"
      "'podSetAssignments':[{'count':1}]}}",
      NULL, NULL, "", 0, 0, "", ""},
 
@@ -505,6 +505,8 @@ static const wl_case_t cases[] = {
      "", ""},
     {"reserved: podSet added", V1, "{'podSets':[" PS("main", 1) "," PS("b", 1) "]}", RESERVED,
      "{'podSets':[" PS("main", 1) "]}", RESERVED, "", 0, 0,
+     "status.admission.podSetAssignments: Invalid value: 1: podSetAssignments must have the "
+     "same number of podSets as the spec\n"
      "spec.podSets: Invalid value: "
      "[{\"name\":\"main\",\"count\":1,\"template\":{\"spec\":{\"containers\":[{\"name\":\"c\","
      "\"image\":\"i\"}]}}},{\"name\":\"b\",\"count\":1,\"template\":{\"spec\":{\"containers\":"
@@ -644,6 +646,390 @@ START_TEST(test_validate_workload__rules)
 }
 END_TEST
 
+
+/* ---- Kueue v0.19 parity: status rules, TAS, elastic jobs ------------------ */
+
+/*
+ * A Workload with the given metadata members (JSON text without braces,
+ * e.g. 'annotations':{...}), spec and status (NULL: none). Owned.
+ */
+static cJSON *make_wl(wh_api_t api, const char *meta, const char *spec, const char *status)
+{
+    rg_buf_t b = RG_BUF_INIT;
+    rg_buf_appendf(&b,
+                   "{'apiVersion':'kueue.x-k8s.io/%s','kind':'Workload','metadata':{'name':'wl',"
+                   "'namespace':'default'%s%s}",
+                   api == WH_API_KUEUE_V1BETA2 ? "v1beta2" : "v1beta1", meta ? "," : "",
+                   meta ? meta : "");
+    if (spec)
+        rg_buf_appendf(&b, ",'spec':%s", spec);
+    if (status)
+        rg_buf_appendf(&b, ",'status':%s", status);
+    rg_buf_append_char(&b, '}');
+    char *text = expand(b.data, true);
+    cJSON *j = parse(text);
+    rg_free(text);
+    rg_buf_release(&b);
+    return j;
+}
+
+typedef struct wlp_case {
+    const char *name;
+    wh_api_t api;
+    const char *meta, *spec, *status;
+    bool update;
+    const char *old_meta, *old_spec, *old_status;
+    const char *want, *warn;
+} wlp_case_t;
+
+#define ELASTIC "'annotations':{'kueue.x-k8s.io/elastic-job':'true'}"
+#define QR "{'type':'QuotaReserved','status':'True','reason':'R','message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}"
+#define ADM "{'type':'Admitted','status':'True','reason':'R','message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}"
+#define SPEC_N(c) "{'queueName':'q','podSets':[" PS("main", c) "]}"
+/* Reserved with one assignment of count c and the given resourceUsage. */
+#define RSV(c, usage) \
+    "{'conditions':[" QR "],'admission':{'clusterQueue':'cq','podSetAssignments':[{'name':" \
+    "'main','count':" #c ",'resourceUsage':" usage "}]}"
+#define RSV_WITH(c, extra) RSV(c, "{}") "," extra "}"
+#define TR(x) "{'queueName':'q','podSets':[{'name':'main','count':4," TPL ",'topologyRequest':" x "}]}"
+#define PSU(x) "{'admissionChecks':[{'name':'ac','state':'Ready','podSetUpdates':[" x "]}]}"
+#define PSU_STATE(st, x) "{'admissionChecks':[{'name':'ac','state':'" st "','podSetUpdates':[" x "]}]}"
+#define PSU_PATH "status.admissionChecks[0].podSetUpdates[0]."
+#define RP(n, c) "{'name':'" n "','count':" #c "}"
+#define RECL(x) "{'reclaimablePods':[" x "]}"
+#define RSV_RECL(c, x) RSV_WITH(c, "'reclaimablePods':[" x "]")
+#define TOO_LONG_63 "Too long: may not be more than 63 bytes"
+
+static const wlp_case_t parity_cases[] = {
+    /* reservesQuotaWithoutAdmission */
+    {.name = "reserved without admission stays updatable", .api = V2, .spec = SPEC1,
+     .status = "{'conditions':[" QR "]}", .update = true, .old_spec = SPEC1,
+     .old_status = "{'conditions':[" QR "]}", .want = ""},
+    {.name = "an update may not start reserving without admission", .api = V2, .spec = SPEC1,
+     .status = "{'conditions':[" QR "]}", .update = true, .old_spec = SPEC1,
+     .old_status = NOT_RESERVED,
+     .want = "status.admission: Required value: must be set while the QuotaReserved condition "
+             "is true"},
+
+    /* podSetAssignments[].resourceUsage divisible by count */
+    {.name = "usage divisible by count", .api = V2, .spec = SPEC_N(3),
+     .status = RSV(3, "{'cpu':'3','memory':'3Gi'}") "}", .want = ""},
+    {.name = "cpu usage not divisible by count", .api = V2, .spec = SPEC_N(3),
+     .status = RSV(3, "{'cpu':'1'}") "}",
+     .want = "status.admission.podSetAssignments[0].resourceUsage[cpu]: Invalid value: \"1\": "
+             "is not a multiple of 3"},
+    {.name = "cpu usage in millis divisible", .api = V1, .spec = SPEC_N(3),
+     .status = RSV(3, "{'cpu':'300m'}") "}", .want = ""},
+    {.name = "memory usage not divisible", .api = V1, .spec = SPEC_N(3),
+     .status = RSV(3, "{'memory':'1Gi'}") "}",
+     .want = "status.admission.podSetAssignments[0].resourceUsage[memory]: Invalid value: "
+             "\"1Gi\": is not a multiple of 3"},
+    {.name = "usage with count 0 is not checked", .api = V2, .spec = SPEC_N(3),
+     .status = RSV(0, "{'cpu':'1'}") "}", .want = ""},
+    {.name = "fewer assignments than podSets", .api = V2,
+     .spec = "{'podSets':[" PS("main", 1) "," PS("b", 1) "]}", .status = RSV(1, "{}") "}",
+     .want = "status.admission.podSetAssignments: Invalid value: 1: podSetAssignments must "
+             "have the same number of podSets as the spec"},
+
+    /* TAS: validateTASSliceSize and the CRD bounds */
+    {.name = "slice topology with size", .api = V2,
+     .spec = TR("{'podSetSliceRequiredTopology':'rack','podSetSliceSize':1}"), .want = ""},
+    {.name = "slice size 0", .api = V2,
+     .spec = TR("{'podSetSliceRequiredTopology':'rack','podSetSliceSize':0}"),
+     .want = "spec.podSets[0].topologyRequest.podSetSliceSize: Invalid value: 0: must be "
+             "greater than 0"},
+    {.name = "slice topology without size", .api = V2,
+     .spec = TR("{'podSetSliceRequiredTopology':'rack'}"),
+     .want = "spec.podSets[0].topologyRequest.podSetSliceSize: Required value: must be set "
+             "when podSetSliceRequiredTopology is specified"},
+    {.name = "slice size without topology", .api = V1, .spec = TR("{'podSetSliceSize':2}"),
+     .want = "spec.podSets[0].topologyRequest.podSetSliceSize: Forbidden: may not be set when "
+             "podSetSliceRequiredTopology is not specified"},
+    {.name = "layer size 1 allowed", .api = V2,
+     .spec = TR("{'podsetSliceRequiredTopologyConstraints':[{'topology':'rack','size':1}]}"),
+     .want = ""},
+    {.name = "layer size 0", .api = V2,
+     .spec = TR("{'podsetSliceRequiredTopologyConstraints':[{'topology':'rack','size':2},"
+                "{'topology':'host','size':0}]}"),
+     .want = "spec.podSets[0].topologyRequest.podsetSliceRequiredTopologyConstraints[1].size: "
+             "Invalid value: 0: must be greater than 0"},
+    {.name = "four layers too many", .api = V2,
+     .spec = TR("{'podsetSliceRequiredTopologyConstraints':[{'topology':'a','size':1},"
+                "{'topology':'b','size':1},{'topology':'c','size':1},{'topology':'d','size':1}]}"),
+     .want = "spec.podSets[0].topologyRequest.podsetSliceRequiredTopologyConstraints: Too many: "
+             "4: must have at most 3 items"},
+    {.name = "required topology of 63 characters", .api = V2, .spec = TR("{'required':'@63@'}"),
+     .want = ""},
+    {.name = "required topology of 64 characters", .api = V2, .spec = TR("{'required':'@64@'}"),
+     .want = "spec.podSets[0].topologyRequest.required: " TOO_LONG_63},
+    {.name = "negative subGroupCount warns", .api = V2, .spec = TR("{'subGroupCount':-1}"),
+     .want = "",
+     .warn = "spec.podSets[0].topologyRequest.subGroupCount: negative value -1 is deprecated "
+             "and will be rejected in a future release"},
+    {.name = "subGroupCount 0 is fine", .api = V2, .spec = TR("{'subGroupCount':0}"), .want = ""},
+
+    /* status.admissionChecks[].podSetUpdates */
+    {.name = "podSetUpdate valid", .api = V2, .spec = SPEC1,
+     .status = PSU("{'name':'main','labels':{'a':'b'},'nodeSelector':{'zone':'z1'},"
+                   "'annotations':{'x/y':'z'},'tolerations':[{'key':'k','operator':'Equal',"
+                   "'value':'v','effect':'NoSchedule'}]}"),
+     .want = ""},
+    {.name = "podSetUpdate for an unknown podSet", .api = V2, .spec = SPEC1,
+     .status = PSU("{'name':'workers'}"),
+     .want = PSU_PATH "name: Unsupported value: \"workers\": supported values: \"main\""},
+    {.name = "podSetUpdate label key invalid", .api = V1, .spec = SPEC1,
+     .status = PSU("{'name':'main','labels':{'a b':'c'}}"),
+     .want = PSU_PATH "labels: Invalid value: \"a b\": name part " QNAME_MSG},
+    {.name = "podSetUpdate nodeSelector value invalid", .api = V2, .spec = SPEC1,
+     .status = PSU("{'name':'main','nodeSelector':{'zone':'-x'}}"),
+     .want = PSU_PATH "nodeSelector: Invalid value: \"-x\": " LABEL_VALUE_MSG},
+    {.name = "podSetUpdate annotation key invalid", .api = V2, .spec = SPEC1,
+     .status = PSU("{'name':'main','annotations':{'/x':'y'}}"),
+     .want = PSU_PATH "annotations: Invalid value: \"/x\": prefix part must be non-empty"},
+    {.name = "podSetUpdate toleration key invalid", .api = V2, .spec = SPEC1,
+     .status = PSU("{'name':'main','tolerations':[{'key':'a b','operator':'Exists'}]}"),
+     .want = PSU_PATH "tolerations[0].key: Invalid value: \"a b\": name part " QNAME_MSG},
+    {.name = "podSetUpdate toleration Exists with a value", .api = V2, .spec = SPEC1,
+     .status = PSU("{'name':'main','tolerations':[{'key':'k','operator':'Exists','value':'v'}]}"),
+     .want = PSU_PATH "tolerations: Invalid value: \"array\": a value must be empty when "
+                      "'operator' is 'Exists'"},
+    {.name = "podSetUpdate toleration without key needs Exists", .api = V1, .spec = SPEC1,
+     .status = PSU("{'name':'main','tolerations':[{'operator':'Equal'}]}"),
+     .want = PSU_PATH "tolerations: Invalid value: \"array\": operator must be Exists when 'key' "
+                      "is empty, which means 'match all values and all keys'"},
+    {.name = "podSetUpdate toleration seconds need NoExecute", .api = V2, .spec = SPEC1,
+     .status = PSU("{'name':'main','tolerations':[{'key':'k','effect':'NoSchedule',"
+                   "'tolerationSeconds':5}]}"),
+     .want = PSU_PATH "tolerations: Invalid value: \"array\": effect must be 'NoExecute' when "
+                      "'tolerationSeconds' is set"},
+    {.name = "podSetUpdate toleration operator and effect unknown", .api = V2, .spec = SPEC1,
+     .status = PSU("{'name':'main','tolerations':[{'key':'k','operator':'In','effect':'Never'}]}"),
+     .want = PSU_PATH "tolerations: Invalid value: \"array\": supported toleration values: "
+                      "'Equal'(default), 'Exists'\n" PSU_PATH
+                      "tolerations: Invalid value: \"array\": supported taint effect values: "
+                      "'NoSchedule', 'PreferNoSchedule', 'NoExecute'"},
+    {.name = "admission check state unknown", .api = V2, .spec = SPEC1,
+     .status = PSU_STATE("Done", ""),
+     .want = "status.admissionChecks[0].state: Unsupported value: \"Done\": supported values: "
+             "\"Pending\", \"Ready\", \"Retry\", \"Rejected\""},
+    {.name = "Ready check keeps its podSetUpdates", .api = V2, .spec = SPEC1,
+     .status = PSU("{'name':'main','nodeSelector':{'zone':'b'}}"), .update = true,
+     .old_spec = SPEC1, .old_status = PSU("{'name':'main','nodeSelector':{'zone':'a'}}"),
+     .want = "status.admissionChecks[0].podSetUpdates: Invalid value: "
+             "[{\"name\":\"main\",\"nodeSelector\":{\"zone\":\"b\"}}]: field is immutable"},
+    {.name = "Ready check re-saved unchanged", .api = V2, .spec = SPEC1,
+     .status = PSU("{'name':'main','nodeSelector':{'zone':'a'}}"), .update = true,
+     .old_spec = SPEC1, .old_status = PSU("{'name':'main','nodeSelector':{'zone':'a'}}"),
+     .want = ""},
+    {.name = "Pending check may change its podSetUpdates", .api = V2, .spec = SPEC1,
+     .status = PSU("{'name':'main','nodeSelector':{'zone':'b'}}"), .update = true,
+     .old_spec = SPEC1,
+     .old_status = PSU_STATE("Pending", "{'name':'main','nodeSelector':{'zone':'a'}}"),
+     .want = ""},
+
+    /* status.reclaimablePods */
+    {.name = "reclaimable count at the podSet count", .api = V2, .spec = SPEC_N(2),
+     .status = RECL(RP("main", 2)), .want = ""},
+    {.name = "reclaimable count above the podSet count", .api = V2, .spec = SPEC_N(2),
+     .status = RECL(RP("main", 3)),
+     .want = "status.reclaimablePods[main].count: Invalid value: 3: should be less or equal "
+             "to 2"},
+    {.name = "reclaimable for an unknown podSet", .api = V1, .spec = SPEC_N(2),
+     .status = RECL(RP("workers", 1)),
+     .want = "status.reclaimablePods[workers].name: Unsupported value: \"workers\": supported "
+             "values: \"main\""},
+    {.name = "reclaimable count negative", .api = V2, .spec = SPEC_N(2),
+     .status = RECL(RP("main", -1)),
+     .want = "status.reclaimablePods[main].count: Invalid value: -1: "
+             "status.reclaimablePods[main].count in body should be greater than or equal to 0"},
+    {.name = "elastic: unchanged stale count converges", .api = V2, .meta = ELASTIC,
+     .spec = SPEC_N(2), .status = RECL(RP("main", 3)), .update = true, .old_meta = ELASTIC,
+     .old_spec = SPEC_N(4), .old_status = RECL(RP("main", 3)), .want = ""},
+    {.name = "elastic: a changed count is still checked", .api = V2, .meta = ELASTIC,
+     .spec = SPEC_N(2), .status = RECL(RP("main", 4)), .update = true, .old_meta = ELASTIC,
+     .old_spec = SPEC_N(4), .old_status = RECL(RP("main", 3)),
+     .want = "status.reclaimablePods[main].count: Invalid value: 4: should be less or equal "
+             "to 2"},
+    {.name = "not elastic: a stale count is refused", .api = V2, .spec = SPEC_N(2),
+     .status = RECL(RP("main", 3)), .update = true, .old_spec = SPEC_N(2),
+     .old_status = RECL(RP("main", 3)),
+     .want = "status.reclaimablePods[main].count: Invalid value: 3: should be less or equal "
+             "to 2"},
+    {.name = "reserved: reclaimable count may grow", .api = V2, .spec = SPEC_N(3),
+     .status = RSV_RECL(3, RP("main", 2)), .update = true, .old_spec = SPEC_N(3),
+     .old_status = RSV_RECL(3, RP("main", 1)), .want = ""},
+    {.name = "reserved: reclaimable count may not shrink", .api = V2, .spec = SPEC_N(3),
+     .status = RSV_RECL(3, RP("main", 1)), .update = true, .old_spec = SPEC_N(3),
+     .old_status = RSV_RECL(3, RP("main", 2)),
+     .want = "status.reclaimablePods[main].count: Invalid value: 1: cannot be less than 2"},
+    {.name = "reserved: reclaimable entry may not go", .api = V2, .spec = SPEC_N(3),
+     .status = RSV(3, "{}") "}", .update = true, .old_spec = SPEC_N(3),
+     .old_status = RSV_RECL(3, RP("main", 2)),
+     .want = "status.reclaimablePods[main]: Required value: cannot be removed"},
+    {.name = "reserved elastic scaled down: count may shrink", .api = V2, .meta = ELASTIC,
+     .spec = SPEC_N(2), .status = RSV_RECL(3, RP("main", 1)), .update = true,
+     .old_meta = ELASTIC, .old_spec = SPEC_N(2), .old_status = RSV_RECL(3, RP("main", 2)),
+     .want = ""},
+    {.name = "not reserved: reclaimable count may shrink", .api = V2, .spec = SPEC_N(3),
+     .status = RECL(RP("main", 1)), .update = true, .old_spec = SPEC_N(3),
+     .old_status = RECL(RP("main", 2)), .want = ""},
+
+    /* minCount with the elastic-job annotation */
+    {.name = "minCount without elastic job", .api = V2,
+     .spec = "{'podSets':[{'name':'main','count':4,'minCount':2," TPL "}]}", .want = ""},
+    {.name = "minCount with elastic job", .api = V2, .meta = ELASTIC,
+     .spec = "{'podSets':[{'name':'main','count':4,'minCount':2," TPL "}]}",
+     .want = "spec.podSets: Invalid value: 1: partial admission and elastic job cannot be used "
+             "together"},
+    {.name = "elastic annotation false is not elastic", .api = V2,
+     .meta = "'annotations':{'kueue.x-k8s.io/elastic-job':'false'}",
+     .spec = "{'podSets':[{'name':'main','count':4,'minCount':2," TPL "}]}", .want = ""},
+
+    /* maximumExecutionTimeSeconds */
+    {.name = "maximumExecutionTimeSeconds 1", .api = V2,
+     .spec = "{'maximumExecutionTimeSeconds':1,'podSets':[" PS("main", 1) "]}", .want = ""},
+    {.name = "maximumExecutionTimeSeconds 0", .api = V1,
+     .spec = "{'maximumExecutionTimeSeconds':0,'podSets':[" PS("main", 1) "]}",
+     .want = "spec.maximumExecutionTimeSeconds: Invalid value: 0: "
+             "spec.maximumExecutionTimeSeconds in body should be greater than or equal to 1"},
+    {.name = "admitted: maximumExecutionTimeSeconds changed", .api = V2,
+     .spec = "{'maximumExecutionTimeSeconds':20,'podSets':[" PS("main", 1) "]}",
+     .status = "{'conditions':[" ADM "]}", .update = true,
+     .old_spec = "{'maximumExecutionTimeSeconds':10,'podSets':[" PS("main", 1) "]}",
+     .old_status = "{'conditions':[" ADM "]}",
+     .want = "spec.maximumExecutionTimeSeconds: Invalid value: 20: field is immutable"},
+    {.name = "admitted: maximumExecutionTimeSeconds added", .api = V1,
+     .spec = "{'maximumExecutionTimeSeconds':20,'podSets':[" PS("main", 1) "]}",
+     .status = "{'conditions':[" ADM "]}", .update = true, .old_spec = SPEC1,
+     .old_status = "{'conditions':[" ADM "]}",
+     .want = "spec.maximumExecutionTimeSeconds: Invalid value: 20: field is immutable"},
+    {.name = "admitted before only: maximumExecutionTimeSeconds may change", .api = V2,
+     .spec = "{'maximumExecutionTimeSeconds':20,'podSets':[" PS("main", 1) "]}", .update = true,
+     .old_spec = "{'maximumExecutionTimeSeconds':10,'podSets':[" PS("main", 1) "]}",
+     .old_status = "{'conditions':[" ADM "]}", .want = ""},
+
+    /* clusterName and nominatedClusterNames */
+    {.name = "clusterName alone", .api = V2, .spec = SPEC1, .status = "{'clusterName':'w1'}",
+     .want = ""},
+    {.name = "clusterName with an empty nomination list", .api = V2, .spec = SPEC1,
+     .status = "{'clusterName':'w1','nominatedClusterNames':[]}", .want = ""},
+    {.name = "clusterName with nominations", .api = V1, .spec = SPEC1,
+     .status = "{'clusterName':'w1','nominatedClusterNames':['w1']}",
+     .want = "status: Invalid value: \"object\": clusterName and nominatedClusterNames are "
+             "mutually exclusive"},
+    {.name = "clusterName set to a nominated cluster", .api = V2, .spec = SPEC1,
+     .status = "{'clusterName':'w2'}", .update = true, .old_spec = SPEC1,
+     .old_status = "{'nominatedClusterNames':['w1','w2']}", .want = ""},
+    {.name = "clusterName set to a cluster not nominated", .api = V2, .spec = SPEC1,
+     .status = "{'clusterName':'w3'}", .update = true, .old_spec = SPEC1,
+     .old_status = "{'nominatedClusterNames':['w1','w2']}",
+     .want = "status.clusterName: Invalid value: \"w3\": when setting clusterName it must be "
+             "one of the nominatedClusterNames"},
+    {.name = "clusterName of an elastic replacement slice", .api = V2,
+     .meta = "'annotations':{'kueue.x-k8s.io/workload-slice-replacement-for':'default/old'}",
+     .spec = SPEC1, .status = "{'clusterName':'w3'}", .update = true, .old_spec = SPEC1,
+     .old_status = "{}", .want = ""},
+    {.name = "clusterName changed once set", .api = V2, .spec = SPEC1,
+     .status = "{'clusterName':'w2'}", .update = true, .old_spec = SPEC1,
+     .old_status = "{'clusterName':'w1'}",
+     .want = "status: Invalid value: \"object\": clusterName is immutable once set"},
+    {.name = "clusterName cleared", .api = V2, .spec = SPEC1, .status = "{}", .update = true,
+     .old_spec = SPEC1, .old_status = "{'clusterName':'w1'}", .want = ""},
+    /* status.conditions (metav1validation.ValidateConditions) */
+    {.name = "condition complete", .api = V2, .spec = SPEC1,
+     .status = "{'conditions':[{'type':'Finished','status':'True','reason':'Succeeded',"
+               "'message':'done','lastTransitionTime':'2026-12-01T00:00:00Z'}]}",
+     .want = ""},
+    {.name = "condition without reason and time", .api = V2, .spec = SPEC1,
+     .status = "{'conditions':[{'type':'Finished','status':'True','message':''}]}",
+     .want = "status.conditions[0].lastTransitionTime: Required value: must be set\n"
+             "status.conditions[0].reason: Required value: must be set"},
+    {.name = "condition status and reason malformed", .api = V1, .spec = SPEC1,
+     .status = "{'conditions':[{'type':'Finished','status':'Yes','reason':'1bad',"
+               "'message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}]}",
+     .want = "status.conditions[0].status: Unsupported value: \"Yes\": supported values: "
+             "\"False\", \"True\", \"Unknown\"\n"
+             "status.conditions[0].reason: Invalid value: \"1bad\": a condition reason must "
+             "start with alphabetic character, optionally followed by a string of alphanumeric "
+             "characters or '_,:', and must end with an alphanumeric character or '_' (e.g. "
+             "'my_name',  or 'MY_NAME',  or 'MyName',  or 'ReasonA,ReasonB',  or "
+             "'ReasonA:ReasonB', regex used for validation is "
+             "'[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?')"},
+    {.name = "condition reason with comma and colon", .api = V2, .spec = SPEC1,
+     .status = "{'conditions':[{'type':'Finished','status':'False','reason':'A,b:C_',"
+               "'message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}]}",
+     .want = ""},
+    {.name = "condition type twice", .api = V2, .spec = SPEC1,
+     .status = "{'conditions':[{'type':'Finished','status':'True','reason':'R','message':'',"
+               "'lastTransitionTime':'2026-12-01T00:00:00Z'},{'type':'Finished','status':"
+               "'False','reason':'R','message':'','lastTransitionTime':'2026-12-01T00:00:00Z'}]}",
+     .want = "status.conditions[1].type: Duplicate value: \"Finished\""},
+
+    /* kueue.x-k8s.io/admission-gated-by (AdmissionGatedBy, beta in v0.19) */
+    {.name = "admission gates valid", .api = V2,
+     .meta = "'annotations':{'kueue.x-k8s.io/admission-gated-by':'example.com/a, example.com/b'}",
+     .spec = SPEC1, .want = ""},
+    {.name = "admission gate not a domain-prefixed path", .api = V2,
+     .meta = "'annotations':{'kueue.x-k8s.io/admission-gated-by':'gate'}", .spec = SPEC1,
+     .want = "metadata.annotations[kueue.x-k8s.io/admission-gated-by]: Invalid value: \"gate\": "
+             "must be a domain-prefixed path (such as \"acme.io/foo\")"},
+    {.name = "admission gates empty and repeated", .api = V2,
+     .meta = "'annotations':{'kueue.x-k8s.io/admission-gated-by':'a.io/x,,a.io/x'}",
+     .spec = SPEC1,
+     .want = "metadata.annotations[kueue.x-k8s.io/admission-gated-by]: Invalid value: "
+             "\"a.io/x,,a.io/x\": cannot contain empty gate names\n"
+             "metadata.annotations[kueue.x-k8s.io/admission-gated-by]: Invalid value: "
+             "\"a.io/x,,a.io/x\": duplicate gate name: a.io/x"},
+    {.name = "admission gate removed on update", .api = V2,
+     .meta = "'annotations':{'kueue.x-k8s.io/admission-gated-by':'a.io/x'}", .spec = SPEC1,
+     .update = true,
+     .old_meta = "'annotations':{'kueue.x-k8s.io/admission-gated-by':'a.io/x,b.io/y'}",
+     .old_spec = SPEC1, .want = ""},
+    {.name = "admission gate added on update", .api = V2,
+     .meta = "'annotations':{'kueue.x-k8s.io/admission-gated-by':'a.io/x,c.io/z'}", .spec = SPEC1,
+     .update = true, .old_meta = "'annotations':{'kueue.x-k8s.io/admission-gated-by':'a.io/x'}",
+     .old_spec = SPEC1,
+     .want = "metadata.annotations[kueue.x-k8s.io/admission-gated-by]: Forbidden: can only "
+             "remove gates, not add new ones"},
+    {.name = "admission gates added after creation", .api = V1,
+     .meta = "'annotations':{'kueue.x-k8s.io/admission-gated-by':'a.io/x'}", .spec = SPEC1,
+     .update = true, .old_spec = SPEC1,
+     .want = "metadata.annotations[kueue.x-k8s.io/admission-gated-by]: Forbidden: cannot add "
+             "admission gate after creation"},
+    {.name = "clusterName of 257 characters", .api = V2, .spec = SPEC1,
+     .status = "{'clusterName':'@257@'}",
+     .want = "status.clusterName: Too long: may not be more than 256 bytes"},
+};
+#define N_PARITY (sizeof(parity_cases) / sizeof(parity_cases[0]))
+
+START_TEST(test_validate_workload__parity)
+{
+    const wlp_case_t *tc = &parity_cases[_i];
+    cJSON *obj = make_wl(tc->api, tc->meta, tc->spec, tc->status);
+    cJSON *old = tc->update ? make_wl(tc->api, tc->old_meta, tc->old_spec, tc->old_status) : NULL;
+    wh_vctx_t ctx = {old ? ADM_OP_UPDATE : ADM_OP_CREATE, "", tc->api, NULL};
+    field_errors_t errs = FIELD_ERRORS_INIT;
+    wh_warnings_t warns = WH_WARNINGS_INIT;
+    wh_workload_validate(&ctx, obj, old, &errs, &warns);
+    char *want = expand(tc->want ? tc->want : "", false);
+    char *got = rgt_errors_text(&errs);
+    ck_assert_msg(strcmp(got, want) == 0, "case \"%s\"\n want: %s\n  got: %s", tc->name, want,
+                  got);
+    char *want_w = expand(tc->warn ? tc->warn : "", false);
+    char *got_w = rgt_warnings_text(&warns);
+    ck_assert_msg(strcmp(got_w, want_w) == 0, "case \"%s\" warnings\n want: %s\n  got: %s",
+                  tc->name, want_w, got_w);
+    rg_free(want);
+    rg_free(got);
+    rg_free(want_w);
+    rg_free(got_w);
+    field_errors_release(&errs);
+    wh_warnings_release(&warns);
+    cJSON_Delete(obj);
+    cJSON_Delete(old);
+}
+END_TEST
+
 /* ---- the seed's Workloads ---------------------------------------------- */
 
 static cJSON *read_fixture(const char *name)
@@ -763,6 +1149,7 @@ static Suite *validate_workload_suite(void)
     Suite *s = suite_create("validate_workload");
     TCase *tc = tcase_create("rules");
     tcase_add_loop_test(tc, test_validate_workload__rules, 0, (int)N_CASES);
+    tcase_add_loop_test(tc, test_validate_workload__parity, 0, (int)N_PARITY);
     tcase_add_loop_test(tc, test_validate_workload__seed_examples_pass, 0, (int)(2 * N_SEED));
     tcase_add_test(tc, test_validate_workload__seed_without_queue_warns);
     tcase_add_test(tc, test_validate_workload__reports_all_violations);
