@@ -12,6 +12,7 @@ from rgtest import condition, wait_for
 KUEUE = "/apis/kueue.x-k8s.io/v1beta2"
 RAY = "/apis/ray.io/v1/namespaces/default"
 WORKLOADS = KUEUE + "/namespaces/default/workloads"
+FINALIZER = "kueue.x-k8s.io/resource-in-use"
 
 
 def raycluster(name, queue, gpus_per_worker=8, workers=2):
@@ -284,6 +285,55 @@ class AdmissionTest(unittest.TestCase):
         self.assertEqual(owned[0]["spec"]["queueName"], "ray-queue")
         self.assertEqual([p["name"] for p in owned[0]["spec"]["podSets"]], ["head", "gpu"])
         self.assertEqual(owned[0]["status"]["admission"]["clusterQueue"], "ray-cluster-queue")
+
+    def test_4_resource_in_use_finalizer_holds_a_used_queue_and_flavor(self):
+        # The mutating webhook gives every ClusterQueue and ResourceFlavor Kueue's finalizer.
+        for path in (KUEUE + "/clusterqueues/jobs", KUEUE + "/resourceflavors/a100"):
+            self.assertIn(FINALIZER, self.get(path)["metadata"].get("finalizers", []), path)
+        self.post(KUEUE + "/resourceflavors", {
+            "apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "ResourceFlavor",
+            "metadata": {"name": "spare"}, "spec": {}})
+        self.assertIn(FINALIZER, self.get(KUEUE + "/resourceflavors/spare")["metadata"]["finalizers"])
+
+        def delete(path):
+            status, out = self.double.request("DELETE", path)
+            self.assertIn(status, (200, 202), out)
+
+        def held(path):
+            """Still there, being deleted, a second later (the admitter runs every pass)."""
+            time.sleep(1.0)
+            obj = self.get(path)
+            return obj is not None and "deletionTimestamp" in obj["metadata"]
+
+        # Unused: the deletion completes.
+        delete(KUEUE + "/resourceflavors/spare")
+        self.assertTrue(wait_for(lambda: self.get(KUEUE + "/resourceflavors/spare") is None, 10),
+                        self.get(KUEUE + "/resourceflavors/spare"))
+        # A flavor a ClusterQueue names, and a ClusterQueue holding an admitted Workload, wait.
+        delete(KUEUE + "/resourceflavors/a100")
+        delete(KUEUE + "/clusterqueues/jobs")
+        self.assertTrue(held(KUEUE + "/resourceflavors/a100"))
+        self.assertTrue(held(KUEUE + "/clusterqueues/jobs"))
+        # The Workload admitted in "jobs" finishes: nothing uses the queue any more.
+        status, out = self.double.request(
+            "PATCH", RAY + "/rayjobs/train-2/status",
+            {"status": {"jobDeploymentStatus": "Complete", "jobStatus": "SUCCEEDED"}},
+            "application/merge-patch+json")
+        self.assertEqual(status, 200, out)
+        self.assertTrue(wait_for(lambda: self.get(KUEUE + "/clusterqueues/jobs") is None, 10),
+                        self.get(KUEUE + "/clusterqueues/jobs"))
+        # The queue that names a100 goes once its Workloads are gone; then a100 goes too.
+        delete(KUEUE + "/clusterqueues/ray-cluster-queue")
+        self.assertTrue(held(KUEUE + "/clusterqueues/ray-cluster-queue"))
+        self.assertTrue(self.get(KUEUE + "/resourceflavors/a100"))
+        for rc in self.double.request("GET", RAY + "/rayclusters")[1]["items"]:
+            delete(RAY + "/rayclusters/" + rc["metadata"]["name"])
+        self.assertTrue(wait_for(
+            lambda: self.get(KUEUE + "/clusterqueues/ray-cluster-queue") is None, 15),
+            (self.get(KUEUE + "/clusterqueues/ray-cluster-queue"),
+             [w["metadata"]["name"] for w in self.double.request("GET", WORKLOADS)[1]["items"]]))
+        self.assertTrue(wait_for(lambda: self.get(KUEUE + "/resourceflavors/a100") is None, 10),
+                        self.get(KUEUE + "/resourceflavors/a100"))
 
 
 if __name__ == "__main__":
