@@ -2,7 +2,8 @@
 # Installs what raygate needs to build, run and test on Debian bookworm,
 # skipping the package index refresh when everything is already there.
 set -eu
-PKGS="build-essential cmake pkg-config git ca-certificates openssl python3
+# curl (the program) is what the README's "Try it" steps use.
+PKGS="build-essential cmake pkg-config git ca-certificates openssl python3 curl
 libmicrohttpd-dev libgnutls28-dev libssl-dev libcjson-dev libyaml-dev libjemalloc-dev
 libcurl4-openssl-dev check libsubunit-dev"
 [ "${1:-}" = "--bench" ] && PKGS="$PKGS wrk nginx-light"
