@@ -75,10 +75,17 @@ cJSON *admit_admission_json(const quota_admission_t *adm);
 /*
  * A ClusterQueue's status as Kueue keeps it (owned merge patch for its
  * status subresource: pendingWorkloads, reservingWorkloads,
- * admittedWorkloads, flavorsReservation, flavorsUsage, condition Active),
+ * admittedWorkloads, flavorsReservation, flavorsUsage, condition Active,
+ * fairSharing),
  * or NULL when cq (the cached object, borrowed) already says all that.
  */
 cJSON *admit_status_cluster_queue(const cJSON *cq, const quota_cq_status_t *st, int64_t now_ns);
+/*
+ * A Cohort's status (owned merge patch: status.fairSharing.weightedShare
+ * while fair sharing is on, removed when off, as Kueue's Cohort controller
+ * writes it), or NULL when cohort (borrowed) already says that.
+ */
+cJSON *admit_status_cohort(const cJSON *cohort, bool fair_sharing, double share);
 /* The same for a LocalQueue (pendingWorkloads, reservingWorkloads,
  * admittedWorkloads, condition Active). */
 cJSON *admit_status_local_queue(const cJSON *lq, size_t pending, size_t reserving, size_t admitted,

@@ -526,11 +526,26 @@ typedef struct quota_cq_status {
     size_t admitted;              /* Admitted */
     const quota_fr_status_t *frs; /* per flavor and resource, in spec order */
     size_t n_frs;
+    /* Kueue's fair sharing: whether it is on, and the queue's weighted share
+     * (as quota_model_cohort_weighted_share's). */
+    bool fair_sharing;
+    double weighted_share;
 } quota_cq_status_t;
 
 /* Number of ClusterQueues, and the i-th in name order (borrowed until the next update). */
 size_t quota_model_cq_count(const quota_model_t *m);
 int quota_model_cq_status(quota_model_t *m, size_t i, quota_cq_status_t *out);
+
+/*
+ * Kueue's weighted share of a Cohort (a name ClusterQueues or Cohort objects
+ * use): the node's dominant resource share — the largest ratio, per mille,
+ * of what it borrows to what its parent can lend — over its fair-sharing
+ * weight; 0 when it borrows nothing (a root never does) or the name is
+ * unknown; +inf for a zero weight that borrows.
+ */
+double quota_model_cohort_weighted_share(quota_model_t *m, const char *cohort);
+/* status.fairSharing.weightedShare as Kueue writes it: rounded up, INT64_MAX for +inf. */
+int64_t quota_weighted_share_field(double share);
 
 /* Pending and reserving workloads of a LocalQueue. */
 int quota_model_lq_counts(const quota_model_t *m, const char *ns, const char *name, size_t *pending,

@@ -2,8 +2,8 @@
  * The model side of the loop: cache events become model updates; a pass's
  * decisions become status writes, Events, audit records and metrics; write
  * outcomes come back (a refused admission is forgotten and decided again);
- * ClusterQueue/LocalQueue status and the resource-in-use finalizers are
- * kept as Kueue keeps them.
+ * ClusterQueue/LocalQueue/Cohort status and the resource-in-use finalizers
+ * are kept as Kueue keeps them.
  */
 #include "internal.h"
 
@@ -577,6 +577,23 @@ static void cluster_queue_status(struct admit *a, int64_t now_ns)
     }
 }
 
+/* Cohort objects' status.fairSharing (implicit cohorts have no object to write). */
+static void cohort_status(struct admit *a)
+{
+    size_t it = 0;
+    const char *k;
+    void *v;
+    while (rg_strmap_next(&a->latest[CACHE_KIND_COHORT], &it, &k, &v)) {
+        const cache_obj_t *o = v;
+        double share = quota_model_cohort_weighted_share(a->model, o->name);
+        admit__metrics_cohort(a, o->name, share);
+        cJSON *patch = admit_status_cohort(o->json, a->policy.fair_sharing, share);
+        if (patch)
+            admit__write(a, ADMIT_OP_PATCH_STATUS, ADMIT_FOR_QUEUE_STATUS, &kube_res_cohorts, NULL,
+                         o->name, patch);
+    }
+}
+
 static void local_queue_status(struct admit *a, int64_t now_ns)
 {
     size_t n = 0;
@@ -624,6 +641,7 @@ void admit__queue_status(struct admit *a, int64_t now_ns)
     a->status_dirty = false;
     cluster_queue_status(a, now_ns);
     local_queue_status(a, now_ns);
+    cohort_status(a);
     finalizers(a);
     admit__metrics_queues(a);
 }

@@ -302,6 +302,8 @@ void admit__metrics_free(struct admit_metrics *m);
 void admit__metrics_decision(struct admit *a, const quota_decision_t *d);
 void admit__metrics_write(struct admit *a, const admit_write_t *w);
 void admit__metrics_queues(struct admit *a);
+/* kueue_cohort_weighted_share of a Cohort object (fair sharing on only). */
+void admit__metrics_cohort(struct admit *a, const char *cohort, double share);
 void admit__audit(struct admit *a, const char *kind, const char *ns, const char *name,
                   const char *decision, const char *reason);
 

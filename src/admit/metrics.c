@@ -7,6 +7,7 @@
 
 #include "raygate/alloc.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,8 @@ struct admit_metrics {
     metrics_gauge_t *borrowing_limit;
     metrics_gauge_t *lending_limit;
     metrics_gauge_t *cq_status;
+    metrics_gauge_t *cq_share;
+    metrics_gauge_t *cohort_share;
     metrics_counter_t *attempts;
     metrics_counter_t *writes;
     metrics_histogram_t *write_latency;
@@ -91,6 +94,17 @@ struct admit_metrics *admit__metrics_new(metrics_registry_t *reg)
                                      "1 for the ClusterQueue's status (pending, active, "
                                      "terminating), 0 for the others.",
                                      cq_status, 3, &err);
+    static const char *const cq_cohort[] = {"cluster_queue", "cohort", "replica_role"};
+    static const char *const cohort_role[] = {"cohort", "replica_role"};
+    m->cq_share = metrics_gauge_new(reg, "kueue_cluster_queue_weighted_share",
+                                    "Fair sharing: the ClusterQueue's dominant resource share "
+                                    "over its weight (0: within nominal quota; NaN: weight 0 "
+                                    "and borrowing).",
+                                    cq_cohort, 3, &err);
+    m->cohort_share = metrics_gauge_new(reg, "kueue_cohort_weighted_share",
+                                        "Fair sharing: the Cohort's dominant resource share over "
+                                        "its weight (0: within its quota).",
+                                        cohort_role, 2, &err);
     m->attempts =
         metrics_counter_new(reg, "kueue_admission_attempts_total",
                             "Workloads evaluated for admission, by result.", result, 2, &err);
@@ -185,6 +199,11 @@ void admit__metrics_queues(struct admit *a)
             const char *l[] = {st.name, states[s], r};
             metrics_gauge_set(m->cq_status, l, strcmp(states[s], now) == 0 ? 1 : 0);
         }
+        if (st.fair_sharing) {
+            /* Kueue reports +inf (weight 0, borrowing) as NaN for a ClusterQueue. */
+            const char *l[] = {st.name, st.cohort ? st.cohort : "", r};
+            metrics_gauge_set(m->cq_share, l, isinf(st.weighted_share) ? NAN : st.weighted_share);
+        }
         for (size_t f = 0; f < st.n_frs; f++) {
             const quota_fr_status_t *fr = &st.frs[f];
             const char *l[] = {st.cohort ? st.cohort : "", st.name, fr->flavor, fr->resource, r};
@@ -197,6 +216,15 @@ void admit__metrics_queues(struct admit *a)
                 metrics_gauge_set(m->lending_limit, l, qty_value(&fr->lending.v));
         }
     }
+}
+
+void admit__metrics_cohort(struct admit *a, const char *cohort, double share)
+{
+    struct admit_metrics *m = a->metrics;
+    if (m == NULL || !a->policy.fair_sharing)
+        return;
+    const char *l[] = {cohort, role(a)};
+    metrics_gauge_set(m->cohort_share, l, share);
 }
 
 void admit__audit(struct admit *a, const char *kind, const char *ns, const char *name,

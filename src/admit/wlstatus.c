@@ -1,7 +1,7 @@
 /*
  * What the admitter writes into status subresources, as Kueue writes it:
  * Workload admission, pending, eviction, release and finish conditions
- * (apimeta.SetStatusCondition semantics), and ClusterQueue/LocalQueue
+ * (apimeta.SetStatusCondition semantics), and ClusterQueue/LocalQueue/Cohort
  * status. Pure: objects in, merge patches out.
  */
 #include "internal.h"
@@ -9,6 +9,7 @@
 #include "raygate/alloc.h"
 #include "raygate/timeutil.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -195,6 +196,46 @@ static bool number_is(const cJSON *obj, const char *key, size_t v)
     return cJSON_IsNumber(n) && n->valuedouble == (double)v;
 }
 
+/* Whether a status already holds status.fairSharing as Kueue's controllers
+ * keep it: {weightedShare} while fair sharing is on, nothing when off. */
+static bool fair_sharing_is(const cJSON *status, bool on, int64_t share)
+{
+    const cJSON *fs = rg_json_get(status, "fairSharing");
+    if (!on)
+        return fs == NULL || cJSON_IsNull(fs);
+    const cJSON *v = rg_json_get(fs, "weightedShare");
+    return cJSON_IsNumber(v) && v->valuedouble == (double)share;
+}
+
+/* Puts status.fairSharing into a merge patch's status (null removes it). */
+static void fair_sharing_put(cJSON *status, bool on, int64_t share)
+{
+    if (!on) {
+        cJSON_AddNullToObject(status, "fairSharing");
+        return;
+    }
+    cJSON *fs = cJSON_AddObjectToObject(status, "fairSharing");
+    if (share < (INT64_C(1) << 53)) {
+        cJSON_AddNumberToObject(fs, "weightedShare", (double)share);
+    } else {
+        /* A double cannot spell INT64_MAX, which an int64 field must read back exactly. */
+        char text[24];
+        snprintf(text, sizeof(text), "%" PRId64, share);
+        cJSON_AddRawToObject(fs, "weightedShare", text);
+    }
+}
+
+cJSON *admit_status_cohort(const cJSON *cohort, bool fair_sharing, double share)
+{
+    const cJSON *old = rg_json_get_object(cohort, "status");
+    int64_t v = quota_weighted_share_field(share);
+    if (fair_sharing_is(old, fair_sharing, v))
+        return NULL;
+    cJSON *p = cJSON_CreateObject();
+    fair_sharing_put(cJSON_AddObjectToObject(p, "status"), fair_sharing, v);
+    return p;
+}
+
 /* Whether the cached conditions already hold this Active condition. */
 static bool active_is(const cJSON *status, const char *st, const char *reason, const char *msg)
 {
@@ -242,7 +283,9 @@ cJSON *admit_status_cluster_queue(const cJSON *cq, const quota_cq_status_t *st, 
     const char *a_reason = st->active ? "Ready" : st->inactive_reason;
     const char *a_msg = st->active ? "Can admit new workloads" : st->inactive_message;
     cJSON *usage = flavors_usage(st);
-    bool same = number_is(old, "pendingWorkloads", st->pending) &&
+    int64_t share = quota_weighted_share_field(st->weighted_share);
+    bool fs_same = fair_sharing_is(old, st->fair_sharing, share);
+    bool same = fs_same && number_is(old, "pendingWorkloads", st->pending) &&
                 number_is(old, "reservingWorkloads", st->reserving) &&
                 number_is(old, "admittedWorkloads", st->admitted) &&
                 same_json(rg_json_get(old, "flavorsReservation"), usage) &&
@@ -263,6 +306,8 @@ cJSON *admit_status_cluster_queue(const cJSON *cq, const quota_cq_status_t *st, 
     cJSON_AddItemToObject(status, "flavorsReservation", cJSON_Duplicate(usage, true));
     cJSON_AddItemToObject(status, "flavorsUsage", usage);
     cJSON_AddItemToObject(status, "conditions", conds);
+    if (!fs_same)
+        fair_sharing_put(status, st->fair_sharing, share);
     return p;
 }
 

@@ -6,6 +6,8 @@
 
 #include "raygate/alloc.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,12 +99,28 @@ int quota_model_cq_status(quota_model_t *m, size_t i, quota_cq_status_t *out)
         .admitted = cq->n_admitted,
         .frs = cq->frs,
         .n_frs = cq->n_frs,
+        .fair_sharing = m->cfg.fair_sharing,
+        .weighted_share = quota__drs_value(quota__drs(m, &cq->node)),
     };
     /* Workloads waiting out a backoff belong to the queue's pending count too. */
     for (const qwl_t *w = m->backoff.head; w; w = w->next)
         if (w->cq == cq)
             out->pending++;
     return RG_OK;
+}
+
+double quota_model_cohort_weighted_share(quota_model_t *m, const char *cohort)
+{
+    qnode_t *c = rg_strmap_get(&m->cohorts, cohort);
+    return c ? quota__drs_value(quota__drs(m, c)) : 0;
+}
+
+int64_t quota_weighted_share_field(double share)
+{
+    /* INT64_MAX itself is not a double: anything from 2^63 on saturates. */
+    if (isinf(share) || share >= 9223372036854775808.0)
+        return INT64_MAX;
+    return (int64_t)ceil(share);
 }
 
 int quota_model_lq_counts(const quota_model_t *m, const char *ns, const char *name, size_t *pending,

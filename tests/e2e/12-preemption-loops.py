@@ -138,6 +138,21 @@ class WithAntiThrash(Tie):
         self.assertIn("Not preempting (anti-thrash): preempted %d times within %ds, may preempt "
                       "again once something else changes in its cohort" % (THRASH_LIMIT, WINDOW_S),
                       note["message"])
+        # Kueue's status.fairSharing as its ClusterQueue and Cohort controllers write it (and
+        # kueue_*_weighted_share): each team borrows 4 of org's 8 GPUs, 500 per mille, its CPU
+        # job moving nothing; org, the root, borrows from nobody.
+        want = {"cohorts/org": 0, "cohorts/team-a": 500, "cohorts/team-b": 500,
+                "clusterqueues/fs-a": 500, "clusterqueues/fs-b": 500}
+
+        def shares():
+            return {k: (((self.get(KUEUE + "/" + k) or {}).get("status") or {}).get(
+                "fairSharing") or {}).get("weightedShare") for k in want}
+        self.assertTrue(wait_for(lambda: shares() == want, 5), shares())
+        metrics = self.rg.request("GET", "/metrics")[2].decode()
+        self.assertIn('kueue_cohort_weighted_share{cohort="team-b",replica_role="leader"} 500',
+                      metrics)
+        self.assertIn('kueue_cluster_queue_weighted_share{cluster_queue="fs-a",cohort="team-a",'
+                      'replica_role="leader"} 500', metrics)
         print("anti-thrash: admitted set unchanged for %d s after the fixed point (window %d s, "
               "backoff %d s)" % (STABLE_S, WINDOW_S, BACKOFF_S))
 

@@ -10,6 +10,7 @@
 #include "raygate/timeutil.h"
 
 #include <check.h>
+#include <math.h>
 
 #include "harness.h"
 #include <string.h>
@@ -178,6 +179,7 @@ START_TEST(test_admit_status__cluster_queue)
                            "\"borrowed\":\"8\"}]}]");
     rg_free(text);
     assert_cond(p, "Active", "True", "Ready", "Can admit new workloads", NOW_TS);
+    ck_assert_ptr_null(rg_json_get(s, "fairSharing")); /* fair sharing off, none before */
     /* Applied, the same status produces no write. */
     cJSON_AddItemToObject(cq, "status", cJSON_Duplicate(s, true));
     ck_assert_ptr_null(admit_status_cluster_queue(cq, &st, now_ns()));
@@ -191,6 +193,54 @@ START_TEST(test_admit_status__cluster_queue)
     cJSON_Delete(p2);
     cJSON_Delete(p);
     cJSON_Delete(cq);
+}
+END_TEST
+
+/* status.fairSharing as Kueue's controllers keep it: the weighted share rounded up while fair
+ * sharing is on (INT64_MAX for +inf, spelled exactly), removed when it is off. */
+START_TEST(test_admit_status__fair_sharing)
+{
+    quota_cq_status_t st = {
+        .name = "cq", .active = true, .fair_sharing = true, .weighted_share = 249.2};
+    cJSON *cq = parse("{\"metadata\":{\"name\":\"cq\",\"generation\":1}}");
+    cJSON *p = admit_status_cluster_queue(cq, &st, now_ns());
+    ck_assert_int_eq(
+        (int)rg_json_path(p, "status", "fairSharing", "weightedShare", NULL)->valuedouble, 250);
+    cJSON_AddItemToObject(cq, "status", cJSON_Duplicate(rg_json_get(p, "status"), true));
+    cJSON_Delete(p);
+    ck_assert_ptr_null(admit_status_cluster_queue(cq, &st, now_ns()));
+    st.weighted_share = 250.5; /* 251 now: written */
+    p = admit_status_cluster_queue(cq, &st, now_ns());
+    ck_assert_int_eq(
+        (int)rg_json_path(p, "status", "fairSharing", "weightedShare", NULL)->valuedouble, 251);
+    cJSON_Delete(p);
+    st.fair_sharing = false; /* turned off: removed */
+    p = admit_status_cluster_queue(cq, &st, now_ns());
+    ck_assert(cJSON_IsNull(rg_json_path(p, "status", "fairSharing", NULL)));
+    cJSON_Delete(p);
+    cJSON_Delete(cq);
+
+    cJSON *cohort = parse("{\"metadata\":{\"name\":\"LEFT\"}}");
+    ck_assert_ptr_null(admit_status_cohort(cohort, false, 0)); /* off and absent: nothing */
+    p = admit_status_cohort(cohort, true, INFINITY);
+    char *text = rg_json_print(p);
+    ck_assert_str_eq(text,
+                     "{\"status\":{\"fairSharing\":{\"weightedShare\":9223372036854775807}}}");
+    cJSON_Delete(p);
+    /* As the API server stores and serves it back. */
+    cJSON *served = parse(text);
+    rg_free(text);
+    cJSON_AddItemToObject(cohort, "status", cJSON_DetachItemFromObject(served, "status"));
+    cJSON_Delete(served);
+    ck_assert_ptr_null(admit_status_cohort(cohort, true, INFINITY));
+    p = admit_status_cohort(cohort, true, 0);
+    ck_assert_int_eq(
+        (int)rg_json_path(p, "status", "fairSharing", "weightedShare", NULL)->valuedouble, 0);
+    cJSON_Delete(p);
+    p = admit_status_cohort(cohort, false, 0);
+    ck_assert(cJSON_IsNull(rg_json_path(p, "status", "fairSharing", NULL)));
+    cJSON_Delete(p);
+    cJSON_Delete(cohort);
 }
 END_TEST
 
@@ -219,6 +269,7 @@ static Suite *admit_status_suite(void)
     tcase_add_test(tc, test_admit_status__evict_release_finish);
     tcase_add_test(tc, test_admit_status__cluster_queue);
     tcase_add_test(tc, test_admit_status__local_queue);
+    tcase_add_test(tc, test_admit_status__fair_sharing);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -7,7 +7,9 @@
  * exactly: `admitted` (every ADMIT, with "podSet:resource=flavor,..."),
  * `pending` ("Reason|message substring"), `evicted` ("Reason", or for a
  * preemption "Preempted|PreemptedReason[|message substring]") and
- * `deactivated` (DeactivationTarget reason); a document `kind: Delete`
+ * `deactivated` (DeactivationTarget reason), and after the pass
+ * `weightedShares` (status.fairSharing.weightedShare of "cq/NAME" and
+ * "cohort/NAME"); a document `kind: Delete`
  * removes an object, `kind: EvictionFailed` reports an eviction's write
  * as failed, `kind: Config` sets the engine's policy
  * configuration (fairSharing, minRuntimeSeconds, thrash*, podsReady*), and
@@ -269,6 +271,34 @@ static bool test_check_admit_after(void *arg, const quota_candidate_t *c,
     return false;
 }
 
+/* weightedShares: {"cq/NAME" or "cohort/NAME": status.fairSharing.weightedShare}, after the pass.
+ */
+static void check_shares(quota_model_t *m, const char *file, const cJSON *want)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, want)
+    {
+        double share = -1;
+        if (strncmp(it->string, "cohort/", 7) == 0) {
+            share = quota_model_cohort_weighted_share(m, it->string + 7);
+        } else {
+            ck_assert_msg(strncmp(it->string, "cq/", 3) == 0, "%s: weightedShares key %s", file,
+                          it->string);
+            for (size_t i = 0; i < quota_model_cq_count(m); i++) {
+                quota_cq_status_t st;
+                if (quota_model_cq_status(m, i, &st) == RG_OK &&
+                    strcmp(st.name, it->string + 3) == 0)
+                    share = st.weighted_share;
+            }
+        }
+        ck_assert_msg(share >= 0, "%s: %s not in the model", file, it->string);
+        /* As doubles: YAML's 9223372036854775807 reads as 2^63, which INT64_MAX converts to. */
+        ck_assert_msg((double)quota_weighted_share_field(share) == it->valuedouble,
+                      "%s: %s weighted share %g, want %.0f", file, it->string, share,
+                      it->valuedouble);
+    }
+}
+
 /* Confirms every admission of the pass as the API server would show it. */
 static void run_expect(quota_model_t *m, const char *file, const cJSON *expect)
 {
@@ -285,6 +315,7 @@ static void run_expect(quota_model_t *m, const char *file, const cJSON *expect)
     check_evicted(file, rg_json_get_object(expect, "evicted"), &d);
     check_deactivated(file, rg_json_get_object(expect, "deactivated"), &d);
     check_requeue(file, rg_json_get_object(expect, "requeue"), &d, expect_now(expect));
+    check_shares(m, file, rg_json_get_object(expect, "weightedShares"));
     const cJSON *wake = rg_json_get(expect, "nextWakeSeconds");
     if (cJSON_IsNumber(wake))
         ck_assert_msg(st.next_wake_ns == expect_now(expect) + (int64_t)wake->valuedouble * 1000000000LL,
