@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Kueue truncates condition messages to the API's limit (32 KiB). */
@@ -204,6 +205,9 @@ static bool fair_sharing_is(const cJSON *status, bool on, int64_t share)
     if (!on)
         return fs == NULL || cJSON_IsNull(fs);
     const cJSON *v = rg_json_get(fs, "weightedShare");
+    /* Raw: what fair_sharing_put wrote, as a merge applied in process keeps it. */
+    if (cJSON_IsRaw(v))
+        return strtoll(v->valuestring, NULL, 10) == share;
     return cJSON_IsNumber(v) && v->valuedouble == (double)share;
 }
 

@@ -117,8 +117,10 @@ double quota_model_cohort_weighted_share(quota_model_t *m, const char *cohort)
 
 int64_t quota_weighted_share_field(double share)
 {
-    /* INT64_MAX itself is not a double: anything from 2^63 on saturates. */
-    if (isinf(share) || share >= 9223372036854775808.0)
+    if (!(share > 0)) /* NaN and anything negative: no share */
+        return 0;
+    /* INT64_MAX itself is not a double: anything from 2^63 on (+inf too) saturates. */
+    if (share >= 9223372036854775808.0)
         return INT64_MAX;
     return (int64_t)ceil(share);
 }

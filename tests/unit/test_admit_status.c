@@ -233,6 +233,14 @@ START_TEST(test_admit_status__fair_sharing)
     cJSON_AddItemToObject(cohort, "status", cJSON_DetachItemFromObject(served, "status"));
     cJSON_Delete(served);
     ck_assert_ptr_null(admit_status_cohort(cohort, true, INFINITY));
+    /* As a merge applied in process (standalone) keeps it: the raw number. */
+    ck_assert_ptr_null(admit_status_cohort(cohort, true, 1e300)); /* saturates: INT64_MAX too */
+    cJSON *kept = parse("{\"status\":{}}");
+    cJSON *fs =
+        cJSON_AddObjectToObject(cJSON_GetObjectItemCaseSensitive(kept, "status"), "fairSharing");
+    cJSON_AddRawToObject(fs, "weightedShare", "9223372036854775807");
+    ck_assert_ptr_null(admit_status_cohort(kept, true, INFINITY));
+    cJSON_Delete(kept);
     p = admit_status_cohort(cohort, true, 0);
     ck_assert_int_eq(
         (int)rg_json_path(p, "status", "fairSharing", "weightedShare", NULL)->valuedouble, 0);
