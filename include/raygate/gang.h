@@ -120,8 +120,9 @@ typedef struct gang_taint {
 } gang_taint_t;
 
 /*
- * A Node as placement reads it. Strings are borrowed from the node's JSON
- * tree (the cached object keeps it), so the info is freed before the tree.
+ * A Node as placement reads it. It owns its strings (one block): the cache
+ * keeps a Node only as text, and the tree the info is built from is freed
+ * right after.
  */
 typedef struct gang_node_info {
     gang_rvec_t alloc;     /* status.allocatable, else status.capacity */
@@ -131,9 +132,10 @@ typedef struct gang_node_info {
     uint32_t n_taints;
     bool ready;            /* condition Ready is True */
     bool unschedulable;    /* spec.unschedulable */
+    char *strings;         /* the labels' and taints' text, owned */
 } gang_node_info_t;
 
-/* Builds the info of a Node (borrowed; must outlive the info). Owned. */
+/* Builds the info of a Node (borrowed, only during the call). Owned: gang_node_info_free. */
 gang_node_info_t *gang_node_info_new(const cJSON *node);
 void gang_node_info_free(gang_node_info_t *ni);
 /* A label value of the node, or NULL. */

@@ -72,6 +72,43 @@ static void read_taints(const cJSON *taints, gang_node_info_t *ni)
     }
 }
 
+/* Copies the strings the labels and taints point into (the node's tree) into one owned block. */
+static size_t own_len(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+static const char *own_copy(char **p, const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    memcpy(*p, s, n);
+    const char *out = *p;
+    *p += n;
+    return out;
+}
+
+static void own_strings(gang_node_info_t *ni)
+{
+    size_t total = 1;
+    for (uint32_t i = 0; i < ni->n_labels; i++)
+        total += own_len(ni->labels[i].key) + own_len(ni->labels[i].value);
+    for (uint32_t i = 0; i < ni->n_taints; i++)
+        total += own_len(ni->taints[i].key) + own_len(ni->taints[i].value) +
+                 own_len(ni->taints[i].effect);
+    char *p = ni->strings = rg_malloc(total);
+    for (uint32_t i = 0; i < ni->n_labels; i++) {
+        ni->labels[i].key = own_copy(&p, ni->labels[i].key);
+        ni->labels[i].value = own_copy(&p, ni->labels[i].value);
+    }
+    for (uint32_t i = 0; i < ni->n_taints; i++) {
+        ni->taints[i].key = own_copy(&p, ni->taints[i].key);
+        ni->taints[i].value = own_copy(&p, ni->taints[i].value);
+        ni->taints[i].effect = own_copy(&p, ni->taints[i].effect);
+    }
+}
+
 static bool read_ready(const cJSON *status)
 {
     const cJSON *c;
@@ -99,6 +136,7 @@ gang_node_info_t *gang_node_info_new(const cJSON *node)
     bool unsched = false;
     ni->unschedulable = rg_json_get_bool(spec, "unschedulable", &unsched) == 1 && unsched;
     ni->ready = read_ready(status);
+    own_strings(ni);
     return ni;
 }
 
@@ -109,6 +147,7 @@ void gang_node_info_free(gang_node_info_t *ni)
     gang_rvec_release(&ni->alloc);
     rg_free(ni->labels);
     rg_free(ni->taints);
+    rg_free(ni->strings);
     rg_free(ni);
 }
 

@@ -20,16 +20,26 @@
 static const char *const keep_spec_status[] = {META_PATHS, "metadata.annotations", "spec", "status",
                                                NULL};
 
+/*
+ * Pods are most of the memory (50,000 of them in DESIGN.md's budget), so a
+ * cached pod keeps only what is read of it: where it runs and whether it
+ * still holds its resources (nodeName, phase, deletionTimestamp), what it
+ * requests (podspec_requests: containers, init containers and sidecars,
+ * pod-level resources, overhead) and its gang (labels). Not even the
+ * common metadata: no creationTimestamp, generation, ownerReferences or
+ * finalizers. Scheduling constraints of the pod being placed come in
+ * kube-scheduler's request, never from the cache.
+ */
 static const char *const keep_pod[] = {
-    META_PATHS,
-    "metadata.annotations",
+    "apiVersion",
+    "kind",
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+    "metadata.resourceVersion",
+    "metadata.deletionTimestamp",
+    "metadata.labels",
     "spec.nodeName",
-    "spec.schedulerName",
-    "spec.priority",
-    "spec.priorityClassName",
-    "spec.nodeSelector",
-    "spec.affinity",
-    "spec.tolerations",
     "spec.overhead",
     "spec.resources",
     "spec.containers[].name",
@@ -38,8 +48,6 @@ static const char *const keep_pod[] = {
     "spec.initContainers[].resources",
     "spec.initContainers[].restartPolicy",
     "status.phase",
-    "status.conditions",
-    "status.nominatedNodeName",
     NULL,
 };
 
@@ -99,7 +107,7 @@ static const cache__kind_info_t kinds[CACHE_KIND_COUNT] = {
     [CACHE_KIND_POD] =
         {"Pod", &kube_res_pods, false, {CACHE__IDX_NODE, CACHE__IDX_CLUSTER}, keep_pod},
     [CACHE_KIND_NODE] =
-        {"Node", &kube_res_nodes, true, {CACHE__IDX_NONE, CACHE__IDX_NONE}, keep_node},
+        {"Node", &kube_res_nodes, false, {CACHE__IDX_NONE, CACHE__IDX_NONE}, keep_node},
     [CACHE_KIND_NAMESPACE] = {"Namespace",
                               &kube_res_namespaces,
                               true,

@@ -126,16 +126,17 @@ START_TEST(test_cache__trim_pod_keeps_what_raygate_reads)
     ck_assert_ptr_null(rg_json_get(meta, "managedFields"));
     ck_assert_ptr_null(rg_json_get(meta, "generateName"));
     ck_assert_ptr_nonnull(rg_json_path(t, "metadata", "labels", "ray.io/cluster", NULL));
-    ck_assert_ptr_nonnull(rg_json_path(t, "metadata", "annotations", "ray.io/ft-enabled", NULL));
-    ck_assert_ptr_null(rg_json_path(t, "metadata", "annotations",
-                                    "kubectl.kubernetes.io/last-applied-configuration", NULL));
-    ck_assert_ptr_nonnull(rg_json_path(t, "metadata", "ownerReferences", NULL));
+    ck_assert_ptr_nonnull(rg_json_get(meta, "resourceVersion"));
+    /* Nothing reads these of a cached pod (the memory budget is mostly pods). */
+    ck_assert_ptr_null(rg_json_get(meta, "annotations"));
+    ck_assert_ptr_null(rg_json_get(meta, "ownerReferences"));
+    ck_assert_ptr_null(rg_json_get(meta, "creationTimestamp"));
 
     const cJSON *spec = rg_json_get_object(t, "spec");
     ck_assert_str_eq(rg_json_get_string(spec, "nodeName"), "gpu-node-0042");
-    ck_assert_ptr_nonnull(rg_json_get(spec, "priority"));
-    ck_assert_ptr_nonnull(rg_json_get(spec, "tolerations"));
-    ck_assert_ptr_nonnull(rg_json_get(spec, "nodeSelector"));
+    ck_assert_ptr_null(rg_json_get(spec, "priority"));
+    ck_assert_ptr_null(rg_json_get(spec, "tolerations"));
+    ck_assert_ptr_null(rg_json_get(spec, "nodeSelector"));
     ck_assert_ptr_null(rg_json_get(spec, "volumes"));
     ck_assert_ptr_null(rg_json_get(spec, "restartPolicy"));
     const cJSON *cs = rg_json_get_array(spec, "containers");
@@ -155,7 +156,7 @@ START_TEST(test_cache__trim_pod_keeps_what_raygate_reads)
 
     const cJSON *status = rg_json_get_object(t, "status");
     ck_assert_str_eq(rg_json_get_string(status, "phase"), "Running");
-    ck_assert_int_eq(cJSON_GetArraySize(rg_json_get_array(status, "conditions")), 3);
+    ck_assert_ptr_null(rg_json_get(status, "conditions"));
     ck_assert_ptr_null(rg_json_get(status, "containerStatuses"));
     ck_assert_ptr_null(rg_json_get(status, "podIP"));
 
