@@ -72,7 +72,6 @@ static void read_taints(const cJSON *taints, gang_node_info_t *ni)
     }
 }
 
-/* Copies the strings the labels and taints point into (the node's tree) into one owned block. */
 static size_t own_len(const char *s)
 {
     return s ? strlen(s) + 1 : 0;
@@ -89,6 +88,7 @@ static const char *own_copy(char **p, const char *s)
     return out;
 }
 
+/* Copies the strings the labels and taints point into (the node's tree) into one owned block. */
 static void own_strings(gang_node_info_t *ni)
 {
     size_t total = 1;
