@@ -934,7 +934,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         user = None
         is_write = self.command in ("POST", "PUT", "PATCH", "DELETE") and not path.startswith("/_double")
         entry = None
+        logged = False
         self.body_read = False
+
+        def log_entry():
+            # Before the answer goes out: a client that reads /_double/writes once it has its
+            # answer must find its write there (kube-apiserver's audit log has the same order).
+            nonlocal logged
+            if entry is not None and not logged:
+                logged = True
+                d.registry.log_write(entry)
         try:
             if path.startswith("/_double/"):
                 return self.control(path, params)
@@ -979,12 +988,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         entry["name"] = ((obj or {}).get("metadata") or {}).get("name", "")
                     if (obj or {}).get("kind") == "Lease":
                         entry["holderIdentity"] = (obj.get("spec") or {}).get("holderIdentity")
+                log_entry()
                 self.send_json(code, tables.render(d, self.headers, info, d.conversion.for_response(info, obj),
                                                    params))
         except ApiError as e:
             if entry is not None:
                 entry["code"] = e.code
                 entry["reason"] = e.reason
+            log_entry()
             self.send_error_status(e)
         except (ConnectionError, ssl.SSLError, socket.timeout, _Abort, BrokenPipeError):
             self.close_connection = True
@@ -995,6 +1006,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             traceback.print_exc()
             if entry is not None:
                 entry["code"] = 500
+            log_entry()
             try:
                 self.send_error_status(ApiError(500, "InternalError", "Internal error occurred: %r" % e))
             except OSError:
@@ -1004,8 +1016,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             # body on the wire: like Go's net/http, read a small one, else drop the connection.
             if not self.body_read and self.has_body() and not self.drain_small_body():
                 self.close_connection = True
-            if entry is not None:
-                d.registry.log_write(entry)
+            log_entry()
 
     def send_text(self, code, text):
         body = text.encode()
