@@ -298,6 +298,17 @@ static void ja_append(cJSON *parent, cJSON *item, cJSON **last)
     parent->child->prev = item;
 }
 
+/* After a member: 1 on a comma (another follows), 0 on close (consumed), -1 otherwise. */
+static int ja_more(ja_t *s, char close)
+{
+    ja_skip_ws(s);
+    if (s->p >= s->end)
+        return -1;
+    if (*s->p == ',' || *s->p == close)
+        return *s->p++ == ',';
+    return -1;
+}
+
 static cJSON *ja_array(ja_t *s)
 {
     cJSON *arr = ja_node(s, cJSON_Array), *last = NULL;
@@ -312,18 +323,11 @@ static cJSON *ja_array(ja_t *s)
         if (item == NULL)
             return NULL;
         ja_append(arr, item, &last);
-        ja_skip_ws(s);
-        if (s->p >= s->end)
+        int more = ja_more(s, ']');
+        if (more < 0)
             return ja_fail(s, s->p);
-        if (*s->p == ',') {
-            s->p++;
-            continue;
-        }
-        if (*s->p == ']') {
-            s->p++;
+        if (!more)
             return arr;
-        }
-        return ja_fail(s, s->p);
     }
 }
 
@@ -352,18 +356,11 @@ static cJSON *ja_object(ja_t *s)
             return NULL;
         item->string = key;
         ja_append(obj, item, &last);
-        ja_skip_ws(s);
-        if (s->p >= s->end)
+        int more = ja_more(s, '}');
+        if (more < 0)
             return ja_fail(s, s->p);
-        if (*s->p == ',') {
-            s->p++;
-            continue;
-        }
-        if (*s->p == '}') {
-            s->p++;
+        if (!more)
             return obj;
-        }
-        return ja_fail(s, s->p);
     }
 }
 

@@ -187,17 +187,8 @@ static void apply_quotas(quota_model_t *m, qnode_t *c)
         for (size_t f = 0; f < sg->n_flavors; f++) {
             const quota_flavor_quotas_t *fq = &sg->flavors[f];
             uint32_t fid = quota__intern(&m->flavor_names, fq->flavor);
-            for (size_t r = 0; r < fq->n_res; r++) {
-                const quota_res_quota_t *q = &fq->res[r];
-                qentry_t *e =
-                    quota__entry_add(c, QFR(fid, quota__intern(&m->resource_names, q->resource)));
-                e->quota = true;
-                e->nominal = q->nominal.nano;
-                e->has_borrowing = q->borrowing.set;
-                e->borrowing = q->borrowing.v.nano;
-                e->has_lending = q->lending.set;
-                e->lending = q->lending.v.nano;
-            }
+            for (size_t r = 0; r < fq->n_res; r++)
+                quota__entry_set_quota(m, c, fid, &fq->res[r]);
         }
     }
 }

@@ -69,6 +69,9 @@ struct qnode {
 
 qentry_t *quota__entry(qnode_t *n, qfr_t fr);     /* NULL when absent */
 qentry_t *quota__entry_add(qnode_t *n, qfr_t fr); /* inserted as zero when absent */
+/* n's entry for flavor and q's resource, holding q's quota (nominal and limits). */
+void quota__entry_set_quota(quota_model_t *m, qnode_t *n, uint32_t flavor,
+                            const quota_res_quota_t *q);
 qamt_t quota__local_quota(const qentry_t *e);     /* guaranteed (kept from the parent) */
 qamt_t quota__available(qnode_t *n, qfr_t fr);    /* Kueue's Available (>= 0) */
 qamt_t quota__potential_available(qnode_t *n, qfr_t fr);
@@ -353,6 +356,13 @@ bool quota__satisfies_policy(const qwl_t *preemptor, const qwl_t *cand, quota_pr
 bool quota__protected(quota_model_t *m, const qwl_t *w, int64_t now_ns);
 /* Notes a time when preemptors must look again (a protection ends). */
 void quota__recheck_at(quota_model_t *m, int64_t t);
+
+/* A Workload's status condition of that type (borrowed), NULL when none;
+ * its status (1 True, 0 otherwise, -1 no condition or no status); its
+ * lastTransitionTime in unix ns (0 when none or unreadable). */
+const cJSON *quota__condition(const cJSON *status, const char *type);
+int quota__condition_status(const cJSON *c);
+int64_t quota__condition_time(const cJSON *c);
 
 /* Fair sharing: a node's dominant resource share. */
 typedef struct qdrs {

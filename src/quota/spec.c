@@ -421,7 +421,7 @@ int quota_decode_priority_class(const cJSON *obj, quota_class_kind_t *kind, cons
 
 /* ---- Workload ---- */
 
-static const cJSON *find_condition(const cJSON *status, const char *type)
+const cJSON *quota__condition(const cJSON *status, const char *type)
 {
     const cJSON *c;
     cJSON_ArrayForEach(c, rg_json_get_array(status, "conditions"))
@@ -433,16 +433,19 @@ static const cJSON *find_condition(const cJSON *status, const char *type)
     return NULL;
 }
 
-static bool condition_true(const cJSON *c)
+int quota__condition_status(const cJSON *c)
 {
     const char *st = rg_json_get_string(c, "status");
-    return st && strcmp(st, "True") == 0;
+    if (c == NULL || st == NULL)
+        return -1;
+    return strcmp(st, "True") == 0 ? 1 : 0;
 }
 
-static int64_t condition_time(const cJSON *c)
+int64_t quota__condition_time(const cJSON *c)
 {
     int64_t ns = 0;
-    rg_time_parse_rfc3339(rg_json_get_string(c, "lastTransitionTime"), &ns);
+    if (c)
+        rg_time_parse_rfc3339(rg_json_get_string(c, "lastTransitionTime"), &ns);
     return ns;
 }
 
@@ -617,19 +620,19 @@ static void decode_reclaimable(const cJSON *status, quota_wl_spec_t *s)
 
 static int decode_wl_status(const cJSON *status, quota_wl_spec_t *s, rg_error_t *err)
 {
-    const cJSON *qr = find_condition(status, "QuotaReserved");
-    s->reserved = condition_true(qr);
+    const cJSON *qr = quota__condition(status, "QuotaReserved");
+    s->reserved = quota__condition_status(qr) == 1;
     if (qr && !s->reserved) {
         s->note.reason = dup_or_null(rg_json_get_string(qr, "reason"));
         s->note.message = dup_or_null(rg_json_get_string(qr, "message"));
-        s->note.written_ns = condition_time(qr);
+        s->note.written_ns = quota__condition_time(qr);
     }
-    s->finished = condition_true(find_condition(status, "Finished"));
-    const cJSON *ev = find_condition(status, "Evicted");
-    if (condition_true(ev)) {
+    s->finished = quota__condition_status(quota__condition(status, "Finished")) == 1;
+    const cJSON *ev = quota__condition(status, "Evicted");
+    if (quota__condition_status(ev) == 1) {
         s->evicted = true;
         s->evicted_reason = dup_or_null(rg_json_get_string(ev, "reason"));
-        s->evicted_ns = condition_time(ev);
+        s->evicted_ns = quota__condition_time(ev);
     }
     const cJSON *rq = rg_json_get_object(status, "requeueState");
     if (rq) {

@@ -88,34 +88,6 @@ void quota__decode_cq_extras(const cJSON *obj, quota_cq_spec_t *s)
 
 /* ---- Workload ---- */
 
-static const cJSON *condition(const cJSON *status, const char *type)
-{
-    const cJSON *c;
-    cJSON_ArrayForEach(c, rg_json_get_array(status, "conditions"))
-    {
-        const char *t = rg_json_get_string(c, "type");
-        if (t && strcmp(t, type) == 0)
-            return c;
-    }
-    return NULL;
-}
-
-static int cond_status(const cJSON *c)
-{
-    const char *st = rg_json_get_string(c, "status");
-    if (c == NULL || st == NULL)
-        return -1;
-    return strcmp(st, "True") == 0 ? 1 : 0;
-}
-
-static int64_t cond_time(const cJSON *c)
-{
-    int64_t ns = 0;
-    if (c)
-        rg_time_parse_rfc3339(rg_json_get_string(c, "lastTransitionTime"), &ns);
-    return ns;
-}
-
 size_t quota_preempted_at_parse(const char *v, int64_t *out, size_t max)
 {
     size_t n = 0;
@@ -138,11 +110,11 @@ size_t quota_preemption_history(const cJSON *wl, int64_t *out, size_t max)
     const char *v = rg_json_get_string(rg_json_path(wl, "metadata", "annotations", NULL),
                                        QUOTA_ANNOTATION_PREEMPTED_AT);
     size_t n = quota_preempted_at_parse(v, out, max);
-    const cJSON *ev = condition(rg_json_get_object(wl, "status"), "Evicted");
+    const cJSON *ev = quota__condition(rg_json_get_object(wl, "status"), "Evicted");
     const char *reason = rg_json_get_string(ev, "reason");
-    int64_t t = cond_time(ev);
-    if (max == 0 || cond_status(ev) != 1 || reason == NULL || strcmp(reason, "Preempted") != 0 ||
-        t <= 0)
+    int64_t t = quota__condition_time(ev);
+    if (max == 0 || quota__condition_status(ev) != 1 || reason == NULL ||
+        strcmp(reason, "Preempted") != 0 || t <= 0)
         return n;
     /* The annotation is written right after the eviction: until it lands,
      * the eviction itself says when the newest preemption was. */
@@ -177,21 +149,21 @@ void quota__decode_wl_extras(const cJSON *obj, quota_wl_spec_t *s)
     s->job_uid = ju && ju[0] ? rg_strdup(ju) : NULL;
     decode_history(obj, s);
     const cJSON *status = rg_json_get_object(obj, "status");
-    const cJSON *qr = condition(status, "QuotaReserved");
-    if (cond_status(qr) == 1)
-        s->reserved_ns = cond_time(qr);
-    const cJSON *ad = condition(status, "Admitted");
-    if (cond_status(ad) == 1)
-        s->admitted_ns = cond_time(ad);
-    const cJSON *pr = condition(status, "PodsReady");
-    s->pods_ready = cond_status(pr);
+    const cJSON *qr = quota__condition(status, "QuotaReserved");
+    if (quota__condition_status(qr) == 1)
+        s->reserved_ns = quota__condition_time(qr);
+    const cJSON *ad = quota__condition(status, "Admitted");
+    if (quota__condition_status(ad) == 1)
+        s->admitted_ns = quota__condition_time(ad);
+    const cJSON *pr = quota__condition(status, "PodsReady");
+    s->pods_ready = quota__condition_status(pr);
     if (pr) {
         const char *r = rg_json_get_string(pr, "reason");
         s->pods_ready_reason = r ? rg_strdup(r) : NULL;
-        s->pods_ready_ns = cond_time(pr);
+        s->pods_ready_ns = quota__condition_time(pr);
     }
-    const cJSON *dt = condition(status, "DeactivationTarget");
-    if (cond_status(dt) == 1) {
+    const cJSON *dt = quota__condition(status, "DeactivationTarget");
+    if (quota__condition_status(dt) == 1) {
         const char *r = rg_json_get_string(dt, "reason");
         const char *m = rg_json_get_string(dt, "message");
         /* Kueue's eviction on deactivation: reason "Deactivated" + cause,

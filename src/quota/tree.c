@@ -90,6 +90,18 @@ qentry_t *quota__entry_add(qnode_t *n, qfr_t fr)
     return &n->e[i];
 }
 
+void quota__entry_set_quota(quota_model_t *m, qnode_t *n, uint32_t flavor,
+                            const quota_res_quota_t *q)
+{
+    qentry_t *e = quota__entry_add(n, QFR(flavor, quota__intern(&m->resource_names, q->resource)));
+    e->quota = true;
+    e->nominal = q->nominal.nano;
+    e->has_borrowing = q->borrowing.set;
+    e->borrowing = q->borrowing.v.nano;
+    e->has_lending = q->lending.set;
+    e->lending = q->lending.v.nano;
+}
+
 static qamt_t max0(qamt_t v)
 {
     return v > 0 ? v : 0;

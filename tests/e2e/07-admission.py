@@ -286,7 +286,7 @@ class AdmissionTest(unittest.TestCase):
         self.assertEqual([p["name"] for p in owned[0]["spec"]["podSets"]], ["head", "gpu"])
         self.assertEqual(owned[0]["status"]["admission"]["clusterQueue"], "ray-cluster-queue")
 
-    def test_4_resource_in_use_finalizer_holds_a_used_queue_and_flavor(self):
+    def test_5_resource_in_use_finalizer_holds_a_used_queue_and_flavor(self):
         # The mutating webhook gives every ClusterQueue and ResourceFlavor Kueue's finalizer.
         for path in (KUEUE + "/clusterqueues/jobs", KUEUE + "/resourceflavors/a100"):
             self.assertIn(FINALIZER, self.get(path)["metadata"].get("finalizers", []), path)
@@ -334,6 +334,82 @@ class AdmissionTest(unittest.TestCase):
              [w["metadata"]["name"] for w in self.double.request("GET", WORKLOADS)[1]["items"]]))
         self.assertTrue(wait_for(lambda: self.get(KUEUE + "/resourceflavors/a100") is None, 10),
                         self.get(KUEUE + "/resourceflavors/a100"))
+
+
+
+class AdoptionTest(unittest.TestCase):
+    """raygate installed into a live cluster: Ray objects that already run without a Workload
+    (created before raygate's webhooks were registered) are adopted, admitted where quota allows
+    and reported on their Workload where not, and never suspended."""
+
+    def test_running_objects_are_adopted_never_suspended(self):
+        rg = rgtest.Raygate()
+        certs, _ = rgtest.serving_certs(rg)
+        double = rgtest.KubeDouble().start()  # no webhooks: the cluster before raygate
+        self.addCleanup(rg.cleanup)
+        self.addCleanup(double.stop)
+
+        def post(path, obj):
+            status, out = double.request("POST", path, obj)
+            self.assertEqual(status, 201, (path, out))
+        post(KUEUE + "/clusterqueues", {
+            "apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "ClusterQueue",
+            "metadata": {"name": "live"},
+            "spec": {"namespaceSelector": {}, "resourceGroups": [{
+                "coveredResources": ["cpu", "memory", "nvidia.com/gpu"],
+                "flavors": [{"name": "default-flavor", "resources": [
+                    {"name": "cpu", "nominalQuota": 100},
+                    {"name": "memory", "nominalQuota": "1000Gi"},
+                    {"name": "nvidia.com/gpu", "nominalQuota": 16}]}]}]}})
+        post(KUEUE + "/namespaces/default/localqueues", {
+            "apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "LocalQueue",
+            "metadata": {"name": "live", "namespace": "default"}, "spec": {"clusterQueue": "live"}})
+        for name in ("first", "second"):  # 16 GPUs each; the queue holds 16
+            rc = raycluster(name, "live")
+            rc["spec"]["suspend"] = False
+            post(RAY + "/rayclusters", rc)
+            time.sleep(1.1)  # whole-second creationTimestamps: first is strictly older
+        rgtest.attach(rg, double, certs, rgtest.leader_config("rg-adopt"))
+        rg.start()
+        self.addCleanup(rg.stop)
+
+        def workload(owner):
+            for w in double.request("GET", WORKLOADS)[1].get("items", []):
+                if any(r["name"] == owner for r in w["metadata"].get("ownerReferences", [])):
+                    return w
+            return None
+
+        def decided(owner):
+            w = workload(owner)
+            c = condition(w, "QuotaReserved") if w else None
+            return w if c else None
+        first = wait_for(lambda: decided("first"), 20)
+        second = wait_for(lambda: decided("second"), 20)
+        self.assertTrue(first and second, ([(w["metadata"]["name"], w.get("status")) for w in
+                                            double.request("GET", WORKLOADS)[1]["items"]],
+                                           rg.logs()[-2000:]))
+        # Room for one of the two (the Workloads are made in the same second: either).
+        admitted = [w for w in (first, second) if condition(w, "QuotaReserved")["status"] == "True"]
+        self.assertEqual(len(admitted), 1, (first["status"], second["status"]))
+        winner = admitted[0]["metadata"]["ownerReferences"][0]["name"]
+        other = "second" if winner == "first" else "first"
+        self.assertEqual(admitted[0]["status"]["admission"]["clusterQueue"], "live")
+        note = condition(second if winner == "first" else first, "QuotaReserved")
+        self.assertEqual((note["status"], note["reason"]), ("False", "Pending"), note)
+        self.assertIn("insufficient unused quota for nvidia.com/gpu", note["message"])
+        self.assertTrue(wait_for(lambda: double.request("GET", RAY + "/rayclusters/" + winner)[1][
+            "metadata"].get("annotations", {}).get("raygate.dev/admission") == "Admitted", 10))
+        self.assertTrue(rg.audit_records_where(
+            lambda r: r.get("decision") == "adopted" and r.get("name") == winner))
+        # Neither is ever suspended: not the admitted one, not the one over quota.
+        time.sleep(1.0)
+        for name in (winner, other):
+            rc = double.request("GET", RAY + "/rayclusters/" + name)[1]
+            self.assertIs(rc["spec"].get("suspend"), False, (name, rc["spec"]))
+        # raygate's only write to them: the adopted one's admission annotations.
+        patched = [w["name"] for w in double.writes()
+                   if w.get("resource") == "rayclusters.ray.io" and w["verb"] != "create"]
+        self.assertEqual(patched, [winner], double.writes())
 
 
 if __name__ == "__main__":
