@@ -145,7 +145,9 @@ static aev_t *take_batch(struct admit *a, bool *stop)
 }
 
 /* A new leader decides only on caches that have synced, so that it never
- * admits past quota it has not seen yet. */
+ * admits past quota it has not seen yet; until then it checks this often. */
+#define ADMIT_SYNC_POLL_NS (50 * 1000000LL)
+
 static bool ready_to_decide(struct admit *a)
 {
     return a->leading && cache_set_synced(a->opts.caches);
@@ -173,6 +175,12 @@ static void *loop_main(void *arg)
             admit__decide(a, now);
             admit__queue_status(a, now);
             a->decided_once = true;
+        } else if (a->leading) {
+            /* Leading before every cache has listed: the last list can bring no event at all
+             * (an empty kind), so look again shortly instead of waiting for one. */
+            int64_t again = rg_time_now_ns() + ADMIT_SYNC_POLL_NS;
+            if (a->next_wake_ns == 0 || again < a->next_wake_ns)
+                a->next_wake_ns = again;
         }
         pthread_mutex_lock(&a->mu);
         a->handled += n;
